@@ -1,0 +1,22 @@
+#pragma once
+
+// The executor interface every target implements (stub, Dify, HTTP): one
+// attempt in, one classified reply out. A worker's request carries the
+// attempt's deadline; when it fires, the worker sends `abort` so the executor
+// frees whatever the attempt holds (a timer, a connection).
+
+#include "messages/type_ids.hpp"
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+
+namespace troupe {
+
+/// Runs attempts.
+using executor_actor = caf::typed_actor<
+  caf::replies_to<execute_atom, attempt_request>::with<attempt_reply>,
+  caf::reacts_to<abort_atom, uint64_t>>;
+
+} // namespace troupe

@@ -1,0 +1,113 @@
+// The progress display actor.
+
+#include "actors/progress.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+
+namespace troupe {
+
+namespace {
+
+struct progress_state {
+  progress_config cfg;
+  static inline const char* name = "progress";
+};
+
+using progress_pointer = progress_actor::stateful_pointer<progress_state>;
+
+std::string clock_text(int64_t us) {
+  auto s = us / 1000000;
+  char buf[32];
+  std::snprintf(
+    buf, sizeof(buf), "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+    static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return buf;
+}
+
+uint64_t count(const run_status& s, task_status x) {
+  return s.counts[static_cast<size_t>(x)];
+}
+
+void on_tick(progress_pointer self) {
+  auto& cfg = self->state.cfg;
+  self->request(cfg.source, std::chrono::seconds{5}, status_atom::value)
+    .then(
+      [=](const run_status& s) {
+        auto& c = self->state.cfg;
+        auto line = render_progress(s);
+        if (c.live)
+          std::fprintf(c.out, "\r\033[K%s", line.c_str());
+        else
+          std::fprintf(c.out, "%s\n", line.c_str());
+        std::fflush(c.out);
+        self->delayed_send(self, std::chrono::microseconds{c.interval_us},
+                           tick_atom::value);
+      },
+      [=](caf::error&) { self->quit(); });
+}
+
+progress_actor::behavior_type progress(progress_pointer self,
+                                       progress_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->delayed_send(self,
+                     std::chrono::microseconds{self->state.cfg.interval_us},
+                     tick_atom::value);
+  return {
+    [=](tick_atom) { on_tick(self); },
+  };
+}
+
+} // namespace
+
+std::string render_progress(const run_status& s) {
+  auto done = s.done();
+  double rate = s.elapsed_us > 0 ? static_cast<double>(done) * 1e6
+                                     / static_cast<double>(s.elapsed_us)
+                                 : 0.0;
+  char head[160];
+  double pct = s.total > 0 ? 100.0 * static_cast<double>(done)
+                               / static_cast<double>(s.total)
+                           : 100.0;
+  std::snprintf(head, sizeof(head), "%llu/%llu (%.1f%%)  %.1f tasks/s",
+                static_cast<unsigned long long>(done),
+                static_cast<unsigned long long>(s.total), pct, rate);
+  std::string line = head;
+  if (rate > 0 && done < s.total && !s.stopping) {
+    auto eta_us
+      = static_cast<int64_t>(static_cast<double>(s.total - done) / rate * 1e6);
+    line += "  eta " + clock_text(eta_us);
+  }
+  line += "  elapsed " + clock_text(s.elapsed_us);
+  char tail[256];
+  std::snprintf(
+    tail, sizeof(tail),
+    "  | ok %llu  failed %llu  timeout %llu  error %llu  cancelled %llu  "
+    "running %llu  backoff %llu",
+    static_cast<unsigned long long>(count(s, task_status::succeeded)),
+    static_cast<unsigned long long>(count(s, task_status::failed)),
+    static_cast<unsigned long long>(count(s, task_status::timeout)),
+    static_cast<unsigned long long>(count(s, task_status::error)),
+    static_cast<unsigned long long>(count(s, task_status::cancelled)),
+    static_cast<unsigned long long>(count(s, task_status::running)),
+    static_cast<unsigned long long>(s.backoff));
+  line += tail;
+  if (s.stopping)
+    line += "  [stopping]";
+  return line;
+}
+
+progress_actor spawn_progress(caf::actor_system& sys, progress_config cfg) {
+  return sys.spawn(progress, std::move(cfg));
+}
+
+void clear_progress_line(std::FILE* out) {
+  std::fprintf(out, "\r\033[K");
+  std::fflush(out);
+}
+
+} // namespace troupe

@@ -1,0 +1,363 @@
+// Encodes header, result and summary lines.
+
+#include "actors/result_line.hpp"
+
+#include <cstdio>
+
+namespace troupe {
+
+namespace {
+
+void append_uint(std::string& out, uint64_t x) {
+  char buf[24];
+  auto n = std::snprintf(buf, sizeof(buf), "%llu",
+                         static_cast<unsigned long long>(x));
+  out.append(buf, static_cast<size_t>(n));
+}
+
+void append_int(std::string& out, int64_t x) {
+  if (x < 0) {
+    out += '-';
+    append_uint(out, static_cast<uint64_t>(-(x + 1)) + 1);
+  } else {
+    append_uint(out, static_cast<uint64_t>(x));
+  }
+}
+
+void key(std::string& out, const char* name) {
+  out += ',';
+  out += '"';
+  out += name;
+  out += "\":";
+}
+
+void append_time(std::string& out, int64_t epoch_us, int64_t run_us) {
+  out += '"';
+  out += format_rfc3339(epoch_us + run_us);
+  out += '"';
+}
+
+// Length of the valid UTF-8 sequence at s[i], 0 if invalid.
+size_t utf8_length(std::string_view s, size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  size_t n;
+  uint32_t cp;
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xc2 && c <= 0xdf)
+    n = 2, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef)
+    n = 3, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4)
+    n = 4, cp = c & 0x07;
+  else
+    return 0;
+  if (i + n > s.size())
+    return 0;
+  for (size_t k = 1; k < n; ++k) {
+    auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+      || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return n;
+}
+
+} // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        ++i;
+        continue;
+      case '\\':
+        out += "\\\\";
+        ++i;
+        continue;
+      case '\n':
+        out += "\\n";
+        ++i;
+        continue;
+      case '\r':
+        out += "\\r";
+        ++i;
+        continue;
+      case '\t':
+        out += "\\t";
+        ++i;
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+      ++i;
+      continue;
+    }
+    auto n = utf8_length(s, i);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+  out += '"';
+}
+
+void append_ms(std::string& out, int64_t us) {
+  if (us < 0) {
+    out += '-';
+    us = -us;
+  }
+  append_uint(out, static_cast<uint64_t>(us / 1000));
+  auto frac = static_cast<int>(us % 1000);
+  if (frac != 0) {
+    char buf[5] = {'.', static_cast<char>('0' + frac / 100),
+                   static_cast<char>('0' + frac / 10 % 10),
+                   static_cast<char>('0' + frac % 10), 0};
+    size_t len = 4;
+    while (buf[len - 1] == '0')
+      --len;
+    out.append(buf, len);
+  }
+}
+
+std::string format_rfc3339(int64_t unix_us) {
+  // Howard Hinnant's civil_from_days.
+  int64_t secs
+    = unix_us >= 0 ? unix_us / 1000000 : -((-unix_us + 999999) / 1000000);
+  int64_t micros = unix_us - secs * 1000000;
+  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  int64_t sod = secs - days * 86400;
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2)
+    ++y;
+  char buf[96];
+  std::snprintf(
+    buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
+    static_cast<long long>(y), static_cast<long long>(m),
+    static_cast<long long>(d), static_cast<long long>(sod / 3600),
+    static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
+    static_cast<long long>(micros / 1000));
+  return buf;
+}
+
+std::string encode_header(const header_info& h) {
+  std::string out = "{\"type\":\"header\"";
+  key(out, "manifest_hash");
+  append_json_string(out, h.manifest_hash);
+  key(out, "version");
+  append_json_string(out, h.version);
+  key(out, "started_at");
+  out += '"' + format_rfc3339(h.started_at_us) + '"';
+  key(out, "manifest");
+  append_json_string(out, h.manifest);
+  key(out, "name");
+  append_json_string(out, h.name);
+  key(out, "target");
+  append_json_string(out, h.target);
+  key(out, "tasks");
+  append_uint(out, h.tasks);
+  if (h.resumed) {
+    key(out, "resumed");
+    out += "true";
+  }
+  out += "}\n";
+  return out;
+}
+
+void append_result_line(std::string& out, const task_result& r,
+                        int64_t epoch_us) {
+  out += "{\"type\":\"result\"";
+  key(out, "task_id");
+  append_json_string(out, r.task_id);
+  key(out, "dataset");
+  append_json_string(out, r.dataset);
+  key(out, "case_id");
+  append_json_string(out, r.case_id);
+  key(out, "params");
+  out += r.params_json.empty() ? "{}" : r.params_json;
+  key(out, "status");
+  out += '"';
+  out += status_name(r.status);
+  out += '"';
+  key(out, "attempts");
+  append_uint(out, r.attempts());
+  key(out, "attempt_log");
+  out += '[';
+  for (size_t i = 0; i < r.attempt_log.size(); ++i) {
+    auto& a = r.attempt_log[i];
+    if (i > 0)
+      out += ',';
+    out += "{\"status\":\"";
+    out += status_name(a.status);
+    out += "\",\"started_ms\":";
+    append_ms(out, a.started_us);
+    out += ",\"duration_ms\":";
+    append_ms(out, a.duration_us);
+    out += ",\"error\":";
+    if (a.error.empty())
+      out += "null";
+    else
+      append_json_string(out, a.error);
+    if (a.http_status != 0) {
+      out += ",\"http_status\":";
+      append_int(out, a.http_status);
+    }
+    out += '}';
+  }
+  out += ']';
+  key(out, "started_at");
+  if (r.started_us >= 0)
+    append_time(out, epoch_us, r.started_us);
+  else
+    out += "null";
+  key(out, "finished_at");
+  append_time(out, epoch_us, r.finished_us);
+  key(out, "latency_ms");
+  if (r.latency_us >= 0)
+    append_ms(out, r.latency_us);
+  else
+    out += "null";
+  key(out, "output");
+  out += r.output_json.empty() ? "null" : r.output_json;
+  key(out, "error");
+  if (r.error.empty())
+    out += "null";
+  else
+    append_json_string(out, r.error);
+  if (!r.error_code.empty()) {
+    key(out, "error_code");
+    append_json_string(out, r.error_code);
+  }
+  if (r.http_status != 0) {
+    key(out, "http_status");
+    append_int(out, r.http_status);
+  }
+  if (r.tokens >= 0) {
+    key(out, "tokens");
+    append_int(out, r.tokens);
+  }
+  if (r.first_event_us >= 0) {
+    key(out, "first_event_ms");
+    append_ms(out, r.first_event_us);
+  }
+  out += "}\n";
+}
+
+std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
+  std::string out = "{";
+  if (type)
+    out += "\"type\":\"summary\",";
+  out += "\"total\":";
+  append_uint(out, s.total);
+  key(out, "counts");
+  out += '{';
+  for (size_t i = 0; i < task_status_count; ++i) {
+    if (i > 0)
+      out += ',';
+    out += '"';
+    out += status_name(static_cast<task_status>(i));
+    out += "\":";
+    append_uint(out, s.counts[i]);
+  }
+  out += '}';
+  key(out, "attempts");
+  append_uint(out, s.attempts);
+  key(out, "retries");
+  append_uint(out, s.retries);
+  key(out, "tokens");
+  append_uint(out, s.tokens);
+  key(out, "wall_ms");
+  append_ms(out, s.wall_us);
+  key(out, "tasks_per_second");
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", s.tasks_per_second());
+  out += buf;
+  key(out, "latency_ms");
+  auto pct = [&](const char* name, int64_t us, bool first) {
+    if (!first)
+      out += ',';
+    out += '"';
+    out += name;
+    out += "\":";
+    if (us >= 0)
+      append_ms(out, us);
+    else
+      out += "null";
+  };
+  out += '{';
+  pct("p50", s.p50_us, true);
+  pct("p90", s.p90_us, false);
+  pct("p99", s.p99_us, false);
+  pct("max", s.max_us, false);
+  out += '}';
+  key(out, "slowest");
+  out += '[';
+  for (size_t i = 0; i < s.slowest.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    out += "{\"task_id\":";
+    append_json_string(out, s.slowest[i].task_id);
+    out += ",\"latency_ms\":";
+    append_ms(out, s.slowest[i].latency_us);
+    out += '}';
+  }
+  out += ']';
+  key(out, "failures");
+  out += '[';
+  for (size_t i = 0; i < s.failures.size(); ++i) {
+    auto& g = s.failures[i];
+    if (i > 0)
+      out += ',';
+    out += "{\"error_code\":";
+    append_json_string(out, g.error_code);
+    out += ",\"count\":";
+    append_uint(out, g.count);
+    out += ",\"example\":{\"task_id\":";
+    append_json_string(out, g.example.task_id);
+    out += ",\"error\":";
+    append_json_string(out, g.example.error);
+    out += "}}";
+  }
+  out += ']';
+  key(out, "end");
+  append_json_string(out, to_string(s.end));
+  key(out, "reason");
+  if (s.reason.empty())
+    out += "null";
+  else
+    append_json_string(out, s.reason);
+  key(out, "finished_at");
+  append_time(out, epoch_us, s.wall_us);
+  out += '}';
+  return out;
+}
+
+} // namespace troupe

@@ -1,0 +1,56 @@
+#pragma once
+
+// The supervisor spawns exactly `concurrency` workers, hands each a task as
+// soon as it is free (work pulling), keeps the run's statistics, forwards
+// results to the sink and, on cancel, stops the run cooperatively: no new
+// dispatch, in-flight tasks finish or time out, every unstarted task ends
+// CANCELLED, then the workers stop.
+//
+//   start ─▶ dispatch ─▶ worker ×N ─▶ result ─▶ sink (one line)
+//               ▲                        │
+//               └──── next task ◀────────┘
+//   cancel ─▶ workers finish ─▶ drain: unstarted tasks CANCELLED ─▶ close
+//             sink (summary line) ─▶ (done, summary) to the listener
+
+#include "actors/result_sink.hpp"
+#include "actors/task_source.hpp"
+#include "actors/worker.hpp"
+#include "messages/type_ids.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+/// The supervisor's handle: a worker listener plus run control. `cancel`
+/// carries the reason written to cancelled tasks. `drain` is internal.
+using supervisor_actor = worker_listener::extend<
+  caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
+  caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>>;
+
+/// The supervisor's parameters.
+struct supervisor_config {
+  /// Number of workers to spawn.
+  uint32_t concurrency = 8;
+  /// The workers' parameters; index and listener are filled in per worker.
+  worker_config worker;
+  std::shared_ptr<task_source> source;
+  /// Number of tasks the source will give.
+  uint64_t total = 0;
+  result_sink_actor sink;
+  /// Receives (done_atom, run_summary, bool results_ok) when the run is over
+  /// and the results file is closed; results_ok is false if a write failed.
+  caf::actor listener;
+};
+
+/// Spawns the supervisor; it starts on `start`.
+supervisor_actor spawn_supervisor(caf::actor_system& sys,
+                                  supervisor_config cfg);
+
+} // namespace troupe

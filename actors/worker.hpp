@@ -1,0 +1,57 @@
+#pragma once
+
+// A worker runs one task at a time as a message-driven state machine: each
+// attempt is a request with a deadline, each retry a delayed self-message.
+// It reports every finished task to its listener (the supervisor).
+
+#include "actors/backoff.hpp"
+#include "actors/executor.hpp"
+#include "messages/type_ids.hpp"
+
+#include <caf/actor_clock.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace troupe {
+
+/// What a worker reports to: finished tasks (with the worker's index), entry
+/// into and exit from backoff, and a service that aborts the run.
+using worker_listener
+  = caf::typed_actor<caf::reacts_to<result_atom, uint32_t, task_result>,
+                     caf::reacts_to<backoff_atom, bool>,
+                     caf::reacts_to<abort_atom, std::string>>;
+
+/// A worker's handle. `run` hands it a task; `cancel` (abort now?, reason)
+/// stops it cooperatively; `status` tells its task and status. `retry` is
+/// internal: the end of a backoff.
+using worker_actor = caf::typed_actor<
+  caf::reacts_to<run_atom, task_spec>,
+  caf::reacts_to<cancel_atom, bool, std::string>,
+  caf::replies_to<status_atom>::with<std::string, task_status>,
+  caf::reacts_to<retry_atom, uint64_t>>;
+
+/// A worker's parameters.
+struct worker_config {
+  /// Position in the pool; tags results and request ids.
+  uint32_t index = 0;
+  executor_actor executor;
+  worker_listener listener;
+  retry_settings retry;
+  /// Per-attempt deadline.
+  int64_t timeout_us = 60'000'000;
+  /// Per-task deadline over all attempts, -1 for none.
+  int64_t deadline_us = -1;
+  /// Seeds jitter draws.
+  uint64_t jitter_seed = 0;
+  /// Time zero of the run on the actor clock (virtual under test).
+  caf::actor_clock::time_point run_start;
+};
+
+/// Spawns a worker.
+worker_actor spawn_worker(caf::actor_system& sys, worker_config cfg);
+
+} // namespace troupe

@@ -1,0 +1,259 @@
+// Streams dataset cases from inline arrays, JSONL files and CSV files.
+
+#include "config/dataset_reader.hpp"
+
+#include "config/json_checks.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+namespace json = boost::json;
+
+namespace troupe::config {
+
+namespace {
+
+constexpr size_t read_chunk = 1 << 16;
+
+// Case ids may come as numbers in JSONL and CSV files; they become strings.
+std::string case_id_of(const checker& chk, const json::value& v,
+                       const std::string& path) {
+  if (v.is_int64() || v.is_uint64())
+    return json::serialize(v);
+  auto id = chk.string(v, path);
+  for (char c : id)
+    if (static_cast<unsigned char>(c) < 0x20)
+      chk.fail(path, "must not hold control characters", v);
+  return id;
+}
+
+} // namespace
+
+result<case_config> parse_case(const std::string& json_text,
+                               const std::string& where,
+                               const std::string& path) {
+  try {
+    checker chk{where};
+    json::error_code ec;
+    auto v = json::parse(json_text, ec);
+    if (ec)
+      chk.fail(path, "invalid JSON (" + ec.message() + ")");
+    auto& obj = chk.object(v, path);
+    chk.only_keys(obj, path, {"id", "inputs", "query", "conversation_id"});
+    case_config c;
+    c.id
+      = case_id_of(chk, chk.required(obj, path, "id"), join_path(path, "id"));
+    if (auto i = obj.find("inputs"); i != obj.end())
+      c.inputs_json
+        = json::serialize(chk.object(i->value(), join_path(path, "inputs")));
+    if (auto i = obj.find("query"); i != obj.end())
+      c.query = chk.string(i->value(), join_path(path, "query"), true);
+    if (auto i = obj.find("conversation_id"); i != obj.end())
+      c.conversation_id
+        = chk.string(i->value(), join_path(path, "conversation_id"), true);
+    return c;
+  } catch (const check_failure& e) {
+    return config_error{e.what()};
+  }
+}
+
+case_reader::case_reader(const dataset_config& ds) : ds_(ds) {
+  if (ds_.file.empty())
+    return;
+  auto n = ds_.file.size();
+  csv_ = n >= 4 && ds_.file.compare(n - 4, 4, ".csv") == 0;
+  file_ = std::fopen(ds_.file.c_str(), "rb");
+  if (file_ == nullptr) {
+    error_ = config_error{ds_.file + ": cannot open dataset file ("
+                          + std::strerror(errno) + ")"};
+    return;
+  }
+  buf_.resize(read_chunk);
+  if (csv_) {
+    if (!read_csv_record(csv_header_)) {
+      if (!error_)
+        fail("empty CSV file, expected a header row");
+      return;
+    }
+    bool has_id = false;
+    for (size_t i = 0; i < csv_header_.size(); ++i) {
+      if (csv_header_[i].empty())
+        fail("column " + std::to_string(i + 1) + " has an empty name");
+      for (size_t j = 0; j < i; ++j)
+        if (csv_header_[j] == csv_header_[i])
+          fail("duplicate column \"" + csv_header_[i] + "\"");
+      if (csv_header_[i] == "id")
+        has_id = true;
+    }
+    if (!has_id && !error_)
+      fail("missing column \"id\" in the header row");
+  }
+}
+
+case_reader::~case_reader() {
+  if (file_ != nullptr)
+    std::fclose(file_);
+}
+
+bool case_reader::fail(const std::string& what) {
+  if (!error_)
+    error_ = config_error{ds_.file + ":" + std::to_string(record_line_) + ": "
+                          + what};
+  return false;
+}
+
+bool case_reader::next(case_config& out) {
+  if (error_)
+    return false;
+  if (ds_.file.empty()) {
+    if (inline_pos_ >= ds_.cases.size())
+      return false;
+    out = ds_.cases[inline_pos_++];
+    return true;
+  }
+  return csv_ ? next_csv(out) : next_jsonl(out);
+}
+
+bool case_reader::read_line(std::string& out) {
+  out.clear();
+  for (;;) {
+    if (buf_pos_ == buf_len_) {
+      if (eof_)
+        return !out.empty();
+      buf_len_ = std::fread(buf_.data(), 1, buf_.size(), file_);
+      buf_pos_ = 0;
+      if (buf_len_ == 0) {
+        if (std::ferror(file_)) {
+          record_line_ = line_ + 1;
+          return fail(std::string{"read error ("} + std::strerror(errno) + ")");
+        }
+        eof_ = true;
+        if (out.empty())
+          return false;
+        ++line_;
+        return true;
+      }
+    }
+    auto* begin = buf_.data() + buf_pos_;
+    auto* nl
+      = static_cast<char*>(std::memchr(begin, '\n', buf_len_ - buf_pos_));
+    if (nl == nullptr) {
+      out.append(begin, buf_len_ - buf_pos_);
+      buf_pos_ = buf_len_;
+      continue;
+    }
+    out.append(begin, nl);
+    buf_pos_ += static_cast<size_t>(nl - begin) + 1;
+    ++line_;
+    if (!out.empty() && out.back() == '\r')
+      out.pop_back();
+    return true;
+  }
+}
+
+bool case_reader::next_jsonl(case_config& out) {
+  while (read_line(scratch_)) {
+    record_line_ = line_;
+    auto pos = scratch_.find_first_not_of(" \t");
+    if (pos == std::string::npos)
+      continue; // blank lines are allowed
+    auto parsed
+      = parse_case(scratch_, ds_.file + ":" + std::to_string(record_line_));
+    if (auto* err = std::get_if<config_error>(&parsed)) {
+      error_ = std::move(*err);
+      return false;
+    }
+    out = std::move(std::get<case_config>(parsed));
+    return true;
+  }
+  return false;
+}
+
+// Reads one RFC 4180 record; quoted fields may hold commas, quotes ("") and
+// line breaks.
+bool case_reader::read_csv_record(std::vector<std::string>& fields) {
+  fields.clear();
+  std::string line;
+  do {
+    if (!read_line(line))
+      return false;
+  } while (line.empty());
+  record_line_ = line_;
+  std::string field;
+  bool quoted = false;
+  bool was_quoted = false;
+  size_t i = 0;
+  for (;;) {
+    if (i == line.size()) {
+      if (quoted) {
+        // The quoted field goes on on the next line.
+        field += '\n';
+        if (!read_line(line))
+          return fail("unterminated quoted field");
+        i = 0;
+        continue;
+      }
+      fields.push_back(std::move(field));
+      return true;
+    }
+    char c = line[i++];
+    if (quoted) {
+      if (c == '"') {
+        if (i < line.size() && line[i] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        field += c;
+      }
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+      was_quoted = false;
+    } else if (c == '"' && field.empty() && !was_quoted) {
+      quoted = true;
+      was_quoted = true;
+    } else if (was_quoted) {
+      return fail("unexpected character after a quoted field in column "
+                  + std::to_string(fields.size() + 1));
+    } else {
+      field += c;
+    }
+  }
+}
+
+bool case_reader::next_csv(case_config& out) {
+  std::vector<std::string> fields;
+  if (!read_csv_record(fields))
+    return false;
+  if (fields.size() != csv_header_.size())
+    return fail("expected " + std::to_string(csv_header_.size())
+                + " columns as in the header row, got "
+                + std::to_string(fields.size()));
+  case_config c;
+  json::object inputs;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    auto& name = csv_header_[i];
+    if (name == "id") {
+      if (fields[i].empty())
+        return fail("id: must be a non-empty string");
+      c.id = fields[i];
+    } else if (name == "query") {
+      c.query = fields[i];
+    } else if (name == "conversation_id") {
+      c.conversation_id = fields[i];
+    } else {
+      inputs[name] = fields[i];
+    }
+  }
+  c.inputs_json = json::serialize(inputs);
+  out = std::move(c);
+  return true;
+}
+
+} // namespace troupe::config

@@ -1,0 +1,71 @@
+#pragma once
+
+// Streams the cases of one dataset: inline cases, a JSONL file (one case
+// object per line) or a CSV file (a header row, then one case per row). The
+// reader holds one line at a time, so a dataset of any size streams in
+// constant memory (benchmarks.md, B5).
+
+#include "config/manifest.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace troupe::config {
+
+/// Reads one dataset's cases in order.
+class case_reader {
+public:
+  /// Opens the dataset's file, if it has one.
+  explicit case_reader(const dataset_config& ds);
+
+  ~case_reader();
+
+  case_reader(const case_reader&) = delete;
+  case_reader& operator=(const case_reader&) = delete;
+
+  /// Stores the next case in `out`; false at the end or on an error.
+  bool next(case_config& out);
+
+  /// The error that stopped the reader, if any.
+  const std::optional<config_error>& error() const noexcept {
+    return error_;
+  }
+
+  /// Line of the file where the last case began (0 for inline cases).
+  uint64_t line() const noexcept {
+    return record_line_;
+  }
+
+private:
+  bool next_jsonl(case_config& out);
+  bool next_csv(case_config& out);
+  bool read_line(std::string& out);
+  bool read_csv_record(std::vector<std::string>& fields);
+  bool fail(const std::string& what);
+
+  const dataset_config& ds_;
+  size_t inline_pos_ = 0;
+  std::FILE* file_ = nullptr;
+  bool csv_ = false;
+  std::vector<std::string> csv_header_;
+  std::vector<char> buf_;
+  size_t buf_pos_ = 0;
+  size_t buf_len_ = 0;
+  bool eof_ = false;
+  uint64_t line_ = 0;
+  uint64_t record_line_ = 0;
+  std::string scratch_;
+  std::optional<config_error> error_;
+};
+
+/// Parses one case object (a JSONL line or an inline case). Errors start
+/// with `where` ("cases.jsonl:3" or "manifest.json") and name the JSON path
+/// below `path` ("datasets[0].cases[2]", or empty for a JSONL line).
+result<case_config> parse_case(const std::string& json_text,
+                               const std::string& where,
+                               const std::string& path = "");
+
+} // namespace troupe::config

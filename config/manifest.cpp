@@ -1,0 +1,436 @@
+// Turns a manifest's JSON into plain structs, checking every key, and streams
+// its dataset files once to count cases and find broken lines and duplicate
+// ids before any task runs.
+
+#include "config/manifest.hpp"
+
+#include "config/dataset_reader.hpp"
+#include "config/json_checks.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+
+namespace json = boost::json;
+
+namespace troupe::config {
+
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += digits[md[i] >> 4];
+    hex += digits[md[i] & 0xf];
+  }
+  return hex;
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string folder_of(const std::string& path) {
+  auto pos = path.rfind('/');
+  if (pos == std::string::npos)
+    return "";
+  return path.substr(0, pos + 1);
+}
+
+std::string stem_of(const std::string& path) {
+  auto base = path.substr(path.rfind('/') + 1);
+  auto dot = base.rfind('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+void not_supported(const checker& chk, const json::object& obj,
+                   const std::string& path,
+                   std::initializer_list<std::string_view> keys) {
+  for (auto key : keys)
+    if (obj.contains(key))
+      chk.fail(join_path(path, key), "not supported yet");
+}
+
+target_config parse_target(const checker& chk, const json::value& v) {
+  auto& obj = chk.object(v, "target");
+  chk.only_keys(obj, "target",
+                {"type", "base_url", "api_key_env", "response_mode", "user",
+                 "method", "url", "headers", "body", "success_status",
+                 "output_pointer", "ca_file"});
+  auto& type_v = chk.required(obj, "target", "type");
+  auto type = chk.string(type_v, "target.type");
+  target_config t;
+  if (type == "stub") {
+    t.type = target_type::stub;
+  } else if (type == "dify-workflow" || type == "dify-chat"
+             || type == "dify-completion" || type == "http") {
+    chk.fail("target.type", "\"" + type + "\" is not supported yet");
+  } else {
+    chk.fail("target.type",
+             "must be one of \"dify-workflow\", \"dify-chat\", "
+             "\"dify-completion\", \"http\", \"stub\"",
+             type_v);
+  }
+  for (auto& kv : obj)
+    if (kv.key() != "type")
+      chk.fail(join_path("target", kv.key()),
+               "is not used by a \"stub\" target");
+  return t;
+}
+
+dataset_config parse_dataset(const checker& chk, const json::value& v,
+                             const std::string& path,
+                             const std::string& base_dir) {
+  auto& obj = chk.object(v, path);
+  chk.only_keys(obj, path, {"name", "cases", "file", "weight", "expect"});
+  not_supported(chk, obj, path, {"weight", "expect"});
+  dataset_config ds;
+  ds.name
+    = chk.string(chk.required(obj, path, "name"), join_path(path, "name"));
+  if (ds.name.find_first_of("/#") != std::string::npos)
+    chk.fail(join_path(path, "name"), "must not contain '/' or '#'",
+             obj.at("name"));
+  auto cases = obj.find("cases");
+  auto file = obj.find("file");
+  if (cases == obj.end() && file == obj.end())
+    chk.fail(path, "missing key: one of \"cases\" or \"file\"");
+  if (cases != obj.end() && file != obj.end())
+    chk.fail(path, "has both \"cases\" and \"file\", expected one of them");
+  if (cases != obj.end()) {
+    auto cases_path = join_path(path, "cases");
+    auto& arr = chk.array(cases->value(), cases_path);
+    for (size_t i = 0; i < arr.size(); ++i) {
+      auto case_path = index_path(cases_path, i);
+      chk.object(arr[i], case_path);
+      auto parsed = parse_case(json::serialize(arr[i]), chk.where(), case_path);
+      if (auto* err = std::get_if<config_error>(&parsed))
+        throw check_failure(err->message);
+      ds.cases.push_back(std::move(std::get<case_config>(parsed)));
+    }
+  } else {
+    auto name = chk.string(file->value(), join_path(path, "file"));
+    auto n = name.size();
+    bool csv = n >= 4 && name.compare(n - 4, 4, ".csv") == 0;
+    bool jsonl = (n >= 6 && name.compare(n - 6, 6, ".jsonl") == 0)
+                 || (n >= 7 && name.compare(n - 7, 7, ".ndjson") == 0);
+    if (!csv && !jsonl)
+      chk.fail(join_path(path, "file"),
+               "must name a .jsonl, .ndjson or .csv file", file->value());
+    ds.file = name.front() == '/' ? name : base_dir + name;
+  }
+  return ds;
+}
+
+retry_policy parse_retry(const checker& chk, const json::value& v) {
+  const std::string p = "retry_policy";
+  auto& obj = chk.object(v, p);
+  chk.only_keys(obj, p,
+                {"max_attempts", "backoff_seconds", "backoff_multiplier",
+                 "max_backoff_seconds", "jitter"});
+  retry_policy r;
+  if (auto i = obj.find("max_attempts"); i != obj.end())
+    r.max_attempts = static_cast<uint32_t>(
+      chk.integer(i->value(), join_path(p, "max_attempts"), 1, 1000));
+  if (auto i = obj.find("backoff_seconds"); i != obj.end())
+    r.backoff_seconds
+      = chk.number(i->value(), join_path(p, "backoff_seconds"), 0, 86400);
+  if (auto i = obj.find("backoff_multiplier"); i != obj.end())
+    r.backoff_multiplier
+      = chk.number(i->value(), join_path(p, "backoff_multiplier"), 1, 1000);
+  if (auto i = obj.find("max_backoff_seconds"); i != obj.end())
+    r.max_backoff_seconds
+      = chk.number(i->value(), join_path(p, "max_backoff_seconds"), 0, 86400);
+  if (auto i = obj.find("jitter"); i != obj.end()) {
+    auto path = join_path(p, "jitter");
+    auto s = chk.string(i->value(), path);
+    if (s == "none")
+      r.jitter = jitter_kind::none;
+    else if (s == "full")
+      r.jitter = jitter_kind::full;
+    else if (s == "equal")
+      r.jitter = jitter_kind::equal;
+    else
+      chk.fail(path, "must be \"none\", \"full\" or \"equal\"", i->value());
+  }
+  return r;
+}
+
+execution_policy parse_execution(const checker& chk, const json::value& v) {
+  const std::string p = "execution_policy";
+  auto& obj = chk.object(v, p);
+  chk.only_keys(obj, p,
+                {"concurrency", "timeout_seconds", "deadline_seconds",
+                 "run_deadline_seconds", "adaptive", "batch_size",
+                 "batch_pause_seconds", "rate_limit"});
+  not_supported(chk, obj, p,
+                {"run_deadline_seconds", "adaptive", "batch_size",
+                 "batch_pause_seconds", "rate_limit"});
+  execution_policy e;
+  if (auto i = obj.find("concurrency"); i != obj.end())
+    e.concurrency = static_cast<uint32_t>(
+      chk.integer(i->value(), join_path(p, "concurrency"), 1, 100000));
+  if (auto i = obj.find("timeout_seconds"); i != obj.end())
+    e.timeout_seconds
+      = chk.number(i->value(), join_path(p, "timeout_seconds"), 0, 86400, true);
+  if (auto i = obj.find("deadline_seconds"); i != obj.end())
+    e.deadline_seconds = chk.number(
+      i->value(), join_path(p, "deadline_seconds"), 0, 30 * 86400.0, true);
+  return e;
+}
+
+stub_config parse_stub(const checker& chk, const json::value& v) {
+  const std::string p = "stub";
+  auto& obj = chk.object(v, p);
+  chk.only_keys(obj, p,
+                {"simulated_delay_seconds", "failure_rate", "seed",
+                 "task_behaviors", "events"});
+  not_supported(chk, obj, p, {"events"});
+  stub_config s;
+  if (auto i = obj.find("simulated_delay_seconds"); i != obj.end())
+    s.simulated_delay_seconds = chk.number(
+      i->value(), join_path(p, "simulated_delay_seconds"), 0, 86400);
+  if (auto i = obj.find("failure_rate"); i != obj.end())
+    s.failure_rate = chk.number(i->value(), join_path(p, "failure_rate"), 0, 1);
+  if (auto i = obj.find("seed"); i != obj.end())
+    s.seed = static_cast<uint64_t>(
+      chk.integer(i->value(), join_path(p, "seed"), 0, INT64_MAX));
+  if (auto i = obj.find("task_behaviors"); i != obj.end()) {
+    auto tb_path = join_path(p, "task_behaviors");
+    for (auto& kv : chk.object(i->value(), tb_path)) {
+      auto path = tb_path + "[\"" + std::string{kv.key()} + "\"]";
+      auto parse_one = [&](const json::value& b, const std::string& bpath) {
+        auto text = chk.string(b, bpath);
+        stub_behavior out;
+        if (!parse_stub_behavior(text, out))
+          chk.fail(bpath,
+                   "must be a behaviour (success, failure, fatal, timeout, "
+                   "error, 429, 429:retry-after=S, delay:Nms, auth)",
+                   b);
+        return out;
+      };
+      std::vector<stub_behavior> list;
+      if (kv.value().is_array()) {
+        auto& arr = kv.value().get_array();
+        if (arr.empty())
+          chk.fail(path, "must hold at least one behaviour");
+        for (size_t j = 0; j < arr.size(); ++j)
+          list.push_back(parse_one(arr[j], index_path(path, j)));
+      } else {
+        list.push_back(parse_one(kv.value(), path));
+      }
+      s.task_behaviors.emplace(std::string{kv.key()}, std::move(list));
+    }
+  }
+  return s;
+}
+
+// Streams every dataset once: counts cases, reports the first broken line
+// and the first duplicate id. Returns the sorted id hashes per dataset.
+std::vector<std::vector<uint64_t>> scan_datasets(const checker& chk,
+                                                 manifest& m) {
+  std::vector<std::vector<uint64_t>> all_hashes;
+  for (size_t di = 0; di < m.datasets.size(); ++di) {
+    auto& ds = m.datasets[di];
+    std::vector<uint64_t> hashes;
+    {
+      case_reader reader{ds};
+      case_config c;
+      while (reader.next(c))
+        hashes.push_back(fnv1a(c.id));
+      if (reader.error())
+        throw check_failure(reader.error()->message);
+    }
+    ds.case_count = hashes.size();
+    if (hashes.empty())
+      chk.fail(index_path("datasets", di),
+               "dataset \"" + ds.name + "\" has no cases");
+    std::sort(hashes.begin(), hashes.end());
+    auto dup = std::adjacent_find(hashes.begin(), hashes.end());
+    if (dup != hashes.end()) {
+      // A hash matched twice: find the ids behind it (it may be a collision).
+      std::vector<uint64_t> suspects;
+      for (auto i = dup; i + 1 != hashes.end(); ++i)
+        if (i[0] == i[1])
+          suspects.push_back(*i);
+      std::unordered_map<std::string, uint64_t> first;
+      case_reader reader{ds};
+      case_config c;
+      uint64_t index = 0;
+      while (reader.next(c)) {
+        if (std::binary_search(suspects.begin(), suspects.end(), fnv1a(c.id))) {
+          auto where = ds.file.empty() ? index : reader.line();
+          auto [it, added] = first.emplace(c.id, where);
+          if (!added) {
+            if (ds.file.empty())
+              chk.fail(index_path(index_path("datasets", di) + ".cases", index)
+                         + ".id",
+                       "duplicate case id \"" + c.id + "\" (first in cases["
+                         + std::to_string(it->second) + "])");
+            throw check_failure(ds.file + ":" + std::to_string(where)
+                                + ": id: duplicate case id \"" + c.id
+                                + "\" (first at line "
+                                + std::to_string(it->second) + ")");
+          }
+        }
+        ++index;
+      }
+    }
+    all_hashes.push_back(std::move(hashes));
+  }
+  return all_hashes;
+}
+
+// Every scripted task id must name a task of this manifest: a typo would
+// otherwise be silently ignored.
+void check_behavior_ids(const checker& chk, const manifest& m,
+                        const std::vector<std::vector<uint64_t>>& hashes) {
+  for (auto& [id, list] : m.stub.task_behaviors) {
+    auto path = "stub.task_behaviors[\"" + id + "\"]";
+    auto slash = id.find('/');
+    auto hash = id.rfind('#');
+    auto bad = [&] {
+      chk.fail(path, "must name a task of this manifest as "
+                     "<dataset>/<case id>#<parameter index>");
+    };
+    if (slash == std::string::npos || hash == std::string::npos || hash < slash)
+      bad();
+    auto ds_name = id.substr(0, slash);
+    auto case_id = id.substr(slash + 1, hash - slash - 1);
+    auto index_text = id.substr(hash + 1);
+    if (index_text.empty()
+        || index_text.find_first_not_of("0123456789") != std::string::npos
+        || index_text.size() > 9)
+      bad();
+    auto index = std::stoul(index_text);
+    auto ds = std::find_if(m.datasets.begin(), m.datasets.end(),
+                           [&](auto& d) { return d.name == ds_name; });
+    if (ds == m.datasets.end())
+      chk.fail(path, "no dataset named \"" + ds_name + "\"");
+    auto& hs = hashes[static_cast<size_t>(ds - m.datasets.begin())];
+    if (!std::binary_search(hs.begin(), hs.end(), fnv1a(case_id)))
+      chk.fail(path,
+               "dataset \"" + ds_name + "\" has no case \"" + case_id + "\"");
+    if (index >= m.parameters.size())
+      chk.fail(path, "parameter index " + index_text
+                       + " is out of range (the "
+                         "manifest has "
+                       + std::to_string(m.parameters.size())
+                       + " parameter set(s))");
+  }
+}
+
+} // namespace
+
+const char* target_type_name(target_type x) noexcept {
+  switch (x) {
+    case target_type::stub:
+      return "stub";
+    case target_type::dify_workflow:
+      return "dify-workflow";
+    case target_type::dify_chat:
+      return "dify-chat";
+    case target_type::dify_completion:
+      return "dify-completion";
+    case target_type::http:
+      return "http";
+  }
+  return "?";
+}
+
+uint64_t manifest::task_count() const noexcept {
+  uint64_t n = 0;
+  for (auto& ds : datasets)
+    n += ds.case_count;
+  return n * parameters.size();
+}
+
+result<manifest> parse_manifest(const std::string& text,
+                                const std::string& path) {
+  try {
+    checker chk{path};
+    auto root = parse_relaxed(text, path);
+    auto& obj = chk.object(root, "");
+    chk.only_keys(obj, "",
+                  {"name", "target", "datasets", "parameters",
+                   "execution_policy", "retry_policy", "stub"});
+    manifest m;
+    m.path = path;
+    m.hash = "sha256:" + sha256_hex(json::serialize(root));
+    m.name = stem_of(path);
+    if (auto i = obj.find("name"); i != obj.end())
+      m.name = chk.string(i->value(), "name");
+    m.target = parse_target(chk, chk.required(obj, "", "target"));
+    auto& ds_arr = chk.array(chk.required(obj, "", "datasets"), "datasets");
+    if (ds_arr.empty())
+      chk.fail("datasets", "must hold at least one dataset");
+    auto base_dir = folder_of(path);
+    for (size_t i = 0; i < ds_arr.size(); ++i) {
+      auto ds_path = index_path("datasets", i);
+      m.datasets.push_back(parse_dataset(chk, ds_arr[i], ds_path, base_dir));
+      for (size_t j = 0; j < i; ++j)
+        if (m.datasets[j].name == m.datasets[i].name)
+          chk.fail(join_path(ds_path, "name"),
+                   "duplicate dataset name \"" + m.datasets[i].name + "\"");
+    }
+    if (auto i = obj.find("parameters"); i != obj.end()) {
+      auto& arr = chk.array(i->value(), "parameters");
+      if (arr.empty())
+        chk.fail("parameters", "must hold at least one parameter set");
+      for (size_t j = 0; j < arr.size(); ++j)
+        m.parameters.push_back(
+          json::serialize(chk.object(arr[j], index_path("parameters", j))));
+    } else {
+      m.parameters.push_back("{}");
+    }
+    if (auto i = obj.find("execution_policy"); i != obj.end())
+      m.execution = parse_execution(chk, i->value());
+    if (auto i = obj.find("retry_policy"); i != obj.end())
+      m.retry = parse_retry(chk, i->value());
+    if (auto i = obj.find("stub"); i != obj.end()) {
+      if (m.target.type != target_type::stub)
+        chk.fail("stub", "is only used with a \"stub\" target");
+      m.stub = parse_stub(chk, i->value());
+    }
+    auto hashes = scan_datasets(chk, m);
+    check_behavior_ids(chk, m, hashes);
+    return m;
+  } catch (const check_failure& e) {
+    return config_error{e.what()};
+  }
+}
+
+result<manifest> load_manifest(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return config_error{path + ": cannot open manifest (" + std::strerror(errno)
+                        + ")"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return config_error{path + ": cannot read manifest (" + std::strerror(errno)
+                        + ")"};
+  return parse_manifest(text.str(), path);
+}
+
+} // namespace troupe::config

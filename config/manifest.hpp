@@ -1,0 +1,120 @@
+#pragma once
+
+// The run manifest (product.md, "The manifest") as plain structs. This is the
+// only place that knows the manifest's JSON: actors and runtime see these
+// structs. The key reference is config/README.md.
+
+#include "messages/stub.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace troupe::config {
+
+/// A manifest, dataset or results error: file, JSON path or line, and what
+/// was expected, ready to print. Always exit code 2.
+struct config_error {
+  std::string message;
+};
+
+/// Either a value or the error that prevented it.
+template <class T>
+using result = std::variant<T, config_error>;
+
+enum class target_type {
+  stub,
+  dify_workflow,
+  dify_chat,
+  dify_completion,
+  http
+};
+
+/// The name used in manifests ("dify-workflow").
+const char* target_type_name(target_type x) noexcept;
+
+/// Where tasks go.
+struct target_config {
+  target_type type = target_type::stub;
+};
+
+/// One case of a dataset.
+struct case_config {
+  std::string id;
+  /// The case's inputs as compact JSON (an object).
+  std::string inputs_json = "{}";
+  std::string query;
+  std::string conversation_id;
+};
+
+/// A dataset: inline cases or a JSONL/CSV file read as a stream.
+struct dataset_config {
+  std::string name;
+  double weight = 1.0;
+  std::vector<case_config> cases;
+  /// Path of the dataset file, resolved against the manifest's folder; empty
+  /// for inline cases.
+  std::string file;
+  /// Number of cases, counted when the manifest is loaded.
+  uint64_t case_count = 0;
+};
+
+enum class jitter_kind { none, full, equal };
+
+/// How attempts are retried (product.md, "Retry").
+struct retry_policy {
+  uint32_t max_attempts = 3;
+  double backoff_seconds = 2.0;
+  double backoff_multiplier = 1.5;
+  double max_backoff_seconds = 60.0;
+  jitter_kind jitter = jitter_kind::none;
+};
+
+/// How many tasks run at once, and their time limits.
+struct execution_policy {
+  uint32_t concurrency = 8;
+  /// Per attempt.
+  double timeout_seconds = 60.0;
+  /// Per task, over all its attempts; nullopt for none.
+  std::optional<double> deadline_seconds;
+};
+
+/// The stub target's script.
+struct stub_config {
+  double simulated_delay_seconds = 0.0;
+  double failure_rate = 0.0;
+  uint64_t seed = 0;
+  /// Task id to one behaviour per attempt (the last one repeats).
+  std::map<std::string, std::vector<stub_behavior>> task_behaviors;
+};
+
+/// A whole manifest.
+struct manifest {
+  /// The file it was read from, as given.
+  std::string path;
+  std::string name;
+  /// "sha256:<hex>" of the manifest's canonical JSON.
+  std::string hash;
+  target_config target;
+  std::vector<dataset_config> datasets;
+  /// The parameter sets as compact JSON objects; at least one ("{}").
+  std::vector<std::string> parameters;
+  execution_policy execution;
+  retry_policy retry;
+  stub_config stub;
+
+  /// Number of tasks: every case times every parameter set.
+  uint64_t task_count() const noexcept;
+};
+
+/// Reads, checks and counts a manifest and its dataset files.
+result<manifest> load_manifest(const std::string& path);
+
+/// Same, from text; `path` names the file in errors and anchors dataset paths.
+result<manifest> parse_manifest(const std::string& text,
+                                const std::string& path);
+
+} // namespace troupe::config

@@ -1,0 +1,69 @@
+#pragma once
+
+// What a worker asks an executor (stub, Dify, HTTP) for one attempt, and the
+// classified answer it gets back. Classification happens in the executor; the
+// worker only decides what to do next.
+
+#include "messages/task.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace troupe {
+
+/// How an attempt ended, from the retry policy's point of view.
+enum class outcome : uint8_t {
+  success,   ///< SUCCEEDED
+  failure,   ///< FAILED, retryable (5xx, stub "failure")
+  rejected,  ///< FAILED, never retried (other 4xx, failed Dify run, "fatal")
+  throttled, ///< FAILED, retryable, the service asked us to slow down
+  timeout,   ///< TIMEOUT, retryable
+  error,     ///< ERROR, retryable
+  abort_run, ///< FAILED, and the whole run must stop (401, 403, quota)
+};
+
+/// Used by CAF's deep_to_string.
+std::string to_string(outcome x);
+
+/// The status an attempt with this outcome gets.
+task_status status_of(outcome x) noexcept;
+
+/// One attempt of one task, sent to an executor.
+struct attempt_request {
+  /// Unique per worker and attempt; an abort names it.
+  uint64_t request_id = 0;
+  /// 1 for the first attempt.
+  uint32_t attempt = 1;
+  task_spec task;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attempt_request& x) {
+  return f(caf::meta::type_name("troupe::attempt_request"), x.request_id,
+           x.attempt, x.task);
+}
+
+/// The classified answer to an `attempt_request`.
+struct attempt_reply {
+  outcome result = outcome::success;
+  int32_t http_status = 0;
+  std::string error;
+  std::string error_code;
+  /// The output as JSON text (an object, or a JSON string), empty for none.
+  std::string output_json;
+  int64_t tokens = -1;
+  int64_t first_event_us = -1;
+  /// The server's Retry-After, -1 when absent.
+  int64_t retry_after_us = -1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attempt_reply& x) {
+  return f(caf::meta::type_name("troupe::attempt_reply"), x.result,
+           x.http_status, x.error, x.error_code, x.output_json, x.tokens,
+           x.first_event_us, x.retry_after_us);
+}
+
+} // namespace troupe

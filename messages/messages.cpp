@@ -1,0 +1,203 @@
+// Names and text forms of the message vocabulary.
+
+#include "messages/execution.hpp"
+#include "messages/run.hpp"
+#include "messages/stub.hpp"
+#include "messages/task.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace troupe {
+
+const char* status_name(task_status x) noexcept {
+  switch (x) {
+    case task_status::pending:
+      return "PENDING";
+    case task_status::queued:
+      return "QUEUED";
+    case task_status::running:
+      return "RUNNING";
+    case task_status::succeeded:
+      return "SUCCEEDED";
+    case task_status::failed:
+      return "FAILED";
+    case task_status::timeout:
+      return "TIMEOUT";
+    case task_status::cancelled:
+      return "CANCELLED";
+    case task_status::error:
+      return "ERROR";
+  }
+  return "?";
+}
+
+std::string to_string(task_status x) {
+  return status_name(x);
+}
+
+std::string to_string(outcome x) {
+  switch (x) {
+    case outcome::success:
+      return "success";
+    case outcome::failure:
+      return "failure";
+    case outcome::rejected:
+      return "rejected";
+    case outcome::throttled:
+      return "throttled";
+    case outcome::timeout:
+      return "timeout";
+    case outcome::error:
+      return "error";
+    case outcome::abort_run:
+      return "abort_run";
+  }
+  return "?";
+}
+
+task_status status_of(outcome x) noexcept {
+  switch (x) {
+    case outcome::success:
+      return task_status::succeeded;
+    case outcome::timeout:
+      return task_status::timeout;
+    case outcome::error:
+      return task_status::error;
+    default:
+      return task_status::failed;
+  }
+}
+
+std::string to_string(run_end x) {
+  switch (x) {
+    case run_end::completed:
+      return "completed";
+    case run_end::cancelled:
+      return "cancelled";
+    case run_end::aborted:
+      return "aborted";
+    case run_end::deadline:
+      return "deadline";
+  }
+  return "?";
+}
+
+uint64_t run_status::done() const noexcept {
+  uint64_t n = 0;
+  for (size_t i = static_cast<size_t>(task_status::succeeded);
+       i < task_status_count; ++i)
+    n += counts[i];
+  return n;
+}
+
+double run_summary::tasks_per_second() const noexcept {
+  if (wall_us <= 0)
+    return 0.0;
+  uint64_t done = 0;
+  for (size_t i = static_cast<size_t>(task_status::succeeded);
+       i < task_status_count; ++i)
+    done += counts[i];
+  return static_cast<double>(done) * 1e6 / static_cast<double>(wall_us);
+}
+
+namespace {
+
+// Parses a non-negative decimal number followed by a unit suffix into
+// microseconds: "250ms", "1.5s", "3" (seconds when unit is empty).
+bool parse_duration(const std::string& text, const char* default_unit,
+                    int64_t& out) {
+  if (text.empty())
+    return false;
+  errno = 0;
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || errno != 0 || !(value >= 0) || value > 1e9)
+    return false;
+  std::string unit{end};
+  if (unit.empty())
+    unit = default_unit;
+  double scale;
+  if (unit == "ms")
+    scale = 1e3;
+  else if (unit == "s")
+    scale = 1e6;
+  else if (unit == "us")
+    scale = 1;
+  else
+    return false;
+  out = static_cast<int64_t>(value * scale + 0.5);
+  return true;
+}
+
+std::string format_duration(int64_t us, bool seconds) {
+  auto fmt = [](double v) {
+    auto s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.')
+      s.pop_back();
+    return s;
+  };
+  if (seconds)
+    return fmt(static_cast<double>(us) / 1e6);
+  return fmt(static_cast<double>(us) / 1e3) + "ms";
+}
+
+} // namespace
+
+bool parse_stub_behavior(const std::string& text, stub_behavior& out) {
+  stub_behavior result;
+  if (text == "success")
+    result.action = stub_action::success;
+  else if (text == "failure")
+    result.action = stub_action::failure;
+  else if (text == "fatal")
+    result.action = stub_action::fatal;
+  else if (text == "timeout")
+    result.action = stub_action::timeout;
+  else if (text == "error")
+    result.action = stub_action::error;
+  else if (text == "429")
+    result.action = stub_action::throttle;
+  else if (text == "auth")
+    result.action = stub_action::auth;
+  else if (text.compare(0, 6, "delay:") == 0) {
+    result.action = stub_action::success;
+    if (!parse_duration(text.substr(6), "", result.delay_us))
+      return false;
+  } else if (text.compare(0, 16, "429:retry-after=") == 0) {
+    result.action = stub_action::throttle;
+    if (!parse_duration(text.substr(16), "s", result.retry_after_us))
+      return false;
+  } else {
+    return false;
+  }
+  out = result;
+  return true;
+}
+
+std::string to_string(const stub_behavior& x) {
+  switch (x.action) {
+    case stub_action::success:
+      if (x.delay_us >= 0)
+        return "delay:" + format_duration(x.delay_us, false);
+      return "success";
+    case stub_action::failure:
+      return "failure";
+    case stub_action::fatal:
+      return "fatal";
+    case stub_action::timeout:
+      return "timeout";
+    case stub_action::error:
+      return "error";
+    case stub_action::throttle:
+      if (x.retry_after_us >= 0)
+        return "429:retry-after=" + format_duration(x.retry_after_us, true);
+      return "429";
+    case stub_action::auth:
+      return "auth";
+  }
+  return "?";
+}
+
+} // namespace troupe

@@ -1,0 +1,112 @@
+#pragma once
+
+// Run-level vocabulary: the live status snapshot the progress line shows, and
+// the final summary printed, appended to the results and written as JSON.
+
+#include "messages/task.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+/// Counts indexed by task_status.
+using status_counts = std::array<uint64_t, task_status_count>;
+
+/// How a run ended.
+enum class run_end : uint8_t {
+  completed, ///< every task reached a terminal status on its own
+  cancelled, ///< cancelled by the user (Ctrl+C or a scripted event)
+  aborted,   ///< stopped by the service (401, 403, quota)
+  deadline,  ///< run_deadline_seconds passed
+};
+
+std::string to_string(run_end x);
+
+/// A snapshot of a run in progress.
+struct run_status {
+  uint64_t total = 0;
+  /// Per status; PENDING counts tasks not yet dispatched.
+  status_counts counts{};
+  /// Tasks waiting in backoff for their next attempt (part of QUEUED).
+  uint64_t backoff = 0;
+  uint64_t attempts = 0;
+  /// Throttled answers (429 and the like) seen so far.
+  uint64_t throttled = 0;
+  /// Microseconds since the run started.
+  int64_t elapsed_us = 0;
+  /// Whether the run is being cancelled.
+  bool stopping = false;
+  /// Tasks whose result line is written.
+  uint64_t done() const noexcept;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_status& x) {
+  return f(caf::meta::type_name("troupe::run_status"), x.total, x.counts,
+           x.backoff, x.attempts, x.throttled, x.elapsed_us, x.stopping);
+}
+
+/// A task that stood out (slow, or an example of a failure).
+struct task_note {
+  std::string task_id;
+  int64_t latency_us = 0;
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_note& x) {
+  return f(caf::meta::type_name("troupe::task_note"), x.task_id, x.latency_us,
+           x.error);
+}
+
+/// Failures that share an error code.
+struct failure_group {
+  std::string error_code;
+  uint64_t count = 0;
+  task_note example;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, failure_group& x) {
+  return f(caf::meta::type_name("troupe::failure_group"), x.error_code, x.count,
+           x.example);
+}
+
+/// The whole run, summed up.
+struct run_summary {
+  uint64_t total = 0;
+  status_counts counts{};
+  uint64_t attempts = 0;
+  uint64_t retries = 0;
+  uint64_t tokens = 0;
+  int64_t wall_us = 0;
+  /// Latency percentiles over tasks that made an attempt, -1 when none.
+  int64_t p50_us = -1;
+  int64_t p90_us = -1;
+  int64_t p99_us = -1;
+  int64_t max_us = -1;
+  /// The slowest tasks, slowest first (at most five).
+  std::vector<task_note> slowest;
+  /// Tasks that did not succeed, grouped by error code, largest group first.
+  std::vector<failure_group> failures;
+  run_end end = run_end::completed;
+  /// Why the run was cancelled or aborted, empty when it completed.
+  std::string reason;
+
+  /// Finished tasks per second of wall time.
+  double tasks_per_second() const noexcept;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_summary& x) {
+  return f(caf::meta::type_name("troupe::run_summary"), x.total, x.counts,
+           x.attempts, x.retries, x.tokens, x.wall_us, x.p50_us, x.p90_us,
+           x.p99_us, x.max_us, x.slowest, x.failures, x.end, x.reason);
+}
+
+} // namespace troupe

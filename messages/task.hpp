@@ -1,0 +1,118 @@
+#pragma once
+
+// The task vocabulary: what a worker is asked to run and what it reports.
+// Times are microseconds since the start of the run, so that results stay
+// exact under virtual time and need no clock to interpret.
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+/// The eight task statuses; the last five are terminal.
+enum class task_status : uint8_t {
+  pending,   ///< known to the run, not yet handed to a worker
+  queued,    ///< handed to a worker, waiting for an attempt (or a retry)
+  running,   ///< an attempt is in flight
+  succeeded, ///< the service answered and the answer is the output
+  failed,    ///< the service said no
+  timeout,   ///< the attempt (or the task) passed its deadline
+  cancelled, ///< the run was cancelled before the task finished
+  error,     ///< something broke on our side or on the wire
+};
+
+/// Number of statuses, for arrays indexed by status.
+constexpr size_t task_status_count = 8;
+
+/// Upper-case name as written to results ("SUCCEEDED").
+const char* status_name(task_status x) noexcept;
+
+/// Used by CAF's deep_to_string.
+std::string to_string(task_status x);
+
+/// True for SUCCEEDED, FAILED, TIMEOUT, CANCELLED and ERROR.
+constexpr bool is_terminal(task_status x) noexcept {
+  return x >= task_status::succeeded;
+}
+
+/// One task: a case crossed with one parameter set.
+struct task_spec {
+  /// Stable id, `<dataset>/<case id>#<parameter index>`.
+  std::string id;
+  std::string dataset;
+  std::string case_id;
+  uint32_t param_index = 0;
+  /// The parameter set as compact JSON (an object, "{}" when there is none).
+  std::string params_json;
+  /// The case's inputs merged with the parameter set, as compact JSON.
+  std::string inputs_json;
+  /// The user's message for chat targets (empty otherwise).
+  std::string query;
+  std::string conversation_id;
+  /// Position in the run, counted from 0 in dispatch order.
+  uint64_t seq = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_spec& x) {
+  return f(caf::meta::type_name("troupe::task_spec"), x.id, x.dataset,
+           x.case_id, x.param_index, x.params_json, x.inputs_json, x.query,
+           x.conversation_id, x.seq);
+}
+
+/// One attempt of a task, as recorded in `attempt_log`.
+struct attempt_record {
+  task_status status = task_status::running;
+  int64_t started_us = 0;
+  int64_t duration_us = 0;
+  std::string error;
+  int32_t http_status = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attempt_record& x) {
+  return f(caf::meta::type_name("troupe::attempt_record"), x.status,
+           x.started_us, x.duration_us, x.error, x.http_status);
+}
+
+/// The outcome of a task: what the result sink writes as one line.
+struct task_result {
+  std::string task_id;
+  std::string dataset;
+  std::string case_id;
+  std::string params_json;
+  task_status status = task_status::pending;
+  std::vector<attempt_record> attempt_log;
+  /// Start of the first attempt, -1 when the task never started.
+  int64_t started_us = -1;
+  int64_t finished_us = 0;
+  /// Duration of the last attempt (the answer's latency), -1 when none.
+  int64_t latency_us = -1;
+  /// The output as JSON text, empty for none.
+  std::string output_json;
+  std::string error;
+  /// Short machine-readable error class ("timeout", "http_500", ...).
+  std::string error_code;
+  int32_t http_status = 0;
+  int64_t tokens = -1;
+  int64_t first_event_us = -1;
+  uint64_t seq = 0;
+
+  /// Number of attempts made.
+  uint32_t attempts() const noexcept {
+    return static_cast<uint32_t>(attempt_log.size());
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_result& x) {
+  return f(caf::meta::type_name("troupe::task_result"), x.task_id, x.dataset,
+           x.case_id, x.params_json, x.status, x.attempt_log, x.started_us,
+           x.finished_us, x.latency_us, x.output_json, x.error, x.error_code,
+           x.http_status, x.tokens, x.first_event_us, x.seq);
+}
+
+} // namespace troupe

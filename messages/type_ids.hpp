@@ -1,0 +1,91 @@
+#pragma once
+
+// troupe's one type-ID block: every atom and every message type that crosses
+// actors (and, with remote workers, machines). runtime/ registers them all
+// with each actor system through for_each_message_type.
+
+#include "messages/execution.hpp"
+#include "messages/run.hpp"
+#include "messages/stub.hpp"
+#include "messages/task.hpp"
+
+#include <caf/type_id.hpp>
+
+#include <string>
+#include <vector>
+
+CAF_BEGIN_TYPE_ID_BLOCK(troupe, caf::first_custom_type_id)
+
+// -- task lifecycle ---------------------------------------------------------
+
+CAF_ADD_ATOM(troupe, troupe, run_atom, "run")
+CAF_ADD_ATOM(troupe, troupe, execute_atom, "execute")
+CAF_ADD_ATOM(troupe, troupe, retry_atom, "retry")
+CAF_ADD_ATOM(troupe, troupe, deadline_atom, "deadline")
+CAF_ADD_ATOM(troupe, troupe, result_atom, "result")
+CAF_ADD_ATOM(troupe, troupe, backoff_atom, "backoff")
+CAF_ADD_ATOM(troupe, troupe, abort_atom, "abort")
+CAF_ADD_ATOM(troupe, troupe, reply_atom, "reply")
+
+CAF_ADD_TYPE_ID(troupe, (troupe::task_spec))
+CAF_ADD_TYPE_ID(troupe, (troupe::attempt_record))
+CAF_ADD_TYPE_ID(troupe, (troupe::task_result))
+CAF_ADD_TYPE_ID(troupe, (troupe::attempt_request))
+CAF_ADD_TYPE_ID(troupe, (troupe::attempt_reply))
+
+// -- run control ------------------------------------------------------------
+
+CAF_ADD_ATOM(troupe, troupe, start_atom, "start")
+CAF_ADD_ATOM(troupe, troupe, cancel_atom, "cancel")
+CAF_ADD_ATOM(troupe, troupe, status_atom, "status")
+CAF_ADD_ATOM(troupe, troupe, tick_atom, "tick")
+CAF_ADD_ATOM(troupe, troupe, done_atom, "done")
+CAF_ADD_ATOM(troupe, troupe, drain_atom, "drain")
+
+CAF_ADD_TYPE_ID(troupe, (troupe::run_status))
+CAF_ADD_TYPE_ID(troupe, (troupe::task_note))
+CAF_ADD_TYPE_ID(troupe, (troupe::failure_group))
+CAF_ADD_TYPE_ID(troupe, (troupe::run_summary))
+
+// -- result sink ------------------------------------------------------------
+
+CAF_ADD_ATOM(troupe, troupe, write_atom, "write")
+CAF_ADD_ATOM(troupe, troupe, flush_atom, "flush")
+CAF_ADD_ATOM(troupe, troupe, close_atom, "close")
+
+// -- stub executor setters --------------------------------------------------
+
+CAF_ADD_ATOM(troupe, troupe, set_behavior_atom, "setbehav")
+CAF_ADD_ATOM(troupe, troupe, set_failure_rate_atom, "setfrate")
+CAF_ADD_ATOM(troupe, troupe, set_delay_atom, "setdelay")
+CAF_ADD_ATOM(troupe, troupe, clear_behaviors_atom, "clrbehav")
+
+CAF_ADD_TYPE_ID(troupe, (troupe::stub_behavior))
+CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::stub_behavior>))
+
+CAF_END_TYPE_ID_BLOCK(troupe)
+
+namespace troupe {
+
+/// Calls `f.template operator()<T>(name)`-style visitor `f(tag<T>, name)` for
+/// every message type, so one list serves registration and tests.
+template <class T>
+struct type_tag {
+  using type = T;
+};
+
+template <class F>
+void for_each_message_type(F&& f) {
+  f(type_tag<task_spec>{}, "troupe::task_spec");
+  f(type_tag<attempt_record>{}, "troupe::attempt_record");
+  f(type_tag<task_result>{}, "troupe::task_result");
+  f(type_tag<attempt_request>{}, "troupe::attempt_request");
+  f(type_tag<attempt_reply>{}, "troupe::attempt_reply");
+  f(type_tag<run_status>{}, "troupe::run_status");
+  f(type_tag<task_note>{}, "troupe::task_note");
+  f(type_tag<failure_group>{}, "troupe::failure_group");
+  f(type_tag<run_summary>{}, "troupe::run_summary");
+  f(type_tag<stub_behavior>{}, "troupe::stub_behavior");
+}
+
+} // namespace troupe

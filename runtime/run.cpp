@@ -1,0 +1,281 @@
+// troupe run and troupe validate.
+
+#include "runtime/run.hpp"
+
+#include "actors/progress.hpp"
+#include "actors/result_line.hpp"
+#include "actors/result_sink.hpp"
+#include "actors/stub_executor.hpp"
+#include "actors/supervisor.hpp"
+#include "config/manifest.hpp"
+#include "runtime/dataset_source.hpp"
+#include "runtime/signals.hpp"
+#include "runtime/summary_table.hpp"
+#include "runtime/system.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <thread>
+
+#ifndef TROUPE_VERSION
+#  define TROUPE_VERSION "0.0.0"
+#endif
+
+namespace troupe::runtime {
+
+namespace {
+
+int64_t wall_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+int64_t seconds_to_us(double s) {
+  return static_cast<int64_t>(s * 1e6 + 0.5);
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// "<manifest stem>-YYYYMMDD-HHMMSS.jsonl" in the current folder, made unique.
+std::string default_results_path(const std::string& manifest) {
+  auto base = manifest.substr(manifest.rfind('/') + 1);
+  auto dot = base.rfind('.');
+  if (dot != std::string::npos && dot > 0)
+    base.resize(dot);
+  auto t = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+  std::string path = base + "-" + stamp + ".jsonl";
+  for (int i = 2; file_exists(path); ++i)
+    path = base + "-" + stamp + "-" + std::to_string(i) + ".jsonl";
+  return path;
+}
+
+int open_results(const std::string& path, bool force) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+  int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST)
+      std::fprintf(stderr,
+                   "troupe: %s: results file exists; pass --force to "
+                   "overwrite it, or --out to choose another file\n",
+                   path.c_str());
+    else
+      std::fprintf(stderr, "troupe: %s: cannot create results file (%s)\n",
+                   path.c_str(), std::strerror(errno));
+  }
+  return fd;
+}
+
+stub_settings make_stub_settings(const config::stub_config& s) {
+  stub_settings out;
+  out.delay_us = seconds_to_us(s.simulated_delay_seconds);
+  out.failure_rate = s.failure_rate;
+  out.seed = s.seed;
+  for (auto& [id, list] : s.task_behaviors)
+    out.behaviors.emplace(id, list);
+  return out;
+}
+
+retry_settings make_retry_settings(const config::retry_policy& r) {
+  retry_settings out;
+  out.max_attempts = r.max_attempts;
+  out.backoff_us = seconds_to_us(r.backoff_seconds);
+  out.multiplier = r.backoff_multiplier;
+  out.max_backoff_us = seconds_to_us(r.max_backoff_seconds);
+  switch (r.jitter) {
+    case config::jitter_kind::none:
+      out.jitter = jitter_mode::none;
+      break;
+    case config::jitter_kind::full:
+      out.jitter = jitter_mode::full;
+      break;
+    case config::jitter_kind::equal:
+      out.jitter = jitter_mode::equal;
+      break;
+  }
+  return out;
+}
+
+bool write_text_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr)
+    return false;
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+bool all_succeeded(const run_summary& s) {
+  return s.counts[static_cast<size_t>(task_status::succeeded)] == s.total;
+}
+
+} // namespace
+
+const char* version() noexcept {
+  return TROUPE_VERSION;
+}
+
+int validate(const std::string& path) {
+  auto loaded = config::load_manifest(path);
+  if (auto* err = std::get_if<config::config_error>(&loaded)) {
+    std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
+    return exit_usage;
+  }
+  auto& m = std::get<config::manifest>(loaded);
+  std::printf("%s: ok, %llu tasks (%zu datasets x %zu parameter sets)\n",
+              path.c_str(), static_cast<unsigned long long>(m.task_count()),
+              m.datasets.size(), m.parameters.size());
+  return exit_ok;
+}
+
+int run(const run_options& opts) {
+  auto loaded = config::load_manifest(opts.manifest);
+  if (auto* err = std::get_if<config::config_error>(&loaded)) {
+    std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
+    return exit_usage;
+  }
+  auto& m = std::get<config::manifest>(loaded);
+  if (opts.concurrency)
+    m.execution.concurrency = *opts.concurrency;
+  auto out_path
+    = opts.out.empty() ? default_results_path(opts.manifest) : opts.out;
+  int fd = open_results(out_path, opts.force);
+  if (fd < 0)
+    return exit_usage;
+  // Block SIGINT/SIGTERM before CAF starts its threads.
+  signal_watcher signals;
+  // auto: a live line on a terminal, a plain line every 5 s elsewhere;
+  // always: the live line even when stderr is not a terminal.
+  bool show_progress = opts.progress != progress_mode::never;
+  bool live
+    = opts.progress == progress_mode::always || ::isatty(STDERR_FILENO) == 1;
+  auto epoch_us = wall_now_us();
+  header_info header;
+  header.manifest_hash = m.hash;
+  header.version = version();
+  header.started_at_us = epoch_us;
+  header.manifest = opts.manifest;
+  header.name = m.name;
+  header.target = config::target_type_name(m.target.type);
+  header.tasks = m.task_count();
+  run_summary summary;
+  bool results_ok = false;
+  auto source = make_dataset_source(m);
+  {
+    caf::actor_system_config cfg;
+    register_message_types(cfg);
+    auto threads = std::max(2u, std::thread::hardware_concurrency());
+    cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+    caf::actor_system sys{cfg};
+    auto sink = spawn_result_sink(
+      sys, result_sink_config{fd, encode_header(header), epoch_us, out_path});
+    auto executor = spawn_stub_executor(sys, make_stub_settings(m.stub));
+    worker_config wc;
+    wc.executor = executor;
+    wc.retry = make_retry_settings(m.retry);
+    wc.timeout_us = seconds_to_us(m.execution.timeout_seconds);
+    wc.deadline_us = m.execution.deadline_seconds
+                       ? seconds_to_us(*m.execution.deadline_seconds)
+                       : -1;
+    wc.jitter_seed = m.stub.seed;
+    wc.run_start = sys.clock().now();
+    {
+      caf::scoped_actor self{sys};
+      supervisor_config sc;
+      sc.concurrency = m.execution.concurrency;
+      sc.worker = wc;
+      sc.source = source;
+      sc.total = m.task_count();
+      sc.sink = sink;
+      sc.listener = caf::actor_cast<caf::actor>(self);
+      auto sup = spawn_supervisor(sys, std::move(sc));
+      progress_actor progress;
+      if (show_progress) {
+        progress_config pc;
+        pc.source = sup;
+        pc.out = stderr;
+        pc.live = live;
+        pc.interval_us = live ? 250'000 : 5'000'000;
+        progress = spawn_progress(sys, pc);
+      }
+      signals.start([sup](int sig) {
+        std::fprintf(stderr,
+                     "\ntroupe: %s: cancelling; in-flight tasks finish, the "
+                     "rest end CANCELLED (press Ctrl+C again to quit now)\n",
+                     sig == SIGINT ? "interrupt" : "terminate");
+        caf::anon_send(sup, cancel_atom::value,
+                       std::string{sig == SIGINT
+                                     ? "cancelled by the user (SIGINT)"
+                                     : "cancelled by SIGTERM"});
+      });
+      caf::anon_send(sup, start_atom::value);
+      self->receive([&](done_atom, run_summary& s, bool ok) {
+        summary = std::move(s);
+        results_ok = ok;
+      });
+      // No signal may reach the system once it starts shutting down.
+      signals.stop();
+      if (progress) {
+        self->send_exit(progress, caf::exit_reason::user_shutdown);
+        self->wait_for(progress);
+        if (live)
+          clear_progress_line(stderr);
+      }
+      self->send_exit(executor, caf::exit_reason::user_shutdown);
+    }
+  }
+  std::fputs(summary_table(summary, m.name, out_path).c_str(), stdout);
+  std::fflush(stdout);
+  int code = exit_ok;
+  if (!opts.summary_json.empty()
+      && !write_text_file(opts.summary_json,
+                          encode_summary(summary, epoch_us, false) + "\n")) {
+    std::fprintf(stderr, "troupe: %s: cannot write the summary (%s)\n",
+                 opts.summary_json.c_str(), std::strerror(errno));
+    code = exit_usage;
+  }
+  if (!results_ok) {
+    std::fprintf(stderr, "troupe: %s: writing results failed\n",
+                 out_path.c_str());
+    return exit_usage;
+  }
+  if (auto err = source->error(); !err.empty()) {
+    std::fprintf(stderr, "troupe: %s\n", err.c_str());
+    return exit_usage;
+  }
+  switch (summary.end) {
+    case run_end::cancelled:
+      return exit_cancelled;
+    case run_end::aborted:
+      return exit_aborted;
+    default:
+      break;
+  }
+  if (code != exit_ok)
+    return code;
+  return all_succeeded(summary) ? exit_ok : exit_failed;
+}
+
+} // namespace troupe::runtime

@@ -1,0 +1,45 @@
+#pragma once
+
+// What `troupe run` and `troupe validate` do, wired from config to actors:
+// load the manifest, open the results file, start the actor system, run the
+// supervisor to the end, print the summary, and pick the exit code.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace troupe::runtime {
+
+/// Exit codes (product.md, "Command line").
+enum exit_code : int {
+  exit_ok = 0,         ///< every task succeeded
+  exit_failed = 1,     ///< some task did not
+  exit_usage = 2,      ///< bad input or bad usage
+  exit_aborted = 3,    ///< the service aborted the run (auth, quota)
+  exit_cancelled = 130 ///< cancelled by the user
+};
+
+enum class progress_mode { automatic, always, never };
+
+/// Options of `troupe run`.
+struct run_options {
+  std::string manifest;
+  /// Results file; empty for a new file named after the manifest and time.
+  std::string out;
+  /// Overwrite an existing results file.
+  bool force = false;
+  std::optional<uint32_t> concurrency;
+  std::string summary_json;
+  progress_mode progress = progress_mode::automatic;
+};
+
+/// Runs a manifest; returns the exit code.
+int run(const run_options& opts);
+
+/// Checks a manifest and prints its task count; returns the exit code.
+int validate(const std::string& manifest);
+
+/// troupe's version.
+const char* version() noexcept;
+
+} // namespace troupe::runtime

@@ -1,0 +1,42 @@
+#pragma once
+
+// Ctrl+C handling for a run: the first SIGINT (or SIGTERM) calls a handler
+// that asks the supervisor to cancel; the second exits at once with 130.
+// Signals are taken by a thread of their own through sigtimedwait, so no
+// code runs in a signal handler and no actor thread is interrupted.
+
+#include <atomic>
+#include <functional>
+#include <thread>
+
+namespace troupe::runtime {
+
+/// Watches SIGINT and SIGTERM while it lives. Construct it before any other
+/// thread starts, so that every thread inherits the blocked signal mask.
+class signal_watcher {
+public:
+  signal_watcher();
+
+  ~signal_watcher();
+
+  signal_watcher(const signal_watcher&) = delete;
+  signal_watcher& operator=(const signal_watcher&) = delete;
+
+  /// Starts watching; `on_first` runs on the watcher's thread.
+  void start(std::function<void(int)> on_first);
+
+  /// Stops watching; later signals stay blocked until destruction.
+  void stop();
+
+  /// Whether a signal has arrived.
+  bool signalled() const noexcept {
+    return count_.load() > 0;
+  }
+
+private:
+  std::atomic<int> count_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+} // namespace troupe::runtime

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything troupe needs to build, test and benchmark on Debian 12,
+# as root, with apt-get. Does nothing when every package is already there.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake make ninja-build pkgconf clang-format git
+  # libraries: CAF 0.17.6, Boost 1.81 (headers, JSON, Test), libcurl, OpenSSL
+  libcaf-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
+  libcurl4-openssl-dev libssl-dev
+  # tests and benchmarks: certificates, SIGINT tests, load generator
+  openssl procps wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=sudo
+  else
+    echo "setup: missing packages (${missing[*]}); run this script as root" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

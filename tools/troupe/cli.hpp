@@ -1,0 +1,34 @@
+#pragma once
+
+// Command-line parsing for the troupe binary: subcommands, their flags and
+// their --help texts. Parsing only; the work is in runtime/.
+
+#include "runtime/run.hpp"
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace troupe::cli {
+
+/// Print this text and exit with this code (help, or a usage error).
+struct message {
+  std::string text;
+  int code = 0;
+};
+
+struct run_command {
+  runtime::run_options options;
+};
+
+struct validate_command {
+  std::string manifest;
+};
+
+/// What the command line asks for.
+using command = std::variant<message, run_command, validate_command>;
+
+/// Parses argv (without the program name).
+command parse(const std::vector<std::string>& args);
+
+} // namespace troupe::cli

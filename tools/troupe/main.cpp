@@ -1,0 +1,20 @@
+// The troupe command: parses the command line and hands over to runtime/.
+
+#include "tools/troupe/cli.hpp"
+
+#include <csignal>
+#include <cstdio>
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto cmd = troupe::cli::parse(args);
+  if (auto* msg = std::get_if<troupe::cli::message>(&cmd)) {
+    std::fputs(msg->text.c_str(), msg->code == 0 ? stdout : stderr);
+    return msg->code;
+  }
+  if (auto* run = std::get_if<troupe::cli::run_command>(&cmd))
+    return troupe::runtime::run(run->options);
+  auto& validate = std::get<troupe::cli::validate_command>(cmd);
+  return troupe::runtime::validate(validate.manifest);
+}
