@@ -61,6 +61,8 @@ int64_t latency_histogram::percentile(double p) const noexcept {
   if (static_cast<double>(rank) < p * static_cast<double>(count_))
     ++rank;
   rank = std::clamp<uint64_t>(rank, 1, count_);
+  if (rank == count_)
+    return max_;
   uint64_t seen = 0;
   for (size_t b = 0; b < counts_.size(); ++b) {
     seen += counts_[b];

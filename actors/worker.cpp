@@ -13,6 +13,12 @@
 // A generation counter tags every request and timer; anything that arrives
 // with an old generation (a late reply, a backoff timer after a cancel) is
 // dropped, since CAF 0.17 cannot cancel a delayed message.
+//
+// Attempt deadlines are not CAF request timeouts: CAF 0.17 keeps a request's
+// timeout in its clock until it fires, even after the reply came, so a fast
+// run with a 60 s timeout would pile up millions of dead timers. Instead a
+// worker keeps at most a few deadline timers of its own: when one fires
+// before the current attempt's deadline, it is re-armed for that deadline.
 
 #include "actors/worker.hpp"
 
@@ -25,6 +31,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <vector>
 
 namespace troupe {
 
@@ -42,6 +49,12 @@ struct worker_state {
   uint64_t requests = 0;
   uint64_t request_id = 0;
   int64_t attempt_started_us = 0;
+  /// When the attempt in flight times out, and whether the task deadline
+  /// (not the attempt timeout) sets that time.
+  int64_t attempt_deadline_us = no_deadline;
+  bool deadline_limited = false;
+  /// Times of the deadline timers pending in the clock.
+  std::vector<int64_t> timers;
   int64_t task_deadline_us = no_deadline;
   bool cancel_requested = false;
   std::string cancel_reason;
@@ -105,12 +118,13 @@ void do_attempt(worker_pointer self);
 // A retryable attempt ended: back off and try again, or give up.
 void try_retry(worker_pointer self, task_status last, int64_t retry_after_us) {
   auto& st = self->state;
-  if (st.cancel_requested) {
-    complete_cancelled(self, st.cancel_reason);
-    return;
-  }
   if (st.attempt >= st.cfg.retry.max_attempts) {
     complete(self, last);
+    return;
+  }
+  // A retry would run after the cancel: the task ends unfinished.
+  if (st.cancel_requested) {
+    complete_cancelled(self, st.cancel_reason);
     return;
   }
   int64_t delay = retry_after_us;
@@ -137,6 +151,7 @@ void try_retry(worker_pointer self, task_status last, int64_t retry_after_us) {
 void record_attempt(worker_pointer self, task_status status,
                     const std::string& error, int32_t http_status) {
   auto& st = self->state;
+  st.attempt_deadline_us = no_deadline;
   attempt_record rec;
   rec.status = status;
   rec.started_us = st.attempt_started_us;
@@ -172,32 +187,62 @@ void on_reply(worker_pointer self, attempt_reply& reply) {
   }
 }
 
-void on_request_error(worker_pointer self, const caf::error& err,
-                      bool deadline_limited) {
+// The attempt in flight passed its deadline.
+void on_attempt_timeout(worker_pointer self) {
+  auto& st = self->state;
+  ++st.gen; // a late reply is now stale
+  // Free whatever the attempt holds (a timer, a connection).
+  self->send(st.cfg.executor, abort_atom::value, st.request_id);
+  auto& r = st.result;
+  r.output_json.clear();
+  r.http_status = 0;
+  r.error_code = "timeout";
+  if (st.deadline_limited) {
+    r.error = "task deadline of " + seconds_text(st.cfg.deadline_us)
+              + " passed";
+    record_attempt(self, task_status::timeout, r.error, 0);
+    complete(self, task_status::timeout);
+    return;
+  }
+  r.error = "attempt timed out after " + seconds_text(st.cfg.timeout_us);
+  record_attempt(self, task_status::timeout, r.error, 0);
+  try_retry(self, task_status::timeout, -1);
+}
+
+void on_request_error(worker_pointer self, const caf::error& err) {
   auto& st = self->state;
   auto& r = st.result;
   r.output_json.clear();
   r.http_status = 0;
-  if (err == caf::sec::request_timeout) {
-    // Free whatever the attempt holds (a timer, a connection).
-    self->send(st.cfg.executor, abort_atom::value, st.request_id);
-    r.error_code = "timeout";
-    if (deadline_limited) {
-      r.error
-        = "task deadline of " + seconds_text(st.cfg.deadline_us) + " passed";
-      record_attempt(self, task_status::timeout, r.error, 0);
-      complete(self, task_status::timeout);
-      return;
-    }
-    r.error = "attempt timed out after " + seconds_text(st.cfg.timeout_us);
-    record_attempt(self, task_status::timeout, r.error, 0);
-    try_retry(self, task_status::timeout, -1);
-    return;
-  }
   r.error = "executor failed: " + self->system().render(err);
   r.error_code = "executor";
   record_attempt(self, task_status::error, r.error, 0);
   try_retry(self, task_status::error, -1);
+}
+
+// Makes sure a deadline timer fires at `at` or earlier.
+void arm_deadline(worker_pointer self, int64_t at) {
+  auto& st = self->state;
+  for (auto t : st.timers)
+    if (t <= at)
+      return;
+  st.timers.push_back(at);
+  self->delayed_send(self, std::chrono::microseconds{at - now_us(self)},
+                     deadline_atom::value, at);
+}
+
+// A deadline timer fired: time the attempt out, or re-arm for its deadline.
+void on_deadline_timer(worker_pointer self, int64_t at) {
+  auto& st = self->state;
+  auto i = std::find(st.timers.begin(), st.timers.end(), at);
+  if (i != st.timers.end())
+    st.timers.erase(i);
+  if (st.status != task_status::running || st.attempt_deadline_us == no_deadline)
+    return;
+  if (now_us(self) >= st.attempt_deadline_us)
+    on_attempt_timeout(self);
+  else
+    arm_deadline(self, st.attempt_deadline_us);
 }
 
 void do_attempt(worker_pointer self) {
@@ -212,19 +257,20 @@ void do_attempt(worker_pointer self) {
       = st.cfg.deadline_us > 0 ? now + st.cfg.deadline_us : no_deadline;
   }
   st.attempt_started_us = now;
-  auto timeout = st.cfg.timeout_us;
-  bool deadline_limited = false;
-  if (st.task_deadline_us != no_deadline
-      && st.task_deadline_us - now <= timeout) {
-    timeout = st.task_deadline_us - now;
-    deadline_limited = true;
+  st.attempt_deadline_us = now + st.cfg.timeout_us;
+  st.deadline_limited = false;
+  if (st.task_deadline_us <= st.attempt_deadline_us) {
+    st.attempt_deadline_us = st.task_deadline_us;
+    st.deadline_limited = true;
   }
+  arm_deadline(self, st.attempt_deadline_us);
   st.request_id = (uint64_t{st.cfg.index} << 40) | ++st.requests;
   attempt_request req{st.request_id, st.attempt, st.task};
   auto gen = st.gen;
+  // No CAF timeout here: the deadline timer above bounds the attempt.
   self
-    ->request(st.cfg.executor, std::chrono::microseconds{timeout},
-              execute_atom::value, std::move(req))
+    ->request(st.cfg.executor, caf::infinite, execute_atom::value,
+              std::move(req))
     .then(
       [=](attempt_reply& reply) {
         if (gen == self->state.gen)
@@ -232,7 +278,7 @@ void do_attempt(worker_pointer self) {
       },
       [=](caf::error& err) {
         if (gen == self->state.gen)
-          on_request_error(self, err, deadline_limited);
+          on_request_error(self, err);
       });
 }
 
@@ -279,6 +325,7 @@ worker_actor::behavior_type idle(worker_pointer self) {
                                                    task_status::pending};
     },
     [=](retry_atom, uint64_t) {},
+    [=](deadline_atom, int64_t at) { on_deadline_timer(self, at); },
   };
 }
 
@@ -301,6 +348,7 @@ worker_actor::behavior_type attempting(worker_pointer self) {
                                                    self->state.status};
     },
     [=](retry_atom, uint64_t) {},
+    [=](deadline_atom, int64_t at) { on_deadline_timer(self, at); },
   };
 }
 
@@ -321,6 +369,7 @@ worker_actor::behavior_type backing_off(worker_pointer self) {
       do_attempt(self);
       self->become(attempting(self));
     },
+    [=](deadline_atom, int64_t at) { on_deadline_timer(self, at); },
   };
 }
 

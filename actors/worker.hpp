@@ -26,13 +26,14 @@ using worker_listener
                      caf::reacts_to<abort_atom, std::string>>;
 
 /// A worker's handle. `run` hands it a task; `cancel` (abort now?, reason)
-/// stops it cooperatively; `status` tells its task and status. `retry` is
-/// internal: the end of a backoff.
+/// stops it cooperatively; `status` tells its task and status. `retry` and
+/// `deadline` are internal: the end of a backoff, a deadline timer.
 using worker_actor = caf::typed_actor<
   caf::reacts_to<run_atom, task_spec>,
   caf::reacts_to<cancel_atom, bool, std::string>,
   caf::replies_to<status_atom>::with<std::string, task_status>,
-  caf::reacts_to<retry_atom, uint64_t>>;
+  caf::reacts_to<retry_atom, uint64_t>,
+  caf::reacts_to<deadline_atom, int64_t>>;
 
 /// A worker's parameters.
 struct worker_config {

@@ -16,6 +16,7 @@ namespace {
 
 std::string number_text(double x) {
   std::ostringstream out;
+  out.precision(15);
   out << x;
   return out.str();
 }
@@ -43,6 +44,8 @@ const char* kind_name(const json::value& v) {
 } // namespace
 
 std::string describe(const json::value& v) {
+  if (v.is_double())
+    return number_text(v.get_double());
   auto text = json::serialize(v);
   if (text.size() > 60)
     text = text.substr(0, 57) + "...";

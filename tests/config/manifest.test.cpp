@@ -1,0 +1,314 @@
+// Manifest parsing: every key into its struct, and every kind of bad input
+// into an error that names the file, the path or line, and what was expected.
+
+#include "config/manifest.hpp"
+
+#include "config/dataset_reader.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace troupe;
+using namespace troupe::config;
+
+namespace {
+
+struct manifest_fixture {
+  test::temp_dir dir;
+
+  result<manifest> load(const std::string& text) {
+    return load_manifest(dir.write("m.json", text));
+  }
+
+  manifest ok(const std::string& text) {
+    auto r = load(text);
+    if (auto* err = std::get_if<config_error>(&r))
+      BOOST_FAIL("unexpected error: " + err->message);
+    return std::get<manifest>(std::move(r));
+  }
+
+  /// The error message, with the temp folder replaced by "DIR".
+  std::string error(const std::string& text) {
+    auto r = load(text);
+    auto* err = std::get_if<config_error>(&r);
+    BOOST_REQUIRE_MESSAGE(err != nullptr, "expected an error");
+    auto msg = err->message;
+    for (size_t pos; (pos = msg.find(dir.path())) != std::string::npos;)
+      msg.replace(pos, dir.path().size(), "DIR");
+    return msg;
+  }
+
+  /// A minimal valid manifest with `extra` keys spliced in at the top.
+  static std::string with(const std::string& extra) {
+    return R"({"target": {"type": "stub"},
+               "datasets": [{"name": "d", "cases": [{"id": "c1"}]}])"
+           + (extra.empty() ? std::string{} : ", " + extra) + "}";
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(manifest_parsing, manifest_fixture)
+
+BOOST_AUTO_TEST_CASE(the_full_example_parses_into_structs) {
+  dir.write("cases.jsonl", "{\"id\": \"b1\", \"inputs\": {\"x\": 1}}\n"
+                           "\n"
+                           "{\"id\": 2, \"query\": \"hi\"}\n");
+  auto m = ok(R"(// comment
+  {
+    "name": "regression",
+    "target": { "type": "stub" },
+    "datasets": [
+      { "name": "smoke",
+        "cases": [ { "id": "c1", "inputs": { "text": "..." } },
+                   { "id": "c2", "query": "q", "conversation_id": "x" }, ] },
+      { "name": "bulk", "file": "cases.jsonl" },
+    ],
+    /* block comment */
+    "parameters": [ { "style": "short" }, { "style": "long" } ],
+    "execution_policy": { "concurrency": 16, "timeout_seconds": 2.5,
+                          "deadline_seconds": 30 },
+    "retry_policy": { "max_attempts": 5, "backoff_seconds": 0.5,
+                      "backoff_multiplier": 3, "max_backoff_seconds": 9,
+                      "jitter": "equal" },
+    "stub": { "simulated_delay_seconds": 0.05, "failure_rate": 0.25,
+              "seed": 9,
+              "task_behaviors": { "smoke/c1#0": ["timeout", "success"],
+                                  "bulk/2#1": "delay:20ms" } },
+  })");
+  BOOST_CHECK_EQUAL(m.name, "regression");
+  BOOST_CHECK(m.target.type == target_type::stub);
+  BOOST_REQUIRE_EQUAL(m.datasets.size(), 2u);
+  BOOST_CHECK_EQUAL(m.datasets[0].case_count, 2u);
+  BOOST_CHECK_EQUAL(m.datasets[0].cases[0].inputs_json, R"({"text":"..."})");
+  BOOST_CHECK_EQUAL(m.datasets[0].cases[1].query, "q");
+  BOOST_CHECK_EQUAL(m.datasets[0].cases[1].conversation_id, "x");
+  BOOST_CHECK_EQUAL(m.datasets[1].file, dir.file("cases.jsonl"));
+  BOOST_CHECK_EQUAL(m.datasets[1].case_count, 2u);
+  BOOST_CHECK_EQUAL(m.parameters.size(), 2u);
+  BOOST_CHECK_EQUAL(m.parameters[1], R"({"style":"long"})");
+  BOOST_CHECK_EQUAL(m.task_count(), 8u);
+  BOOST_CHECK_EQUAL(m.execution.concurrency, 16u);
+  BOOST_CHECK_EQUAL(m.execution.timeout_seconds, 2.5);
+  BOOST_CHECK_EQUAL(*m.execution.deadline_seconds, 30.0);
+  BOOST_CHECK_EQUAL(m.retry.max_attempts, 5u);
+  BOOST_CHECK_EQUAL(m.retry.backoff_seconds, 0.5);
+  BOOST_CHECK_EQUAL(m.retry.backoff_multiplier, 3.0);
+  BOOST_CHECK_EQUAL(m.retry.max_backoff_seconds, 9.0);
+  BOOST_CHECK(m.retry.jitter == jitter_kind::equal);
+  BOOST_CHECK_EQUAL(m.stub.simulated_delay_seconds, 0.05);
+  BOOST_CHECK_EQUAL(m.stub.failure_rate, 0.25);
+  BOOST_CHECK_EQUAL(m.stub.seed, 9u);
+  BOOST_REQUIRE_EQUAL(m.stub.task_behaviors.at("smoke/c1#0").size(), 2u);
+  BOOST_CHECK(m.stub.task_behaviors.at("smoke/c1#0")[0].action
+              == stub_action::timeout);
+  BOOST_CHECK_EQUAL(m.stub.task_behaviors.at("bulk/2#1")[0].delay_us, 20'000);
+  BOOST_CHECK_EQUAL(m.hash.substr(0, 7), "sha256:");
+  BOOST_CHECK_EQUAL(m.hash.size(), 7u + 64u);
+}
+
+BOOST_AUTO_TEST_CASE(defaults_apply_and_the_name_comes_from_the_file) {
+  auto m = ok(with(""));
+  BOOST_CHECK_EQUAL(m.name, "m");
+  BOOST_CHECK_EQUAL(m.execution.concurrency, 8u);
+  BOOST_CHECK_EQUAL(m.execution.timeout_seconds, 60.0);
+  BOOST_CHECK(!m.execution.deadline_seconds);
+  BOOST_CHECK_EQUAL(m.retry.max_attempts, 3u);
+  BOOST_CHECK_EQUAL(m.parameters.size(), 1u);
+  BOOST_CHECK_EQUAL(m.parameters[0], "{}");
+  BOOST_CHECK_EQUAL(m.task_count(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_hash_ignores_comments_and_layout) {
+  auto a = ok(with(R"("name": "x")"));
+  auto b = ok("// note\n" + with(R"("name":   "x" ,)"));
+  auto c = ok(with(R"("name": "y")"));
+  BOOST_CHECK_EQUAL(a.hash, b.hash);
+  BOOST_CHECK_NE(a.hash, c.hash);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_name_the_path_and_the_value) {
+  BOOST_CHECK_EQUAL(error(with(R"("execution_policy": {"concurrency": "eight"})")),
+                    "DIR/m.json: execution_policy.concurrency: must be an "
+                    "integer from 1 to 100000, got \"eight\"");
+  BOOST_CHECK_EQUAL(error(with(R"("name": 5)")),
+                    "DIR/m.json: name: must be a string, got 5");
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"}, "datasets": {}})"),
+                    "DIR/m.json: datasets: must be an array, got an object {}");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "cases": [{"id": "c", "inputs": 3}]}]})"),
+    "DIR/m.json: datasets[0].cases[0].inputs: must be an object, got 3");
+  BOOST_CHECK_EQUAL(error(with(R"("retry_policy": {"jitter": "some"})")),
+                    "DIR/m.json: retry_policy.jitter: must be \"none\", "
+                    "\"full\" or \"equal\", got \"some\"");
+  BOOST_CHECK_EQUAL(error(with(R"("execution_policy": {"concurrency": 2.5})")),
+                    "DIR/m.json: execution_policy.concurrency: must be an "
+                    "integer from 1 to 100000, got 2.5");
+}
+
+BOOST_AUTO_TEST_CASE(out_of_range_values_are_rejected) {
+  BOOST_CHECK_EQUAL(error(with(R"("execution_policy": {"concurrency": 0})")),
+                    "DIR/m.json: execution_policy.concurrency: must be an "
+                    "integer from 1 to 100000, got 0");
+  BOOST_CHECK_EQUAL(error(with(R"("stub": {"failure_rate": 1.5})")),
+                    "DIR/m.json: stub.failure_rate: must be a number >= 0 and "
+                    "<= 1, got 1.5");
+  BOOST_CHECK_EQUAL(error(with(R"("execution_policy": {"timeout_seconds": 0})")),
+                    "DIR/m.json: execution_policy.timeout_seconds: must be a "
+                    "number > 0 and <= 86400, got 0");
+  BOOST_CHECK_EQUAL(error(with(R"("retry_policy": {"backoff_multiplier": 0.5})")),
+                    "DIR/m.json: retry_policy.backoff_multiplier: must be a "
+                    "number >= 1 and <= 1000, got 0.5");
+  BOOST_CHECK_EQUAL(error(with(R"("parameters": [])")),
+                    "DIR/m.json: parameters: must hold at least one parameter "
+                    "set");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_and_missing_keys_are_errors) {
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"concurency": 8})")),
+    "DIR/m.json: execution_policy.concurency: unknown key (expected one of: "
+    "concurrency, timeout_seconds, deadline_seconds, run_deadline_seconds, "
+    "adaptive, batch_size, batch_pause_seconds, rate_limit)");
+  BOOST_CHECK_EQUAL(error(R"({"datasets": []})"),
+                    "DIR/m.json: target: missing key");
+  BOOST_CHECK_EQUAL(error(R"({"target": {}, "datasets": []})"),
+                    "DIR/m.json: target.type: missing key");
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"}})"),
+                    "DIR/m.json: datasets: missing key");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"}, "datasets": [{"name": "d"}]})"),
+    "DIR/m.json: datasets[0]: missing key: one of \"cases\" or \"file\"");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "cases": [{"inputs": {}}]}]})"),
+    "DIR/m.json: datasets[0].cases[0].id: missing key");
+  BOOST_CHECK_EQUAL(error(with(R"("colour": "red")")),
+                    "DIR/m.json: colour: unknown key (expected one of: name, "
+                    "target, datasets, parameters, execution_policy, "
+                    "retry_policy, stub)");
+}
+
+BOOST_AUTO_TEST_CASE(later_features_say_not_supported_yet) {
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "dify-workflow"},
+                              "datasets": []})"),
+                    "DIR/m.json: target.type: \"dify-workflow\" is not "
+                    "supported yet");
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "grpc"}, "datasets": []})"),
+                    "DIR/m.json: target.type: must be one of "
+                    "\"dify-workflow\", \"dify-chat\", \"dify-completion\", "
+                    "\"http\", \"stub\", got \"grpc\"");
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_case_ids_are_found_inline_and_in_files) {
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "cases": [{"id": "a"}, {"id": "b"},
+                                                   {"id": "a"}]}]})"),
+    "DIR/m.json: datasets[0].cases[2].id: duplicate case id \"a\" (first in "
+    "cases[0])");
+  dir.write("c.jsonl", "{\"id\": \"x\"}\n{\"id\": \"y\"}\n\n{\"id\": \"x\"}\n");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "c.jsonl"}]})"),
+    "DIR/c.jsonl:4: id: duplicate case id \"x\" (first at line 1)");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "cases": [{"id": "a"}]},
+                           {"name": "d", "cases": [{"id": "b"}]}]})"),
+    "DIR/m.json: datasets[1].name: duplicate dataset name \"d\"");
+}
+
+BOOST_AUTO_TEST_CASE(dataset_files_that_are_missing_or_broken) {
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "nope.jsonl"}]})"),
+    "DIR/nope.jsonl: cannot open dataset file (No such file or directory)");
+  dir.write("bad.jsonl", "{\"id\": \"x\"}\n{\"id\": \"y\", \n");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "bad.jsonl"}]})"),
+    "DIR/bad.jsonl:2: invalid JSON (incomplete JSON)");
+  dir.write("bad2.jsonl", "{\"id\": \"x\", \"input\": {}}\n");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "bad2.jsonl"}]})"),
+    "DIR/bad2.jsonl:1: input: unknown key (expected one of: id, inputs, "
+    "query, conversation_id)");
+  dir.write("empty.jsonl", "\n");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "empty.jsonl"}]})"),
+    "DIR/m.json: datasets[0]: dataset \"d\" has no cases");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "data.txt"}]})"),
+    "DIR/m.json: datasets[0].file: must name a .jsonl, .ndjson or .csv file, "
+    "got \"data.txt\"");
+}
+
+BOOST_AUTO_TEST_CASE(csv_datasets_take_quoted_fields_and_report_lines) {
+  dir.write("c.csv", "id,text,query\r\n"
+                     "a,\"hello, world\",q1\r\n"
+                     "b,\"two\nlines \"\"quoted\"\"\",q2\n"
+                     "\n"
+                     "c,plain,\n");
+  auto m = ok(R"({"target": {"type": "stub"},
+                  "datasets": [{"name": "d", "file": "c.csv"}]})");
+  BOOST_CHECK_EQUAL(m.datasets[0].case_count, 3u);
+  case_reader reader{m.datasets[0]};
+  case_config c;
+  BOOST_REQUIRE(reader.next(c));
+  BOOST_CHECK_EQUAL(c.id, "a");
+  BOOST_CHECK_EQUAL(c.inputs_json, R"({"text":"hello, world"})");
+  BOOST_CHECK_EQUAL(c.query, "q1");
+  BOOST_REQUIRE(reader.next(c));
+  BOOST_CHECK_EQUAL(c.inputs_json, R"({"text":"two\nlines \"quoted\""})");
+  BOOST_REQUIRE(reader.next(c));
+  BOOST_CHECK_EQUAL(c.id, "c");
+  BOOST_CHECK(!reader.next(c));
+  BOOST_CHECK(!reader.error());
+  dir.write("bad.csv", "id,text\na,1\nb,2,3\n");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "bad.csv"}]})"),
+    "DIR/bad.csv:3: expected 2 columns as in the header row, got 3");
+  dir.write("noid.csv", "name,text\na,1\n");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "noid.csv"}]})"),
+    "DIR/noid.csv:1: missing column \"id\" in the header row");
+}
+
+BOOST_AUTO_TEST_CASE(broken_manifest_json_names_line_and_column) {
+  BOOST_CHECK_EQUAL(error("{\n  \"name\": \"x\",\n  oops\n}"),
+                    "DIR/m.json:3:3: invalid JSON (syntax error)");
+  BOOST_CHECK_EQUAL(error("{} {}"), "DIR/m.json:1:4: invalid JSON (extra data)");
+}
+
+BOOST_AUTO_TEST_CASE(scripted_behaviours_must_name_real_tasks) {
+  BOOST_CHECK_EQUAL(
+    error(with(R"("stub": {"task_behaviors": {"d/c9#0": "fatal"}})")),
+    "DIR/m.json: stub.task_behaviors[\"d/c9#0\"]: dataset \"d\" has no case "
+    "\"c9\"");
+  BOOST_CHECK_EQUAL(
+    error(with(R"("stub": {"task_behaviors": {"d/c1#1": "fatal"}})")),
+    "DIR/m.json: stub.task_behaviors[\"d/c1#1\"]: parameter index 1 is out "
+    "of range (the manifest has 1 parameter set(s))");
+  BOOST_CHECK_EQUAL(
+    error(with(R"("stub": {"task_behaviors": {"d/c1#0": ["fatal", "meh"]}})")),
+    "DIR/m.json: stub.task_behaviors[\"d/c1#0\"][1]: must be a behaviour "
+    "(success, failure, fatal, timeout, error, 429, 429:retry-after=S, "
+    "delay:Nms, auth), got \"meh\"");
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_manifest_is_an_error) {
+  auto r = load_manifest(dir.file("absent.json"));
+  BOOST_REQUIRE(std::holds_alternative<config_error>(r));
+  BOOST_CHECK_EQUAL(std::get<config_error>(r).message,
+                    dir.file("absent.json")
+                      + ": cannot open manifest (No such file or directory)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

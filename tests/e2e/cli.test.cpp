@@ -1,0 +1,282 @@
+// The built binary end to end: manifests from config/examples/ and
+// tests/manifests/, results files checked line by line, exit codes, Ctrl+C.
+
+#include "tests/support/process.hpp"
+#include "tests/support/results_file.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <regex>
+
+using namespace std::chrono_literals;
+using namespace troupe::test;
+namespace utf = boost::unit_test;
+
+namespace {
+
+struct cli_fixture {
+  temp_dir dir;
+
+  std::string example(const std::string& name) {
+    return source_dir() + "/config/examples/" + name;
+  }
+
+  std::string manifest(const std::string& name) {
+    return source_dir() + "/tests/manifests/" + name;
+  }
+
+  process_result troupe(std::vector<std::string> args,
+                        std::chrono::milliseconds limit = 60s) {
+    args.insert(args.begin(), troupe_binary());
+    return run_process(std::move(args), limit, dir.path());
+  }
+
+  /// Largest number of attempts that overlapped in time.
+  static size_t max_overlap(const results_file& f) {
+    std::vector<std::pair<double, int>> edges;
+    for (auto& kv : f.results)
+      for (auto& a : kv.second.at("attempt_log").as_array()) {
+        auto start = a.at("started_ms").to_number<double>();
+        auto dur = a.at("duration_ms").to_number<double>();
+        edges.emplace_back(start, +1);
+        edges.emplace_back(start + dur, -1);
+      }
+    std::sort(edges.begin(), edges.end());
+    int now = 0;
+    int most = 0;
+    for (auto& e : edges)
+      most = std::max(most, now += e.second);
+    return static_cast<size_t>(most);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(cli, cli_fixture)
+
+BOOST_AUTO_TEST_CASE(help_texts_list_the_flags, *utf::timeout(30)) {
+  auto top = troupe({"--help"});
+  BOOST_CHECK_EQUAL(top.code, 0);
+  BOOST_CHECK_NE(top.out.find("troupe run MANIFEST"), std::string::npos);
+  auto run = troupe({"run", "--help"});
+  BOOST_CHECK_EQUAL(run.code, 0);
+  for (auto flag : {"--out", "--force", "--concurrency", "--summary-json",
+                    "--progress"})
+    BOOST_CHECK_MESSAGE(run.out.find(flag) != std::string::npos, flag);
+  auto validate = troupe({"validate", "--help"});
+  BOOST_CHECK_EQUAL(validate.code, 0);
+  BOOST_CHECK_NE(validate.out.find("troupe validate MANIFEST"),
+                 std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_usage_exits_2, *utf::timeout(30)) {
+  BOOST_CHECK_EQUAL(troupe({}).code, 2);
+  BOOST_CHECK_EQUAL(troupe({"frobnicate"}).code, 2);
+  auto r = troupe({"run"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find("missing MANIFEST"), std::string::npos);
+  r = troupe({"run", manifest("all-ok.json"), "--concurrency", "0"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find("--concurrency"), std::string::npos);
+  r = troupe({"run", manifest("all-ok.json"), "--bogus"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find("unknown option --bogus"), std::string::npos);
+  r = troupe({"run", manifest("all-ok.json"), "--progress", "sometimes"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+}
+
+BOOST_AUTO_TEST_CASE(validate_prints_the_task_count, *utf::timeout(30)) {
+  auto r = troupe({"validate", example("stub-smoke.json")});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_NE(r.out.find("52 tasks"), std::string::npos);
+  auto bad = dir.write("bad.json", R"({"target": {"type": "stub"},
+    "datasets": [{"name": "d", "cases": [{"id": "a"}]}],
+    "execution_policy": {"concurrency": "eight"}})");
+  r = troupe({"validate", bad});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_EQUAL(r.err, "troupe: " + bad
+                             + ": execution_policy.concurrency: must be an "
+                               "integer from 1 to 100000, got \"eight\"\n");
+  r = troupe({"run", bad, "--out", "x.jsonl"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK(!std::filesystem::exists(dir.file("x.jsonl")));
+}
+
+BOOST_AUTO_TEST_CASE(the_example_gives_the_statuses_its_script_implies,
+                     *utf::timeout(60)) {
+  auto summary_json = dir.file("summary.json");
+  auto r = troupe({"run", example("stub-smoke.json"), "--out", "r.jsonl",
+                   "--summary-json", summary_json, "--progress", "never"});
+  BOOST_CHECK_EQUAL(r.code, 1); // some tasks did not succeed
+  auto f = read_results(dir.file("r.jsonl"));
+  BOOST_CHECK_EQUAL(f.lines.size(), 1u + 52u + 1u);
+  BOOST_CHECK_EQUAL(f.results.size(), 52u);
+  for (auto& kv : f.result_count)
+    BOOST_CHECK_MESSAGE(kv.second == 1, kv.first << " has " << kv.second
+                                                  << " lines");
+  auto& h = f.header();
+  BOOST_CHECK_EQUAL(h.at("tasks").as_int64(), 52);
+  BOOST_CHECK(std::regex_match(std::string{h.at("manifest_hash").as_string()},
+                               std::regex{"sha256:[0-9a-f]{64}"}));
+  BOOST_CHECK_EQUAL(f.status("smoke/ok#0"), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(f.attempts("smoke/ok#0"), 1);
+  BOOST_CHECK_EQUAL(f.status("smoke/flaky#0"), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(f.attempts("smoke/flaky#0"), 3);
+  BOOST_CHECK_EQUAL(f.status("smoke/flaky#1"), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(f.attempts("smoke/flaky#1"), 2);
+  BOOST_CHECK_EQUAL(f.status("smoke/fatal#0"), "FAILED");
+  BOOST_CHECK_EQUAL(f.attempts("smoke/fatal#0"), 1);
+  BOOST_CHECK_EQUAL(f.status("smoke/slow#1"), "TIMEOUT");
+  BOOST_CHECK_EQUAL(f.attempts("smoke/slow#1"), 3);
+  BOOST_CHECK_EQUAL(f.status("smoke/broken#0"), "ERROR");
+  BOOST_CHECK_EQUAL(f.attempts("smoke/broken#0"), 3);
+  BOOST_CHECK_EQUAL(f.status("smoke/broken#1"), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(f.attempts("smoke/broken#1"), 2);
+  BOOST_CHECK_EQUAL(f.status("smoke/delayed#0"), "SUCCEEDED");
+  BOOST_CHECK_GE(f.results.at("smoke/delayed#0").at("latency_ms").to_number<double>(),
+                 300.0);
+  BOOST_CHECK_EQUAL(f.status("bulk/b20#1"), "SUCCEEDED");
+  auto flaky_log = f.results.at("smoke/flaky#0").at("attempt_log").as_array();
+  BOOST_CHECK_EQUAL(flaky_log[0].at("status").as_string(), "TIMEOUT");
+  BOOST_CHECK_EQUAL(flaky_log[1].at("status").as_string(), "FAILED");
+  BOOST_CHECK_EQUAL(flaky_log[2].at("status").as_string(), "SUCCEEDED");
+  auto& ok = f.results.at("smoke/ok#1");
+  BOOST_CHECK_EQUAL(ok.at("params").at("style").as_string(), "long");
+  BOOST_CHECK_EQUAL(ok.at("output").at("echo").at("text").as_string(), "hello");
+  auto& s = f.summary();
+  BOOST_CHECK_EQUAL(s.at("counts").at("SUCCEEDED").as_int64(), 47);
+  BOOST_CHECK_EQUAL(s.at("counts").at("FAILED").as_int64(), 2);
+  BOOST_CHECK_EQUAL(s.at("counts").at("TIMEOUT").as_int64(), 2);
+  BOOST_CHECK_EQUAL(s.at("counts").at("ERROR").as_int64(), 1);
+  BOOST_CHECK_EQUAL(s.at("attempts").as_int64(), 62);
+  BOOST_CHECK_EQUAL(s.at("retries").as_int64(), 10);
+  // --summary-json holds the same summary, without the line type.
+  auto copy = read_file(summary_json);
+  auto sj = boost::json::parse(copy).as_object();
+  BOOST_CHECK_EQUAL(sj.at("counts"), s.at("counts"));
+  BOOST_CHECK(!sj.contains("type"));
+  BOOST_CHECK_NE(r.out.find("SUCCEEDED          47"), std::string::npos);
+  BOOST_CHECK_NE(r.out.find("p50"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_all_green_run_exits_0, *utf::timeout(60)) {
+  auto r = troupe({"run", manifest("all-ok.json"), "--out", "ok.jsonl"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  auto f = read_results(dir.file("ok.jsonl"));
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 30u);
+  BOOST_CHECK(f.has_summary());
+}
+
+BOOST_AUTO_TEST_CASE(results_files_are_never_overwritten_without_force,
+                     *utf::timeout(60)) {
+  auto existing = dir.write("keep.jsonl", "precious\n");
+  auto r = troupe({"run", manifest("all-ok.json"), "--out", "keep.jsonl"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find("results file exists"), std::string::npos);
+  BOOST_CHECK_EQUAL(read_file(existing), "precious\n");
+  r = troupe({"run", manifest("all-ok.json"), "--out", "keep.jsonl",
+              "--force"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_EQUAL(read_results(existing).count("SUCCEEDED"), 30u);
+}
+
+BOOST_AUTO_TEST_CASE(without_out_a_new_file_is_named_after_manifest_and_time,
+                     *utf::timeout(60)) {
+  auto r = troupe({"run", manifest("all-ok.json")});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  std::vector<std::string> made;
+  for (auto& e : std::filesystem::directory_iterator(dir.path()))
+    made.push_back(e.path().filename().string());
+  BOOST_REQUIRE_EQUAL(made.size(), 1u);
+  BOOST_CHECK(std::regex_match(made[0],
+                               std::regex{"all-ok-[0-9]{8}-[0-9]{6}\\.jsonl"}));
+  BOOST_CHECK_NE(r.out.find(made[0]), std::string::npos);
+  // A second run in the same second still gets a file of its own.
+  r = troupe({"run", manifest("all-ok.json")});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir.path()))
+    files += e.is_regular_file() ? 1 : 0;
+  BOOST_CHECK_EQUAL(files, 2u);
+}
+
+BOOST_AUTO_TEST_CASE(concurrency_flag_bounds_the_overlap, *utf::timeout(60)) {
+  auto r = troupe({"run", manifest("overlap.json"), "--out", "o1.jsonl",
+                   "--concurrency", "1"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_EQUAL(max_overlap(read_results(dir.file("o1.jsonl"))), 1u);
+  r = troupe({"run", manifest("overlap.json"), "--out", "o3.jsonl",
+              "--concurrency", "3"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  auto overlap = max_overlap(read_results(dir.file("o3.jsonl")));
+  BOOST_CHECK_LE(overlap, 3u);
+  BOOST_CHECK_GE(overlap, 2u);
+}
+
+BOOST_AUTO_TEST_CASE(auth_aborts_with_exit_3, *utf::timeout(60)) {
+  auto r = troupe({"run", manifest("auth-abort.json"), "--out", "a.jsonl"});
+  BOOST_CHECK_EQUAL(r.code, 3);
+  auto f = read_results(dir.file("a.jsonl"));
+  BOOST_CHECK_EQUAL(f.results.size(), 20u);
+  BOOST_CHECK_EQUAL(f.status("d/c5#0"), "FAILED");
+  BOOST_CHECK_EQUAL(f.results.at("d/c5#0").at("http_status").as_int64(), 401);
+  BOOST_CHECK_EQUAL(f.summary().at("end").as_string(), "aborted");
+  BOOST_CHECK_GE(f.count("CANCELLED"), 13u);
+  auto& cancelled = f.results.at("d/c19#0");
+  BOOST_CHECK_EQUAL(cancelled.at("status").as_string(), "CANCELLED");
+  BOOST_CHECK_EQUAL(cancelled.at("error").as_string(),
+                    "run aborted: d/c5#0: stub 401 Unauthorized");
+  BOOST_CHECK_NE(r.out.find("aborted"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_cancels_and_leaves_a_complete_file,
+                     *utf::timeout(60)) {
+  child_process child{{troupe_binary(), "run", manifest("sigint.json"),
+                       "--out", dir.file("c.jsonl"), "--progress", "never"}};
+  // Wait for the run to be under way (the header is written at start).
+  BOOST_REQUIRE(eventually(
+    [&] { return read_file(dir.file("c.jsonl")).find('\n') != std::string::npos; },
+    10s));
+  std::this_thread::sleep_for(200ms);
+  child.signal(SIGINT);
+  auto r = child.wait(30s);
+  BOOST_CHECK_EQUAL(r.code, 130);
+  auto f = read_results(dir.file("c.jsonl"));
+  BOOST_CHECK_EQUAL(f.lines.size(), 1u + 40u + 1u);
+  BOOST_CHECK_EQUAL(f.results.size(), 40u);
+  // The four tasks in flight finished; the others never started.
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 4u);
+  BOOST_CHECK_EQUAL(f.count("CANCELLED"), 36u);
+  BOOST_CHECK_EQUAL(f.summary().at("end").as_string(), "cancelled");
+  BOOST_CHECK_EQUAL(f.results.at("d/c39#0").at("error").as_string(),
+                    "cancelled by the user (SIGINT)");
+  BOOST_CHECK_NE(r.out.find("cancelled"), std::string::npos);
+  BOOST_CHECK_NE(r.err.find("press Ctrl+C again"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_ctrl_c_exits_at_once_with_whole_lines,
+                     *utf::timeout(60)) {
+  child_process child{{troupe_binary(), "run", manifest("sigint.json"),
+                       "--out", dir.file("c2.jsonl"), "--progress", "never"}};
+  BOOST_REQUIRE(eventually(
+    [&] { return read_file(dir.file("c2.jsonl")).find('\n') != std::string::npos; },
+    10s));
+  child.signal(SIGINT);
+  std::this_thread::sleep_for(100ms);
+  child.signal(SIGINT);
+  auto r = child.wait(30s);
+  BOOST_CHECK_EQUAL(r.code, 130);
+  // In-flight tasks need 1.5 s: the second interrupt did not wait for them,
+  // and what was written is whole lines.
+  auto f = read_results(dir.file("c2.jsonl"));
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 0u);
+  BOOST_CHECK(!f.has_summary());
+  for (auto& kv : f.result_count)
+    BOOST_CHECK_EQUAL(kv.second, 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,199 @@
+// Every message type survives CAF's binary serializer, since workers will
+// live on other machines.
+
+#include "messages/type_ids.hpp"
+
+#include "runtime/system.hpp"
+#include "tests/support/printing.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/deep_to_string.hpp>
+#include <caf/message.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+using namespace troupe;
+
+namespace {
+
+struct serialization_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+
+  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
+    runtime::register_message_types(c);
+    c.set("scheduler.max-threads", 1);
+    return c;
+  }
+
+  serialization_fixture() : sys(prepare(cfg)) {
+  }
+
+  template <class T>
+  T round_trip(T x) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    auto err = sink(x);
+    BOOST_REQUIRE(!err);
+    BOOST_REQUIRE(!buf.empty());
+    T y;
+    caf::binary_deserializer source{sys, buf};
+    err = source(y);
+    BOOST_REQUIRE(!err);
+    // Both sides render alike, field by field.
+    BOOST_CHECK_EQUAL(caf::deep_to_string(x), caf::deep_to_string(y));
+    return y;
+  }
+};
+
+task_spec sample_task() {
+  task_spec t;
+  t.id = "smoke/c1#1";
+  t.dataset = "smoke";
+  t.case_id = "c1";
+  t.param_index = 1;
+  t.params_json = R"({"style":"long"})";
+  t.inputs_json = R"({"text":"h\u00e9llo","style":"long"})";
+  t.query = "what?";
+  t.conversation_id = "conv-1";
+  t.seq = 41;
+  return t;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(serialization, serialization_fixture)
+
+BOOST_AUTO_TEST_CASE(task_spec_round_trips) {
+  auto t = round_trip(sample_task());
+  BOOST_CHECK_EQUAL(t.id, "smoke/c1#1");
+  BOOST_CHECK_EQUAL(t.param_index, 1u);
+  BOOST_CHECK_EQUAL(t.inputs_json, sample_task().inputs_json);
+  BOOST_CHECK_EQUAL(t.conversation_id, "conv-1");
+  BOOST_CHECK_EQUAL(t.seq, 41u);
+}
+
+BOOST_AUTO_TEST_CASE(task_result_and_attempt_record_round_trip) {
+  task_result r;
+  r.task_id = "d/c#0";
+  r.dataset = "d";
+  r.case_id = "c";
+  r.params_json = "{}";
+  r.status = task_status::timeout;
+  r.attempt_log.push_back({task_status::error, 5, 10, "reset", 0});
+  r.attempt_log.push_back({task_status::timeout, 2000, 1000, "late", 504});
+  r.started_us = 5;
+  r.finished_us = 3000;
+  r.latency_us = 1000;
+  r.output_json = R"({"a":[1,2]})";
+  r.error = "late";
+  r.error_code = "timeout";
+  r.http_status = 504;
+  r.tokens = 99;
+  r.first_event_us = 120;
+  r.seq = 7;
+  auto y = round_trip(r);
+  BOOST_CHECK_EQUAL(y.status, task_status::timeout);
+  BOOST_REQUIRE_EQUAL(y.attempt_log.size(), 2u);
+  BOOST_CHECK_EQUAL(y.attempt_log[1].http_status, 504);
+  BOOST_CHECK_EQUAL(y.attempt_log[1].error, "late");
+  BOOST_CHECK_EQUAL(y.first_event_us, 120);
+  BOOST_CHECK_EQUAL(y.tokens, 99);
+  auto rec = round_trip(r.attempt_log[0]);
+  BOOST_CHECK_EQUAL(rec.status, task_status::error);
+  BOOST_CHECK_EQUAL(rec.started_us, 5);
+}
+
+BOOST_AUTO_TEST_CASE(attempt_request_and_reply_round_trip) {
+  attempt_request req{(uint64_t{3} << 40) | 9, 2, sample_task()};
+  auto y = round_trip(req);
+  BOOST_CHECK_EQUAL(y.request_id, req.request_id);
+  BOOST_CHECK_EQUAL(y.attempt, 2u);
+  BOOST_CHECK_EQUAL(y.task.query, "what?");
+  attempt_reply rep;
+  rep.result = outcome::throttled;
+  rep.http_status = 429;
+  rep.error = "slow down";
+  rep.error_code = "http_429";
+  rep.output_json = "\"text\"";
+  rep.tokens = 3;
+  rep.first_event_us = 4;
+  rep.retry_after_us = 3'000'000;
+  auto z = round_trip(rep);
+  BOOST_CHECK_EQUAL(z.result, outcome::throttled);
+  BOOST_CHECK_EQUAL(z.retry_after_us, 3'000'000);
+  BOOST_CHECK_EQUAL(z.output_json, "\"text\"");
+}
+
+BOOST_AUTO_TEST_CASE(run_status_and_summary_round_trip) {
+  run_status st;
+  st.total = 10;
+  st.counts[2] = 3;
+  st.backoff = 1;
+  st.attempts = 12;
+  st.throttled = 2;
+  st.elapsed_us = 99;
+  st.stopping = true;
+  auto y = round_trip(st);
+  BOOST_CHECK_EQUAL(y.counts[2], 3u);
+  BOOST_CHECK(y.stopping);
+  run_summary s;
+  s.total = 10;
+  s.counts[3] = 9;
+  s.counts[6] = 1;
+  s.attempts = 11;
+  s.retries = 1;
+  s.tokens = 500;
+  s.wall_us = 123456;
+  s.p50_us = 1;
+  s.p90_us = 2;
+  s.p99_us = 3;
+  s.max_us = 4;
+  s.slowest.push_back({"d/a#0", 4, ""});
+  s.failures.push_back({"cancelled", 1, {"d/b#0", -1, "cancelled"}});
+  s.end = run_end::cancelled;
+  s.reason = "user";
+  auto z = round_trip(s);
+  BOOST_CHECK_EQUAL(z.end, run_end::cancelled);
+  BOOST_CHECK_EQUAL(z.failures.at(0).example.task_id, "d/b#0");
+  BOOST_CHECK_EQUAL(z.slowest.at(0).latency_us, 4);
+  round_trip(s.slowest[0]);
+  round_trip(s.failures[0]);
+}
+
+BOOST_AUTO_TEST_CASE(stub_behaviors_round_trip_and_parse) {
+  stub_behavior x;
+  BOOST_REQUIRE(parse_stub_behavior("429:retry-after=3", x));
+  BOOST_CHECK(round_trip(x) == x);
+  BOOST_CHECK_EQUAL(x.retry_after_us, 3'000'000);
+  std::vector<stub_behavior> xs;
+  for (auto text : {"success", "failure", "fatal", "timeout", "error", "429",
+                    "429:retry-after=1.5", "delay:250ms", "auth"}) {
+    stub_behavior y;
+    BOOST_REQUIRE_MESSAGE(parse_stub_behavior(text, y), text);
+    BOOST_CHECK_EQUAL(to_string(y), text);
+    xs.push_back(y);
+  }
+  BOOST_CHECK(round_trip(xs) == xs);
+  stub_behavior z;
+  BOOST_CHECK(!parse_stub_behavior("delay:250", z));
+  BOOST_CHECK(!parse_stub_behavior("sometimes", z));
+  BOOST_CHECK(!parse_stub_behavior("429:retry-after=-1", z));
+}
+
+BOOST_AUTO_TEST_CASE(messages_with_atoms_round_trip_as_messages) {
+  auto msg = caf::make_message(run_atom::value, sample_task());
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  BOOST_REQUIRE(!sink(msg));
+  caf::message copy;
+  caf::binary_deserializer source{sys, buf};
+  BOOST_REQUIRE(!source(copy));
+  BOOST_REQUIRE((copy.match_elements<run_atom, task_spec>()));
+  BOOST_CHECK_EQUAL(copy.get_as<task_spec>(1).id, "smoke/c1#1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
