@@ -2,6 +2,8 @@
 
 #include "actors/result_line.hpp"
 
+#include <charconv>
+#include <climits>
 #include <cstdio>
 
 namespace troupe {
@@ -10,9 +12,8 @@ namespace {
 
 void append_uint(std::string& out, uint64_t x) {
   char buf[24];
-  auto n = std::snprintf(buf, sizeof(buf), "%llu",
-                         static_cast<unsigned long long>(x));
-  out.append(buf, static_cast<size_t>(n));
+  auto res = std::to_chars(buf, buf + sizeof(buf), x);
+  out.append(buf, res.ptr);
 }
 
 void append_int(std::string& out, int64_t x) {
@@ -24,16 +25,9 @@ void append_int(std::string& out, int64_t x) {
   }
 }
 
-void key(std::string& out, const char* name) {
-  out += ',';
-  out += '"';
-  out += name;
-  out += "\":";
-}
-
 void append_time(std::string& out, int64_t epoch_us, int64_t run_us) {
   out += '"';
-  out += format_rfc3339(epoch_us + run_us);
+  append_rfc3339(out, epoch_us + run_us);
   out += '"';
 }
 
@@ -140,52 +134,68 @@ void append_ms(std::string& out, int64_t us) {
   }
 }
 
-std::string format_rfc3339(int64_t unix_us) {
-  // Howard Hinnant's civil_from_days.
+void append_rfc3339(std::string& out, int64_t unix_us) {
   int64_t secs
     = unix_us >= 0 ? unix_us / 1000000 : -((-unix_us + 999999) / 1000000);
-  int64_t micros = unix_us - secs * 1000000;
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t sod = secs - days * 86400;
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2)
-    ++y;
-  char buf[96];
-  std::snprintf(
-    buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
-    static_cast<long long>(y), static_cast<long long>(m),
-    static_cast<long long>(d), static_cast<long long>(sod / 3600),
-    static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
-    static_cast<long long>(micros / 1000));
-  return buf;
+  int64_t millis = (unix_us - secs * 1000000) / 1000;
+  // Results come in bursts within one second: reuse its text.
+  thread_local int64_t cached_secs = INT64_MIN;
+  thread_local char cached[64];
+  if (secs != cached_secs) {
+    // Howard Hinnant's civil_from_days.
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t sod = secs - days * 86400;
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2)
+      ++y;
+    std::snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
+                  static_cast<int>(y % 10000), static_cast<int>(m),
+                  static_cast<int>(d), static_cast<int>(sod / 3600),
+                  static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60));
+    cached_secs = secs;
+  }
+  out.append(cached, 19);
+  char frac[6] = {'.',
+                  static_cast<char>('0' + millis / 100),
+                  static_cast<char>('0' + millis / 10 % 10),
+                  static_cast<char>('0' + millis % 10),
+                  'Z',
+                  0};
+  out.append(frac, 5);
+}
+
+std::string format_rfc3339(int64_t unix_us) {
+  std::string out;
+  append_rfc3339(out, unix_us);
+  return out;
 }
 
 std::string encode_header(const header_info& h) {
   std::string out = "{\"type\":\"header\"";
-  key(out, "manifest_hash");
+  out.append(",\"manifest_hash\":");
   append_json_string(out, h.manifest_hash);
-  key(out, "version");
+  out.append(",\"version\":");
   append_json_string(out, h.version);
-  key(out, "started_at");
+  out.append(",\"started_at\":");
   out += '"' + format_rfc3339(h.started_at_us) + '"';
-  key(out, "manifest");
+  out.append(",\"manifest\":");
   append_json_string(out, h.manifest);
-  key(out, "name");
+  out.append(",\"name\":");
   append_json_string(out, h.name);
-  key(out, "target");
+  out.append(",\"target\":");
   append_json_string(out, h.target);
-  key(out, "tasks");
+  out.append(",\"tasks\":");
   append_uint(out, h.tasks);
   if (h.resumed) {
-    key(out, "resumed");
+    out.append(",\"resumed\":");
     out += "true";
   }
   out += "}\n";
@@ -195,21 +205,21 @@ std::string encode_header(const header_info& h) {
 void append_result_line(std::string& out, const task_result& r,
                         int64_t epoch_us) {
   out += "{\"type\":\"result\"";
-  key(out, "task_id");
+  out.append(",\"task_id\":");
   append_json_string(out, r.task_id);
-  key(out, "dataset");
+  out.append(",\"dataset\":");
   append_json_string(out, r.dataset);
-  key(out, "case_id");
+  out.append(",\"case_id\":");
   append_json_string(out, r.case_id);
-  key(out, "params");
+  out.append(",\"params\":");
   out += r.params_json.empty() ? "{}" : r.params_json;
-  key(out, "status");
+  out.append(",\"status\":");
   out += '"';
   out += status_name(r.status);
   out += '"';
-  key(out, "attempts");
+  out.append(",\"attempts\":");
   append_uint(out, r.attempts());
-  key(out, "attempt_log");
+  out.append(",\"attempt_log\":");
   out += '[';
   for (size_t i = 0; i < r.attempt_log.size(); ++i) {
     auto& a = r.attempt_log[i];
@@ -233,39 +243,39 @@ void append_result_line(std::string& out, const task_result& r,
     out += '}';
   }
   out += ']';
-  key(out, "started_at");
+  out.append(",\"started_at\":");
   if (r.started_us >= 0)
     append_time(out, epoch_us, r.started_us);
   else
     out += "null";
-  key(out, "finished_at");
+  out.append(",\"finished_at\":");
   append_time(out, epoch_us, r.finished_us);
-  key(out, "latency_ms");
+  out.append(",\"latency_ms\":");
   if (r.latency_us >= 0)
     append_ms(out, r.latency_us);
   else
     out += "null";
-  key(out, "output");
+  out.append(",\"output\":");
   out += r.output_json.empty() ? "null" : r.output_json;
-  key(out, "error");
+  out.append(",\"error\":");
   if (r.error.empty())
     out += "null";
   else
     append_json_string(out, r.error);
   if (!r.error_code.empty()) {
-    key(out, "error_code");
+    out.append(",\"error_code\":");
     append_json_string(out, r.error_code);
   }
   if (r.http_status != 0) {
-    key(out, "http_status");
+    out.append(",\"http_status\":");
     append_int(out, r.http_status);
   }
   if (r.tokens >= 0) {
-    key(out, "tokens");
+    out.append(",\"tokens\":");
     append_int(out, r.tokens);
   }
   if (r.first_event_us >= 0) {
-    key(out, "first_event_ms");
+    out.append(",\"first_event_ms\":");
     append_ms(out, r.first_event_us);
   }
   out += "}\n";
@@ -277,7 +287,7 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
     out += "\"type\":\"summary\",";
   out += "\"total\":";
   append_uint(out, s.total);
-  key(out, "counts");
+  out.append(",\"counts\":");
   out += '{';
   for (size_t i = 0; i < task_status_count; ++i) {
     if (i > 0)
@@ -288,19 +298,19 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
     append_uint(out, s.counts[i]);
   }
   out += '}';
-  key(out, "attempts");
+  out.append(",\"attempts\":");
   append_uint(out, s.attempts);
-  key(out, "retries");
+  out.append(",\"retries\":");
   append_uint(out, s.retries);
-  key(out, "tokens");
+  out.append(",\"tokens\":");
   append_uint(out, s.tokens);
-  key(out, "wall_ms");
+  out.append(",\"wall_ms\":");
   append_ms(out, s.wall_us);
-  key(out, "tasks_per_second");
+  out.append(",\"tasks_per_second\":");
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1f", s.tasks_per_second());
   out += buf;
-  key(out, "latency_ms");
+  out.append(",\"latency_ms\":");
   auto pct = [&](const char* name, int64_t us, bool first) {
     if (!first)
       out += ',';
@@ -318,7 +328,7 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
   pct("p99", s.p99_us, false);
   pct("max", s.max_us, false);
   out += '}';
-  key(out, "slowest");
+  out.append(",\"slowest\":");
   out += '[';
   for (size_t i = 0; i < s.slowest.size(); ++i) {
     if (i > 0)
@@ -330,7 +340,7 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
     out += '}';
   }
   out += ']';
-  key(out, "failures");
+  out.append(",\"failures\":");
   out += '[';
   for (size_t i = 0; i < s.failures.size(); ++i) {
     auto& g = s.failures[i];
@@ -347,14 +357,14 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
     out += "}}";
   }
   out += ']';
-  key(out, "end");
+  out.append(",\"end\":");
   append_json_string(out, to_string(s.end));
-  key(out, "reason");
+  out.append(",\"reason\":");
   if (s.reason.empty())
     out += "null";
   else
     append_json_string(out, s.reason);
-  key(out, "finished_at");
+  out.append(",\"finished_at\":");
   append_time(out, epoch_us, s.wall_us);
   out += '}';
   return out;

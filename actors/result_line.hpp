@@ -41,6 +41,9 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type);
 /// "2026-11-26T05:53:24.123Z" for microseconds since the Unix epoch.
 std::string format_rfc3339(int64_t unix_us);
 
+/// Appends the same to `out`.
+void append_rfc3339(std::string& out, int64_t unix_us);
+
 /// Appends `s` as a JSON string; invalid UTF-8 becomes U+FFFD.
 void append_json_string(std::string& out, std::string_view s);
 

@@ -2,8 +2,10 @@
 
 #include "actors/result_sink.hpp"
 
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -17,9 +19,15 @@ namespace troupe {
 
 namespace {
 
+/// A batch is written at the end of a burst, or once it holds this much.
+constexpr size_t max_batch_bytes = 256 * 1024;
+
 struct result_sink_state {
   result_sink_config cfg;
   std::string buffer;
+  /// Lines in the buffer, acknowledged to `writer` once written.
+  uint64_t buffered = 0;
+  caf::actor writer;
   bool flush_pending = false;
   bool ok = true;
   static inline const char* name = "result_sink";
@@ -43,6 +51,10 @@ void do_flush(sink_pointer self) {
                  st.cfg.path.c_str(), std::strerror(errno));
   }
   st.buffer.clear();
+  // Tell the writer how many lines are out, so it can bound its backlog.
+  if (st.buffered > 0 && st.writer)
+    caf::anon_send(st.writer, flush_atom::value, st.buffered);
+  st.buffered = 0;
 }
 
 result_sink_actor::behavior_type result_sink(sink_pointer self,
@@ -50,10 +62,18 @@ result_sink_actor::behavior_type result_sink(sink_pointer self,
   self->state.cfg = std::move(cfg);
   self->state.buffer = std::move(self->state.cfg.header_line);
   do_flush(self);
+  self->state.buffer.reserve(max_batch_bytes + 64 * 1024);
   return {
     [=](write_atom, const task_result& r) {
       auto& st = self->state;
+      if (!st.writer)
+        st.writer = caf::actor_cast<caf::actor>(self->current_sender());
       append_result_line(st.buffer, r, st.cfg.epoch_us);
+      ++st.buffered;
+      if (st.buffer.size() >= max_batch_bytes) {
+        do_flush(self);
+        return;
+      }
       // Flush after the results already queued: one write per burst.
       if (!st.flush_pending) {
         st.flush_pending = true;

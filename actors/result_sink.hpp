@@ -4,6 +4,8 @@
 // starts, then one whole JSONL line per finished task, and the summary line
 // when it closes. Lines that arrive together go out in one write(2), and a
 // line is never split across writes, so a killed process leaves whole lines.
+// After each write it sends (flush, lines written) to the actor that sends it
+// results, which keeps the number of unwritten results bounded.
 
 #include "actors/result_line.hpp"
 #include "messages/type_ids.hpp"

@@ -23,12 +23,19 @@ namespace {
 /// not block the supervisor's mailbox.
 constexpr size_t drain_chunk = 4096;
 
+/// Results sent to the sink and not yet written, at most: beyond this, no
+/// new task starts until the sink catches up (a slow disk must not turn
+/// into unbounded memory).
+constexpr uint64_t max_sink_backlog = 8192;
+
 struct supervisor_state {
   supervisor_config cfg;
   std::vector<worker_actor> workers;
   std::vector<uint32_t> idle;
   uint64_t in_flight = 0;
   uint64_t backoff = 0;
+  uint64_t sink_backlog = 0;
+  bool drain_waiting = false;
   bool source_done = false;
   bool stopping = false;
   bool finishing = false;
@@ -50,6 +57,10 @@ int64_t now_us(supervisor_pointer self) {
 void dispatch(supervisor_pointer self, uint32_t idx) {
   auto& st = self->state;
   task_spec task;
+  if (st.sink_backlog >= max_sink_backlog) {
+    st.idle.push_back(idx); // resumed by the sink's next acknowledgement
+    return;
+  }
   if (st.stopping || st.source_done || !st.cfg.source->next(task)) {
     st.source_done = st.source_done || !st.stopping;
     st.idle.push_back(idx);
@@ -103,13 +114,34 @@ void on_drain(supervisor_pointer self) {
     r.error = st.reason;
     r.error_code = "cancelled";
     st.stats.add(r);
+    ++st.sink_backlog;
     self->send(st.cfg.sink, write_atom::value, std::move(r));
     ++n;
   }
   if (st.source_done)
     finish(self);
+  else if (st.sink_backlog >= max_sink_backlog)
+    st.drain_waiting = true; // resumed by the sink's next acknowledgement
   else
     self->send(self, drain_atom::value);
+}
+
+// The sink wrote `n` lines: start tasks that waited for it.
+void on_flushed(supervisor_pointer self, uint64_t n) {
+  auto& st = self->state;
+  st.sink_backlog -= std::min(st.sink_backlog, n);
+  if (st.sink_backlog >= max_sink_backlog)
+    return;
+  if (st.drain_waiting) {
+    st.drain_waiting = false;
+    self->send(self, drain_atom::value);
+  }
+  if (st.stopping || st.source_done)
+    return;
+  auto waiting = std::move(st.idle);
+  st.idle.clear();
+  for (auto idx : waiting)
+    dispatch(self, idx);
 }
 
 void check_done(supervisor_pointer self) {
@@ -139,6 +171,7 @@ void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   auto& st = self->state;
   --st.in_flight;
   st.stats.add(r);
+  ++st.sink_backlog;
   self->send(st.cfg.sink, write_atom::value, std::move(r));
   dispatch(self, idx);
   check_done(self);
@@ -197,6 +230,7 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self,
     },
     [=](status_atom) { return on_status(self); },
     [=](drain_atom) { on_drain(self); },
+    [=](flush_atom, uint64_t n) { on_flushed(self, n); },
   };
 }
 

@@ -29,10 +29,12 @@
 namespace troupe {
 
 /// The supervisor's handle: a worker listener plus run control. `cancel`
-/// carries the reason written to cancelled tasks. `drain` is internal.
+/// carries the reason written to cancelled tasks. `flush` is the sink's
+/// acknowledgement of lines written; `drain` is internal.
 using supervisor_actor = worker_listener::extend<
   caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
-  caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>>;
+  caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>,
+  caf::reacts_to<flush_atom, uint64_t>>;
 
 /// The supervisor's parameters.
 struct supervisor_config {

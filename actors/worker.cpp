@@ -198,8 +198,8 @@ void on_attempt_timeout(worker_pointer self) {
   r.http_status = 0;
   r.error_code = "timeout";
   if (st.deadline_limited) {
-    r.error = "task deadline of " + seconds_text(st.cfg.deadline_us)
-              + " passed";
+    r.error
+      = "task deadline of " + seconds_text(st.cfg.deadline_us) + " passed";
     record_attempt(self, task_status::timeout, r.error, 0);
     complete(self, task_status::timeout);
     return;
@@ -237,7 +237,8 @@ void on_deadline_timer(worker_pointer self, int64_t at) {
   auto i = std::find(st.timers.begin(), st.timers.end(), at);
   if (i != st.timers.end())
     st.timers.erase(i);
-  if (st.status != task_status::running || st.attempt_deadline_us == no_deadline)
+  if (st.status != task_status::running
+      || st.attempt_deadline_us == no_deadline)
     return;
   if (now_us(self) >= st.attempt_deadline_us)
     on_attempt_timeout(self);

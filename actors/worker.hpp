@@ -32,8 +32,7 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<run_atom, task_spec>,
   caf::reacts_to<cancel_atom, bool, std::string>,
   caf::replies_to<status_atom>::with<std::string, task_status>,
-  caf::reacts_to<retry_atom, uint64_t>,
-  caf::reacts_to<deadline_atom, int64_t>>;
+  caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<deadline_atom, int64_t>>;
 
 /// A worker's parameters.
 struct worker_config {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace troupe::config {
@@ -67,5 +68,11 @@ private:
 result<case_config> parse_case(const std::string& json_text,
                                const std::string& where,
                                const std::string& path = "");
+
+/// The same, into `out`, for a line of a file (`line` 0 for none); builds
+/// error text only on an error.
+std::optional<config_error>
+parse_case_into(std::string_view json_text, const std::string& file,
+                uint64_t line, const std::string& path, case_config& out);
 
 } // namespace troupe::config

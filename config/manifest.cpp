@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -245,66 +246,50 @@ stub_config parse_stub(const checker& chk, const json::value& v) {
   return s;
 }
 
-// Streams every dataset once: counts cases, reports the first broken line
-// and the first duplicate id. Returns the sorted id hashes per dataset.
-std::vector<std::vector<uint64_t>> scan_datasets(const checker& chk,
-                                                 manifest& m) {
-  std::vector<std::vector<uint64_t>> all_hashes;
-  for (size_t di = 0; di < m.datasets.size(); ++di) {
-    auto& ds = m.datasets[di];
-    std::vector<uint64_t> hashes;
-    {
-      case_reader reader{ds};
-      case_config c;
-      while (reader.next(c))
-        hashes.push_back(fnv1a(c.id));
-      if (reader.error())
-        throw check_failure(reader.error()->message);
+// A Bloom filter over case-id hashes: duplicate ids are found in memory that
+// grows by a few bits per case, not by the ids themselves (B5: a million
+// cases must not cost much more memory than a hundred thousand).
+class id_filter {
+public:
+  explicit id_filter(uint64_t bits)
+    : words_((std::max<uint64_t>(bits, 1024) + 63) / 64) {}
+
+  /// Adds `h`; true if it may have been there already.
+  bool add(uint64_t h) {
+    auto n = words_.size() * 64;
+    auto h1 = h;
+    auto h2 = (h >> 33) | (h << 31) | 1;
+    bool seen = true;
+    for (int i = 0; i < hashes; ++i) {
+      auto bit = (h1 + static_cast<uint64_t>(i) * h2) % n;
+      auto& w = words_[bit / 64];
+      auto mask = uint64_t{1} << (bit % 64);
+      seen = seen && (w & mask) != 0;
+      w |= mask;
     }
-    ds.case_count = hashes.size();
-    if (hashes.empty())
-      chk.fail(index_path("datasets", di),
-               "dataset \"" + ds.name + "\" has no cases");
-    std::sort(hashes.begin(), hashes.end());
-    auto dup = std::adjacent_find(hashes.begin(), hashes.end());
-    if (dup != hashes.end()) {
-      // A hash matched twice: find the ids behind it (it may be a collision).
-      std::vector<uint64_t> suspects;
-      for (auto i = dup; i + 1 != hashes.end(); ++i)
-        if (i[0] == i[1])
-          suspects.push_back(*i);
-      std::unordered_map<std::string, uint64_t> first;
-      case_reader reader{ds};
-      case_config c;
-      uint64_t index = 0;
-      while (reader.next(c)) {
-        if (std::binary_search(suspects.begin(), suspects.end(), fnv1a(c.id))) {
-          auto where = ds.file.empty() ? index : reader.line();
-          auto [it, added] = first.emplace(c.id, where);
-          if (!added) {
-            if (ds.file.empty())
-              chk.fail(index_path(index_path("datasets", di) + ".cases", index)
-                         + ".id",
-                       "duplicate case id \"" + c.id + "\" (first in cases["
-                         + std::to_string(it->second) + "])");
-            throw check_failure(ds.file + ":" + std::to_string(where)
-                                + ": id: duplicate case id \"" + c.id
-                                + "\" (first at line "
-                                + std::to_string(it->second) + ")");
-          }
-        }
-        ++index;
-      }
-    }
-    all_hashes.push_back(std::move(hashes));
+    return seen;
   }
-  return all_hashes;
+
+private:
+  static constexpr int hashes = 8;
+  std::vector<uint64_t> words_;
+};
+
+uint64_t file_size(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// Every scripted task id must name a task of this manifest: a typo would
-// otherwise be silently ignored.
-void check_behavior_ids(const checker& chk, const manifest& m,
-                        const std::vector<std::vector<uint64_t>>& hashes) {
+// The case ids that task_behaviors names, per dataset, checked for form.
+struct scripted_id {
+  std::string key;
+  std::string case_id;
+  bool found = false;
+};
+
+std::vector<std::vector<scripted_id>> scripted_ids(const checker& chk,
+                                                   const manifest& m) {
+  std::vector<std::vector<scripted_id>> out(m.datasets.size());
   for (auto& [id, list] : m.stub.task_behaviors) {
     auto path = "stub.task_behaviors[\"" + id + "\"]";
     auto slash = id.find('/');
@@ -322,21 +307,95 @@ void check_behavior_ids(const checker& chk, const manifest& m,
         || index_text.find_first_not_of("0123456789") != std::string::npos
         || index_text.size() > 9)
       bad();
-    auto index = std::stoul(index_text);
     auto ds = std::find_if(m.datasets.begin(), m.datasets.end(),
                            [&](auto& d) { return d.name == ds_name; });
     if (ds == m.datasets.end())
       chk.fail(path, "no dataset named \"" + ds_name + "\"");
-    auto& hs = hashes[static_cast<size_t>(ds - m.datasets.begin())];
-    if (!std::binary_search(hs.begin(), hs.end(), fnv1a(case_id)))
-      chk.fail(path,
-               "dataset \"" + ds_name + "\" has no case \"" + case_id + "\"");
-    if (index >= m.parameters.size())
+    if (std::stoul(index_text) >= m.parameters.size())
       chk.fail(path, "parameter index " + index_text
-                       + " is out of range (the "
-                         "manifest has "
+                       + " is out of range (the manifest has "
                        + std::to_string(m.parameters.size())
                        + " parameter set(s))");
+    out[static_cast<size_t>(ds - m.datasets.begin())].push_back(
+      {id, case_id, false});
+  }
+  return out;
+}
+
+// Finds the duplicate behind suspected hashes, if there is one (a Bloom
+// filter hit may be a false alarm).
+void confirm_duplicates(const checker& chk, const dataset_config& ds, size_t di,
+                        std::vector<uint64_t> suspects) {
+  std::sort(suspects.begin(), suspects.end());
+  std::unordered_map<std::string, uint64_t> first;
+  case_reader reader{ds};
+  case_config c;
+  uint64_t index = 0;
+  while (reader.next(c)) {
+    if (std::binary_search(suspects.begin(), suspects.end(), fnv1a(c.id))) {
+      auto where = ds.file.empty() ? index : reader.line();
+      auto [it, added] = first.emplace(c.id, where);
+      if (!added) {
+        if (ds.file.empty())
+          chk.fail(index_path(index_path("datasets", di) + ".cases", index)
+                     + ".id",
+                   "duplicate case id \"" + c.id + "\" (first in cases["
+                     + std::to_string(it->second) + "])");
+        throw check_failure(
+          ds.file + ":" + std::to_string(where) + ": id: duplicate case id \""
+          + c.id + "\" (first at line " + std::to_string(it->second) + ")");
+      }
+    }
+    ++index;
+  }
+}
+
+// Streams every dataset once: counts cases, reports the first broken line
+// and any duplicate id, and checks that every scripted task exists.
+void scan_datasets(const checker& chk, manifest& m) {
+  auto scripted = scripted_ids(chk, m);
+  for (size_t di = 0; di < m.datasets.size(); ++di) {
+    auto& ds = m.datasets[di];
+    // About 16 bits per case for files (lines of 40 bytes or more), 32 for
+    // inline cases: false alarms stay rare, and a false alarm only costs a
+    // second pass.
+    auto bits = ds.file.empty() ? ds.cases.size() * 32
+                                : std::min<uint64_t>(file_size(ds.file) / 2,
+                                                     uint64_t{1} << 32);
+    id_filter filter{bits};
+    std::vector<uint64_t> suspects;
+    auto& wanted = scripted[di];
+    std::unordered_map<std::string, std::vector<size_t>> wanted_ids;
+    for (size_t i = 0; i < wanted.size(); ++i)
+      wanted_ids[wanted[i].case_id].push_back(i);
+    uint64_t count = 0;
+    {
+      case_reader reader{ds};
+      case_config c;
+      while (reader.next(c)) {
+        ++count;
+        auto h = fnv1a(c.id);
+        if (filter.add(h))
+          suspects.push_back(h);
+        if (!wanted_ids.empty())
+          if (auto i = wanted_ids.find(c.id); i != wanted_ids.end())
+            for (auto k : i->second)
+              wanted[k].found = true;
+      }
+      if (reader.error())
+        throw check_failure(reader.error()->message);
+    }
+    ds.case_count = count;
+    if (count == 0)
+      chk.fail(index_path("datasets", di),
+               "dataset \"" + ds.name + "\" has no cases");
+    if (!suspects.empty())
+      confirm_duplicates(chk, ds, di, std::move(suspects));
+    for (auto& w : wanted)
+      if (!w.found)
+        chk.fail("stub.task_behaviors[\"" + w.key + "\"]",
+                 "dataset \"" + ds.name + "\" has no case \"" + w.case_id
+                   + "\"");
   }
 }
 
@@ -412,8 +471,7 @@ result<manifest> parse_manifest(const std::string& text,
         chk.fail("stub", "is only used with a \"stub\" target");
       m.stub = parse_stub(chk, i->value());
     }
-    auto hashes = scan_datasets(chk, m);
-    check_behavior_ids(chk, m, hashes);
+    scan_datasets(chk, m);
     return m;
   } catch (const check_failure& e) {
     return config_error{e.what()};

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <random>
@@ -127,6 +128,17 @@ bool write_text_file(const std::string& path, const std::string& text) {
   return std::fclose(f) == 0 && ok;
 }
 
+// CAF's worker threads: one per core by default; TROUPE_THREADS overrides
+// it (for benchmarks and for machines shared with other work).
+size_t scheduler_threads() {
+  if (auto* env = std::getenv("TROUPE_THREADS")) {
+    auto n = std::strtoul(env, nullptr, 10);
+    if (n >= 1 && n <= 256)
+      return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 bool all_succeeded(const run_summary& s) {
   return s.counts[static_cast<size_t>(task_status::succeeded)] == s.total;
 }
@@ -186,8 +198,7 @@ int run(const run_options& opts) {
   {
     caf::actor_system_config cfg;
     register_message_types(cfg);
-    auto threads = std::max(2u, std::thread::hardware_concurrency());
-    cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+    cfg.set("scheduler.max-threads", scheduler_threads());
     caf::actor_system sys{cfg};
     auto sink = spawn_result_sink(
       sys, result_sink_config{fd, encode_header(header), epoch_us, out_path});

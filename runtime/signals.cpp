@@ -13,11 +13,13 @@ namespace troupe::runtime {
 
 namespace {
 
+// SIGUSR1 only wakes the watcher when it should stop.
 sigset_t watched_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
   return set;
 }
 
@@ -30,8 +32,10 @@ signal_watcher::signal_watcher() {
 
 void signal_watcher::stop() {
   stop_ = true;
-  if (thread_.joinable())
+  if (thread_.joinable()) {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
     thread_.join();
+  }
 }
 
 signal_watcher::~signal_watcher() {
@@ -50,7 +54,7 @@ void signal_watcher::start(std::function<void(int)> on_first) {
     timespec tick{0, 100'000'000};
     while (!stop_) {
       int sig = sigtimedwait(&set, nullptr, &tick);
-      if (sig <= 0)
+      if (sig <= 0 || sig == SIGUSR1)
         continue;
       if (count_.fetch_add(1) == 0) {
         on_first(sig);

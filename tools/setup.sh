@@ -9,9 +9,9 @@ packages=(
   # libraries: CAF 0.17.6, Boost 1.81 (headers, JSON, Test), libcurl, OpenSSL
   libcaf-dev
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
-  libcurl4-openssl-dev libssl-dev
-  # tests and benchmarks: certificates, SIGINT tests, load generator
-  openssl procps wrk
+  libcurl4-openssl-dev libssl-dev libjemalloc-dev
+  # tests and benchmarks: certificates, load generator, bench scripts
+  openssl procps wrk python3
 )
 
 missing=()

@@ -52,18 +52,20 @@ BOOST_AUTO_TEST_CASE(a_cancelled_task_has_null_start_latency_and_output) {
   std::string line;
   append_result_line(line, r, 0);
   BOOST_CHECK_EQUAL(
-    line, R"({"type":"result","task_id":"d/c#1","dataset":"d","case_id":"c",)"
-          R"("params":{},"status":"CANCELLED","attempts":0,"attempt_log":[],)"
-          R"("started_at":null,"finished_at":"1970-01-01T00:00:00.001Z",)"
-          R"("latency_ms":null,"output":null,)"
-          R"J("error":"cancelled by the user (SIGINT)","error_code":"cancelled"})J"
-          "\n");
+    line,
+    R"({"type":"result","task_id":"d/c#1","dataset":"d","case_id":"c",)"
+    R"("params":{},"status":"CANCELLED","attempts":0,"attempt_log":[],)"
+    R"("started_at":null,"finished_at":"1970-01-01T00:00:00.001Z",)"
+    R"("latency_ms":null,"output":null,)"
+    R"J("error":"cancelled by the user (SIGINT)","error_code":"cancelled"})J"
+    "\n");
 }
 
 BOOST_AUTO_TEST_CASE(strings_are_escaped_and_bad_utf8_replaced) {
   std::string out;
   append_json_string(out, "a\"b\\c\nd\te\x01 \xc3\xa9 \xff end");
-  BOOST_CHECK_EQUAL(out, "\"a\\\"b\\\\c\\nd\\te\\u0001 \xc3\xa9 \xef\xbf\xbd end\"");
+  BOOST_CHECK_EQUAL(out,
+                    "\"a\\\"b\\\\c\\nd\\te\\u0001 \xc3\xa9 \xef\xbf\xbd end\"");
 }
 
 BOOST_AUTO_TEST_CASE(milliseconds_keep_three_decimals_at_most) {
@@ -89,12 +91,13 @@ BOOST_AUTO_TEST_CASE(timestamps_are_rfc3339_utc) {
 
 BOOST_AUTO_TEST_CASE(header_and_summary_lines) {
   header_info h{"sha256:ab", "0.1.0", 0, "m.json", "smoke", "stub", 4, false};
-  BOOST_CHECK_EQUAL(encode_header(h),
-                    R"({"type":"header","manifest_hash":"sha256:ab",)"
-                    R"("version":"0.1.0","started_at":"1970-01-01T00:00:00.000Z",)"
-                    R"("manifest":"m.json","name":"smoke","target":"stub",)"
-                    R"("tasks":4})"
-                    "\n");
+  BOOST_CHECK_EQUAL(
+    encode_header(h),
+    R"({"type":"header","manifest_hash":"sha256:ab",)"
+    R"("version":"0.1.0","started_at":"1970-01-01T00:00:00.000Z",)"
+    R"("manifest":"m.json","name":"smoke","target":"stub",)"
+    R"("tasks":4})"
+    "\n");
   run_summary s;
   s.total = 4;
   s.counts[static_cast<size_t>(task_status::succeeded)] = 3;

@@ -74,15 +74,14 @@ BOOST_AUTO_TEST_CASE(memory_is_fixed_whatever_the_values) {
 BOOST_AUTO_TEST_CASE(summary_keeps_the_five_slowest_and_groups_failures) {
   run_stats stats;
   for (int i = 0; i < 20; ++i)
-    stats.add(result("t" + std::to_string(i), task_status::succeeded,
-                     1000 * (i + 1)));
+    stats.add(
+      result("t" + std::to_string(i), task_status::succeeded, 1000 * (i + 1)));
   stats.add(result("f1", task_status::failed, 5, 3, "http_500"));
   stats.add(result("f2", task_status::failed, 5, 3, "http_500"));
   stats.add(result("x1", task_status::error, 5, 1, "reset"));
   stats.add(result("c1", task_status::cancelled, -1, 0, "cancelled"));
   auto s = stats.summary();
-  BOOST_CHECK_EQUAL(s.counts[static_cast<size_t>(task_status::succeeded)],
-                    20u);
+  BOOST_CHECK_EQUAL(s.counts[static_cast<size_t>(task_status::succeeded)], 20u);
   BOOST_CHECK_EQUAL(s.attempts, 20u + 3 + 3 + 1);
   BOOST_CHECK_EQUAL(s.retries, 4u);
   BOOST_REQUIRE_EQUAL(s.slowest.size(), 5u);

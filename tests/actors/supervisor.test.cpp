@@ -4,13 +4,13 @@
 #include "actors/supervisor.hpp"
 
 #include "actors/stub_executor.hpp"
-#include "tests/support/deterministic_fixture.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include <boost/test/unit_test.hpp>
+#include "tests/support/deterministic_fixture.hpp"
 
 #include <algorithm>
 #include <map>
@@ -59,8 +59,7 @@ private:
 };
 
 struct supervisor_fixture : test::deterministic_fixture {
-  std::shared_ptr<test::recorded> sink_rec
-    = std::make_shared<test::recorded>();
+  std::shared_ptr<test::recorded> sink_rec = std::make_shared<test::recorded>();
   stub_executor_actor exec;
   supervisor_actor sup;
   std::shared_ptr<vector_source> source;
@@ -126,9 +125,11 @@ struct supervisor_fixture : test::deterministic_fixture {
     caf::scoped_actor self{sys};
     self->send(exec, status_atom::value);
     sched.run();
-    self->receive([&](uint64_t executed,
-                      uint64_t max_in_flight) { out = {executed, max_in_flight}; },
-                  caf::after(0s) >> [] { BOOST_FAIL("no executor reply"); });
+    self->receive(
+      [&](uint64_t executed, uint64_t max_in_flight) {
+        out = {executed, max_in_flight};
+      },
+      caf::after(0s) >> [] { BOOST_FAIL("no executor reply"); });
     return out;
   }
 };
@@ -157,8 +158,8 @@ BOOST_AUTO_TEST_CASE(spawns_exactly_concurrency_workers_and_never_exceeds_it) {
   stub_settings s;
   // Delays that vary from task to task, so completions interleave.
   for (int i = 0; i < 100; ++i)
-    s.behaviors["d/c" + std::to_string(i) + "#0"] = {
-      b(("delay:" + std::to_string(10 + (i * 37) % 90) + "ms").c_str())};
+    s.behaviors["d/c" + std::to_string(i) + "#0"]
+      = {b(("delay:" + std::to_string(10 + (i * 37) % 90) + "ms").c_str())};
   start(100, 7, s);
   run();
   auto st = status();
@@ -296,7 +297,7 @@ BOOST_AUTO_TEST_CASE(auth_aborts_the_run_and_makes_no_more_calls) {
   stub_settings s;
   s.delay_us = 100'000;
   s.behaviors["d/c2#0"] = {b("delay:150ms")}; // in flight at the abort
-  s.behaviors["d/c3#0"] = {b("auth")};         // answers at 200 ms
+  s.behaviors["d/c3#0"] = {b("auth")};        // answers at 200 ms
   start(50, 2, s);
   run_until_idle();
   auto summary = done();

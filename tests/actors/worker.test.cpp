@@ -4,13 +4,13 @@
 #include "actors/worker.hpp"
 
 #include "actors/stub_executor.hpp"
-#include "tests/support/deterministic_fixture.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include <boost/test/unit_test.hpp>
+#include "tests/support/deterministic_fixture.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -81,7 +81,9 @@ struct worker_fixture : test::deterministic_fixture {
     self->send(w, status_atom::value);
     sched.run();
     self->receive(
-      [&](std::string& id, task_status s) { out = {id, s}; },
+      [&](std::string& id, task_status s) {
+        out = {id, s};
+      },
       caf::after(0s) >> [] { BOOST_FAIL("worker did not answer status"); });
     return out;
   }
@@ -115,8 +117,8 @@ BOOST_AUTO_TEST_CASE(backoff_waits_two_then_three_then_four_and_a_half_s) {
   BOOST_CHECK_EQUAL(r.attempts(), 4u);
   auto starts = starts_ms(r);
   std::vector<double> expected{0, 2000, 5000, 9500};
-  BOOST_CHECK_EQUAL_COLLECTIONS(starts.begin(), starts.end(),
-                                expected.begin(), expected.end());
+  BOOST_CHECK_EQUAL_COLLECTIONS(starts.begin(), starts.end(), expected.begin(),
+                                expected.end());
   BOOST_CHECK_EQUAL(rec->backoff, 0);
 }
 
@@ -133,8 +135,8 @@ BOOST_AUTO_TEST_CASE(backoff_is_capped_by_max_backoff) {
   auto starts = starts_ms(r);
   // Gaps 10 s, then 30 s and 90 s capped to 20 s.
   std::vector<double> expected{0, 10000, 30000, 50000};
-  BOOST_CHECK_EQUAL_COLLECTIONS(starts.begin(), starts.end(),
-                                expected.begin(), expected.end());
+  BOOST_CHECK_EQUAL_COLLECTIONS(starts.begin(), starts.end(), expected.begin(),
+                                expected.end());
 }
 
 BOOST_AUTO_TEST_CASE(full_jitter_draws_each_gap_from_the_seed) {
@@ -151,9 +153,8 @@ BOOST_AUTO_TEST_CASE(full_jitter_draws_each_gap_from_the_seed) {
     auto gap = backoff_delay_us(retry, k, unit_draw(42, "d/c#0", k));
     at += gap;
     BOOST_CHECK_EQUAL(r.attempt_log[k].started_us, at);
-    auto full = backoff_delay_us(retry_settings{3, 2'000'000, 1.5, 60'000'000,
-                                                jitter_mode::none},
-                                 k, 0);
+    auto full = backoff_delay_us(
+      retry_settings{3, 2'000'000, 1.5, 60'000'000, jitter_mode::none}, k, 0);
     BOOST_CHECK_GE(gap, 0);
     BOOST_CHECK_LE(gap, full);
   }

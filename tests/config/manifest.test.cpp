@@ -4,9 +4,10 @@
 #include "config/manifest.hpp"
 
 #include "config/dataset_reader.hpp"
-#include "tests/support/temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
+
+#include "tests/support/temp_dir.hpp"
 
 using namespace troupe;
 using namespace troupe::config;
@@ -128,9 +129,10 @@ BOOST_AUTO_TEST_CASE(the_hash_ignores_comments_and_layout) {
 }
 
 BOOST_AUTO_TEST_CASE(wrong_types_name_the_path_and_the_value) {
-  BOOST_CHECK_EQUAL(error(with(R"("execution_policy": {"concurrency": "eight"})")),
-                    "DIR/m.json: execution_policy.concurrency: must be an "
-                    "integer from 1 to 100000, got \"eight\"");
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"concurrency": "eight"})")),
+    "DIR/m.json: execution_policy.concurrency: must be an "
+    "integer from 1 to 100000, got \"eight\"");
   BOOST_CHECK_EQUAL(error(with(R"("name": 5)")),
                     "DIR/m.json: name: must be a string, got 5");
   BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"}, "datasets": {}})"),
@@ -154,12 +156,14 @@ BOOST_AUTO_TEST_CASE(out_of_range_values_are_rejected) {
   BOOST_CHECK_EQUAL(error(with(R"("stub": {"failure_rate": 1.5})")),
                     "DIR/m.json: stub.failure_rate: must be a number >= 0 and "
                     "<= 1, got 1.5");
-  BOOST_CHECK_EQUAL(error(with(R"("execution_policy": {"timeout_seconds": 0})")),
-                    "DIR/m.json: execution_policy.timeout_seconds: must be a "
-                    "number > 0 and <= 86400, got 0");
-  BOOST_CHECK_EQUAL(error(with(R"("retry_policy": {"backoff_multiplier": 0.5})")),
-                    "DIR/m.json: retry_policy.backoff_multiplier: must be a "
-                    "number >= 1 and <= 1000, got 0.5");
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"timeout_seconds": 0})")),
+    "DIR/m.json: execution_policy.timeout_seconds: must be a "
+    "number > 0 and <= 86400, got 0");
+  BOOST_CHECK_EQUAL(
+    error(with(R"("retry_policy": {"backoff_multiplier": 0.5})")),
+    "DIR/m.json: retry_policy.backoff_multiplier: must be a "
+    "number >= 1 and <= 1000, got 0.5");
   BOOST_CHECK_EQUAL(error(with(R"("parameters": [])")),
                     "DIR/m.json: parameters: must hold at least one parameter "
                     "set");
@@ -180,10 +184,9 @@ BOOST_AUTO_TEST_CASE(unknown_and_missing_keys_are_errors) {
   BOOST_CHECK_EQUAL(
     error(R"({"target": {"type": "stub"}, "datasets": [{"name": "d"}]})"),
     "DIR/m.json: datasets[0]: missing key: one of \"cases\" or \"file\"");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "cases": [{"inputs": {}}]}]})"),
-    "DIR/m.json: datasets[0].cases[0].id: missing key");
+                    "DIR/m.json: datasets[0].cases[0].id: missing key");
   BOOST_CHECK_EQUAL(error(with(R"("colour": "red")")),
                     "DIR/m.json: colour: unknown key (expected one of: name, "
                     "target, datasets, parameters, execution_policy, "
@@ -226,10 +229,9 @@ BOOST_AUTO_TEST_CASE(dataset_files_that_are_missing_or_broken) {
               "datasets": [{"name": "d", "file": "nope.jsonl"}]})"),
     "DIR/nope.jsonl: cannot open dataset file (No such file or directory)");
   dir.write("bad.jsonl", "{\"id\": \"x\"}\n{\"id\": \"y\", \n");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "bad.jsonl"}]})"),
-    "DIR/bad.jsonl:2: invalid JSON (incomplete JSON)");
+                    "DIR/bad.jsonl:2: invalid JSON (incomplete JSON)");
   dir.write("bad2.jsonl", "{\"id\": \"x\", \"input\": {}}\n");
   BOOST_CHECK_EQUAL(
     error(R"({"target": {"type": "stub"},
@@ -237,10 +239,9 @@ BOOST_AUTO_TEST_CASE(dataset_files_that_are_missing_or_broken) {
     "DIR/bad2.jsonl:1: input: unknown key (expected one of: id, inputs, "
     "query, conversation_id)");
   dir.write("empty.jsonl", "\n");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "empty.jsonl"}]})"),
-    "DIR/m.json: datasets[0]: dataset \"d\" has no cases");
+                    "DIR/m.json: datasets[0]: dataset \"d\" has no cases");
   BOOST_CHECK_EQUAL(
     error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "data.txt"}]})"),
@@ -275,16 +276,16 @@ BOOST_AUTO_TEST_CASE(csv_datasets_take_quoted_fields_and_report_lines) {
               "datasets": [{"name": "d", "file": "bad.csv"}]})"),
     "DIR/bad.csv:3: expected 2 columns as in the header row, got 3");
   dir.write("noid.csv", "name,text\na,1\n");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "noid.csv"}]})"),
-    "DIR/noid.csv:1: missing column \"id\" in the header row");
+                    "DIR/noid.csv:1: missing column \"id\" in the header row");
 }
 
 BOOST_AUTO_TEST_CASE(broken_manifest_json_names_line_and_column) {
   BOOST_CHECK_EQUAL(error("{\n  \"name\": \"x\",\n  oops\n}"),
                     "DIR/m.json:3:3: invalid JSON (syntax error)");
-  BOOST_CHECK_EQUAL(error("{} {}"), "DIR/m.json:1:4: invalid JSON (extra data)");
+  BOOST_CHECK_EQUAL(error("{} {}"),
+                    "DIR/m.json:1:4: invalid JSON (extra data)");
 }
 
 BOOST_AUTO_TEST_CASE(scripted_behaviours_must_name_real_tasks) {

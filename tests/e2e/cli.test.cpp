@@ -1,12 +1,12 @@
 // The built binary end to end: manifests from config/examples/ and
 // tests/manifests/, results files checked line by line, exit codes, Ctrl+C.
 
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
 #include "tests/support/process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
-
-#include <boost/json/parse.hpp>
-#include <boost/test/unit_test.hpp>
 
 #include <csignal>
 #include <filesystem>
@@ -64,8 +64,8 @@ BOOST_AUTO_TEST_CASE(help_texts_list_the_flags, *utf::timeout(30)) {
   BOOST_CHECK_NE(top.out.find("troupe run MANIFEST"), std::string::npos);
   auto run = troupe({"run", "--help"});
   BOOST_CHECK_EQUAL(run.code, 0);
-  for (auto flag : {"--out", "--force", "--concurrency", "--summary-json",
-                    "--progress"})
+  for (auto flag :
+       {"--out", "--force", "--concurrency", "--summary-json", "--progress"})
     BOOST_CHECK_MESSAGE(run.out.find(flag) != std::string::npos, flag);
   auto validate = troupe({"validate", "--help"});
   BOOST_CHECK_EQUAL(validate.code, 0);
@@ -116,8 +116,8 @@ BOOST_AUTO_TEST_CASE(the_example_gives_the_statuses_its_script_implies,
   BOOST_CHECK_EQUAL(f.lines.size(), 1u + 52u + 1u);
   BOOST_CHECK_EQUAL(f.results.size(), 52u);
   for (auto& kv : f.result_count)
-    BOOST_CHECK_MESSAGE(kv.second == 1, kv.first << " has " << kv.second
-                                                  << " lines");
+    BOOST_CHECK_MESSAGE(kv.second == 1,
+                        kv.first << " has " << kv.second << " lines");
   auto& h = f.header();
   BOOST_CHECK_EQUAL(h.at("tasks").as_int64(), 52);
   BOOST_CHECK(std::regex_match(std::string{h.at("manifest_hash").as_string()},
@@ -137,8 +137,9 @@ BOOST_AUTO_TEST_CASE(the_example_gives_the_statuses_its_script_implies,
   BOOST_CHECK_EQUAL(f.status("smoke/broken#1"), "SUCCEEDED");
   BOOST_CHECK_EQUAL(f.attempts("smoke/broken#1"), 2);
   BOOST_CHECK_EQUAL(f.status("smoke/delayed#0"), "SUCCEEDED");
-  BOOST_CHECK_GE(f.results.at("smoke/delayed#0").at("latency_ms").to_number<double>(),
-                 300.0);
+  BOOST_CHECK_GE(
+    f.results.at("smoke/delayed#0").at("latency_ms").to_number<double>(),
+    300.0);
   BOOST_CHECK_EQUAL(f.status("bulk/b20#1"), "SUCCEEDED");
   auto flaky_log = f.results.at("smoke/flaky#0").at("attempt_log").as_array();
   BOOST_CHECK_EQUAL(flaky_log[0].at("status").as_string(), "TIMEOUT");
@@ -178,8 +179,8 @@ BOOST_AUTO_TEST_CASE(results_files_are_never_overwritten_without_force,
   BOOST_CHECK_EQUAL(r.code, 2);
   BOOST_CHECK_NE(r.err.find("results file exists"), std::string::npos);
   BOOST_CHECK_EQUAL(read_file(existing), "precious\n");
-  r = troupe({"run", manifest("all-ok.json"), "--out", "keep.jsonl",
-              "--force"});
+  r = troupe(
+    {"run", manifest("all-ok.json"), "--out", "keep.jsonl", "--force"});
   BOOST_CHECK_EQUAL(r.code, 0);
   BOOST_CHECK_EQUAL(read_results(existing).count("SUCCEEDED"), 30u);
 }
@@ -192,8 +193,8 @@ BOOST_AUTO_TEST_CASE(without_out_a_new_file_is_named_after_manifest_and_time,
   for (auto& e : std::filesystem::directory_iterator(dir.path()))
     made.push_back(e.path().filename().string());
   BOOST_REQUIRE_EQUAL(made.size(), 1u);
-  BOOST_CHECK(std::regex_match(made[0],
-                               std::regex{"all-ok-[0-9]{8}-[0-9]{6}\\.jsonl"}));
+  BOOST_CHECK(
+    std::regex_match(made[0], std::regex{"all-ok-[0-9]{8}-[0-9]{6}\\.jsonl"}));
   BOOST_CHECK_NE(r.out.find(made[0]), std::string::npos);
   // A second run in the same second still gets a file of its own.
   r = troupe({"run", manifest("all-ok.json")});
@@ -235,11 +236,13 @@ BOOST_AUTO_TEST_CASE(auth_aborts_with_exit_3, *utf::timeout(60)) {
 
 BOOST_AUTO_TEST_CASE(ctrl_c_cancels_and_leaves_a_complete_file,
                      *utf::timeout(60)) {
-  child_process child{{troupe_binary(), "run", manifest("sigint.json"),
-                       "--out", dir.file("c.jsonl"), "--progress", "never"}};
+  child_process child{{troupe_binary(), "run", manifest("sigint.json"), "--out",
+                       dir.file("c.jsonl"), "--progress", "never"}};
   // Wait for the run to be under way (the header is written at start).
   BOOST_REQUIRE(eventually(
-    [&] { return read_file(dir.file("c.jsonl")).find('\n') != std::string::npos; },
+    [&] {
+      return read_file(dir.file("c.jsonl")).find('\n') != std::string::npos;
+    },
     10s));
   std::this_thread::sleep_for(200ms);
   child.signal(SIGINT);
@@ -260,10 +263,12 @@ BOOST_AUTO_TEST_CASE(ctrl_c_cancels_and_leaves_a_complete_file,
 
 BOOST_AUTO_TEST_CASE(a_second_ctrl_c_exits_at_once_with_whole_lines,
                      *utf::timeout(60)) {
-  child_process child{{troupe_binary(), "run", manifest("sigint.json"),
-                       "--out", dir.file("c2.jsonl"), "--progress", "never"}};
+  child_process child{{troupe_binary(), "run", manifest("sigint.json"), "--out",
+                       dir.file("c2.jsonl"), "--progress", "never"}};
   BOOST_REQUIRE(eventually(
-    [&] { return read_file(dir.file("c2.jsonl")).find('\n') != std::string::npos; },
+    [&] {
+      return read_file(dir.file("c2.jsonl")).find('\n') != std::string::npos;
+    },
     10s));
   child.signal(SIGINT);
   std::this_thread::sleep_for(100ms);

@@ -2,10 +2,9 @@
 // live on other machines.
 
 #include "messages/type_ids.hpp"
-
 #include "runtime/system.hpp"
-#include "tests/support/printing.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/binary_deserializer.hpp>
@@ -13,7 +12,7 @@
 #include <caf/deep_to_string.hpp>
 #include <caf/message.hpp>
 
-#include <boost/test/unit_test.hpp>
+#include "tests/support/printing.hpp"
 
 using namespace troupe;
 
@@ -29,8 +28,7 @@ struct serialization_fixture {
     return c;
   }
 
-  serialization_fixture() : sys(prepare(cfg)) {
-  }
+  serialization_fixture() : sys(prepare(cfg)) {}
 
   template <class T>
   T round_trip(T x) {

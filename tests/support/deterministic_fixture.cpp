@@ -4,12 +4,13 @@
 
 #include "runtime/system.hpp"
 
+#include <boost/test/unit_test.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/atom.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-
-#include <boost/test/unit_test.hpp>
 
 namespace troupe::test {
 
@@ -21,8 +22,8 @@ caf::actor_system_config& prepare(caf::actor_system_config& cfg) {
   return cfg;
 }
 
-worker_listener::behavior_type
-recorder(worker_listener::pointer, std::shared_ptr<recorded> out) {
+worker_listener::behavior_type recorder(worker_listener::pointer,
+                                        std::shared_ptr<recorded> out) {
   return {
     [=](result_atom, uint32_t, task_result& r) {
       out->results.push_back(std::move(r));
@@ -35,10 +36,15 @@ recorder(worker_listener::pointer, std::shared_ptr<recorded> out) {
   };
 }
 
-result_sink_actor::behavior_type
-recording_sink(result_sink_actor::pointer self, std::shared_ptr<recorded> out) {
+result_sink_actor::behavior_type recording_sink(result_sink_actor::pointer self,
+                                                std::shared_ptr<recorded> out) {
   return {
-    [=](write_atom, const task_result& r) { out->results.push_back(r); },
+    [=](write_atom, const task_result& r) {
+      out->results.push_back(r);
+      // Acknowledge like the real sink, so the writer's backlog drains.
+      caf::anon_send(caf::actor_cast<caf::actor>(self->current_sender()),
+                     flush_atom::value, uint64_t{1});
+    },
     [=](flush_atom) {},
     [=](close_atom, const run_summary& s) {
       out->summaries.push_back(s);
@@ -61,8 +67,7 @@ const task_result& recorded::of(const std::string& task_id) const {
 deterministic_fixture::deterministic_fixture()
   : sys(prepare(cfg)),
     sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-    t0(sched.clock().now()) {
-}
+    t0(sched.clock().now()) {}
 
 deterministic_fixture::~deterministic_fixture() {
   // ~actor_system waits for every actor: let all pending work and timers

@@ -8,12 +8,13 @@
 #include "actors/result_sink.hpp"
 #include "actors/worker.hpp"
 #include "messages/type_ids.hpp"
-#include "tests/support/printing.hpp"
 
 #include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
+
+#include "tests/support/printing.hpp"
 
 #include <chrono>
 #include <memory>
@@ -50,8 +51,7 @@ struct deterministic_fixture {
 
   /// Runs, jumping virtual time from timer to timer, until nothing is left
   /// or `limit` of virtual time has passed.
-  void run_until_idle(std::chrono::milliseconds limit
-                      = std::chrono::hours{24});
+  void run_until_idle(std::chrono::milliseconds limit = std::chrono::hours{24});
 
   /// Moves virtual time by `d` (firing due timers) and runs.
   void advance(std::chrono::microseconds d);

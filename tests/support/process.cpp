@@ -2,19 +2,19 @@
 
 #include "tests/support/process.hpp"
 
-#include "tests/support/temp_dir.hpp"
-
 #include <boost/test/unit_test.hpp>
+
+#include "tests/support/temp_dir.hpp"
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 extern char** environ;
 
@@ -73,8 +73,8 @@ child_process::child_process(std::vector<std::string> args, std::string cwd,
   for (auto& e : env_strings)
     envp.push_back(e.data());
   envp.push_back(nullptr);
-  int rc = posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(),
-                       envp.data());
+  int rc
+    = posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " + args[0]);
@@ -117,8 +117,8 @@ process_result child_process::wait(std::chrono::milliseconds limit) {
     result.code = 128 + WTERMSIG(status);
   result.out = read_file(out_path_);
   result.err = read_file(err_path_);
-  BOOST_CHECK_MESSAGE(!result.timed_out, "child timed out; stderr: "
-                                           << result.err);
+  BOOST_CHECK_MESSAGE(!result.timed_out,
+                      "child timed out; stderr: " << result.err);
   return result;
 }
 

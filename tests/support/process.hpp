@@ -3,9 +3,10 @@
 // Runs a program as a child process with its output captured in files and a
 // hard time limit, so an end-to-end test fails instead of hanging.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace troupe::test {

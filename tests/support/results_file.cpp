@@ -2,10 +2,10 @@
 
 #include "tests/support/results_file.hpp"
 
-#include "tests/support/temp_dir.hpp"
-
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include "tests/support/temp_dir.hpp"
 
 namespace json = boost::json;
 
