@@ -41,7 +41,7 @@ void on_tick(progress_pointer self) {
         auto& c = self->state.cfg;
         auto line = render_progress(s);
         if (c.live)
-          std::fprintf(c.out, "\r\033[K%s", line.c_str());
+          std::fprintf(c.out, "\r\033[K%s", fit_width(line, c.width).c_str());
         else
           std::fprintf(c.out, "%s\n", line.c_str());
         std::fflush(c.out);
@@ -69,35 +69,36 @@ std::string render_progress(const run_status& s) {
   double rate = s.elapsed_us > 0 ? static_cast<double>(done) * 1e6
                                      / static_cast<double>(s.elapsed_us)
                                  : 0.0;
-  char head[160];
   double pct = s.total > 0 ? 100.0 * static_cast<double>(done)
                                / static_cast<double>(s.total)
                            : 100.0;
-  std::snprintf(head, sizeof(head), "%llu/%llu (%.1f%%)  %.1f tasks/s",
-                static_cast<unsigned long long>(done),
-                static_cast<unsigned long long>(s.total), pct, rate);
-  std::string line = head;
+  auto n = [](uint64_t x) { return static_cast<unsigned long long>(x); };
+  char buf[320];
+  std::snprintf(buf, sizeof(buf), "%llu/%llu %.0f%% %.1f/s", n(done),
+                n(s.total), pct, rate);
+  std::string line = buf;
   if (rate > 0 && done < s.total && !s.stopping) {
     auto eta_us
       = static_cast<int64_t>(static_cast<double>(s.total - done) / rate * 1e6);
-    line += "  eta " + clock_text(eta_us);
+    line += " eta " + clock_text(eta_us);
   }
-  line += "  elapsed " + clock_text(s.elapsed_us);
-  char tail[256];
   std::snprintf(
-    tail, sizeof(tail),
-    "  | ok %llu  failed %llu  timeout %llu  error %llu  cancelled %llu  "
-    "running %llu  backoff %llu",
-    static_cast<unsigned long long>(count(s, task_status::succeeded)),
-    static_cast<unsigned long long>(count(s, task_status::failed)),
-    static_cast<unsigned long long>(count(s, task_status::timeout)),
-    static_cast<unsigned long long>(count(s, task_status::error)),
-    static_cast<unsigned long long>(count(s, task_status::cancelled)),
-    static_cast<unsigned long long>(count(s, task_status::running)),
-    static_cast<unsigned long long>(s.backoff));
-  line += tail;
+    buf, sizeof(buf),
+    " | ok %llu failed %llu timeout %llu error %llu cancelled %llu"
+    " | running %llu backoff %llu | %s",
+    n(count(s, task_status::succeeded)), n(count(s, task_status::failed)),
+    n(count(s, task_status::timeout)), n(count(s, task_status::error)),
+    n(count(s, task_status::cancelled)), n(count(s, task_status::running)),
+    n(s.backoff), clock_text(s.elapsed_us).c_str());
+  line += buf;
   if (s.stopping)
-    line += "  [stopping]";
+    line += " [stopping]";
+  return line;
+}
+
+std::string fit_width(std::string line, size_t width) {
+  if (width > 1 && line.size() >= width)
+    line.resize(width - 1);
   return line;
 }
 

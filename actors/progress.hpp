@@ -31,10 +31,15 @@ struct progress_config {
   /// Redraw one line in place (terminal) or print a line per interval.
   bool live = true;
   int64_t interval_us = 250'000;
+  /// Columns of the terminal; a live line is cut to fit (0: no limit).
+  size_t width = 0;
 };
 
 /// One progress line, without line end.
 std::string render_progress(const run_status& s);
+
+/// Cuts `line` to `width` columns (counting bytes; the line is ASCII).
+std::string fit_width(std::string line, size_t width);
 
 /// Spawns the display; it stops when the source is gone or on exit.
 progress_actor spawn_progress(caf::actor_system& sys, progress_config cfg);

@@ -20,6 +20,7 @@
 #include <caf/send.hpp>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,6 +140,14 @@ size_t scheduler_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// Columns of the terminal on stderr, 0 when unknown.
+size_t terminal_width() {
+  winsize ws{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  return 0;
+}
+
 bool all_succeeded(const run_summary& s) {
   return s.counts[static_cast<size_t>(task_status::succeeded)] == s.total;
 }
@@ -229,6 +238,7 @@ int run(const run_options& opts) {
         pc.out = stderr;
         pc.live = live;
         pc.interval_us = live ? 250'000 : 5'000'000;
+        pc.width = terminal_width();
         progress = spawn_progress(sys, pc);
       }
       signals.start([sup](int sig) {

@@ -164,6 +164,21 @@ BOOST_AUTO_TEST_CASE(the_example_gives_the_statuses_its_script_implies,
   BOOST_CHECK_NE(r.out.find("p50"), std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_readme_demo_runs_green, *utf::timeout(60)) {
+  auto r = troupe({"run", example("demo.json"), "--out", "demo.jsonl"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  auto f = read_results(dir.file("demo.jsonl"));
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 300u);
+  BOOST_CHECK_EQUAL(f.attempts("support/q042#1"), 3);
+  BOOST_CHECK_EQUAL(f.attempts("support/q099#0"), 2);
+  auto& log = f.results.at("support/q099#0").at("attempt_log").as_array();
+  // The 429 said "retry after 0.3 s": the second attempt waited exactly that.
+  auto gap = log[1].at("started_ms").to_number<double>()
+             - log[0].at("started_ms").to_number<double>()
+             - log[0].at("duration_ms").to_number<double>();
+  BOOST_CHECK_GE(gap, 300.0);
+}
+
 BOOST_AUTO_TEST_CASE(an_all_green_run_exits_0, *utf::timeout(60)) {
   auto r = troupe({"run", manifest("all-ok.json"), "--out", "ok.jsonl"});
   BOOST_CHECK_EQUAL(r.code, 0);

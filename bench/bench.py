@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""troupe's benchmarks (../shared/docs/benchmarks.md): each workload prints
+one JSON line with its figures, measured as ratios in one run.
+
+    python3 bench/bench.py b1 b2 b5      # or: all
+    TROUPE=build/troupe REPEAT=5 python3 bench/bench.py b1
+
+Workloads are generated into a temporary folder. Every figure is the median
+of REPEAT runs (default 5), with the best run beside it.
+"""
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TROUPE = os.environ.get("TROUPE", os.path.join(HERE, "..", "build", "troupe"))
+REPEAT = int(os.environ.get("REPEAT", "5"))
+
+
+def write_cases(path, n):
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write('{"id": "c%d", "inputs": {"text": "case %d"}}\n' % (i, i))
+
+
+def write_manifest(folder, name, cases, concurrency, delay=0.0, extra=None):
+    m = {
+        "name": name,
+        "target": {"type": "stub"},
+        "datasets": [{"name": "d", "file": cases}],
+        "execution_policy": {"concurrency": concurrency},
+        "stub": {"simulated_delay_seconds": delay},
+    }
+    if extra:
+        m.update(extra)
+    path = os.path.join(folder, name + ".json")
+    with open(path, "w") as f:
+        json.dump(m, f)
+    return path
+
+
+def run(manifest, folder):
+    """Runs troupe once: (process wall s, summary dict, peak RSS KB)."""
+    out = os.path.join(folder, "results.jsonl")
+    summary = os.path.join(folder, "summary.json")
+    args = [TROUPE, "run", manifest, "--out", out, "--force",
+            "--summary-json", summary, "--progress", "never"]
+    start = time.monotonic()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("troupe failed: %s" % " ".join(args))
+    with open(summary) as f:
+        s = json.load(f)
+    os.remove(out)
+    return wall, s, usage.ru_maxrss
+
+
+def machine():
+    return {"nproc": os.cpu_count()}
+
+
+def b1(folder):
+    n = 100_000
+    cases = os.path.join(folder, "b1.jsonl")
+    write_cases(cases, n)
+    m = write_manifest(folder, "b1", cases, 8)
+    runs = [run(m, folder) for _ in range(REPEAT)]
+    run_rates = [s["tasks_per_second"] for _, s, _ in runs]
+    e2e_rates = [n / w for w, _, _ in runs]
+    return {"id": "B1", "tasks": n, "concurrency": 8,
+            "tasks_per_second": round(statistics.median(run_rates)),
+            "tasks_per_second_best": round(max(run_rates)),
+            "end_to_end_tasks_per_second": round(statistics.median(e2e_rates)),
+            "end_to_end_best": round(max(e2e_rates)),
+            "target": ">= 200000", **machine()}
+
+
+def b2(folder):
+    n, delay, conc = 20_000, 0.05, 1000
+    ideal = n * delay / conc
+    cases = os.path.join(folder, "b2.jsonl")
+    write_cases(cases, n)
+    m = write_manifest(folder, "b2", cases, conc, delay)
+    runs = [run(m, folder) for _ in range(REPEAT)]
+    run_ratio = [s["wall_ms"] / 1000 / ideal for _, s, _ in runs]
+    e2e_ratio = [w / ideal for w, _, _ in runs]
+    return {"id": "B2", "tasks": n, "delay_s": delay, "concurrency": conc,
+            "ideal_s": ideal,
+            "wall_over_ideal": round(statistics.median(run_ratio), 3),
+            "wall_over_ideal_best": round(min(run_ratio), 3),
+            "end_to_end_over_ideal": round(statistics.median(e2e_ratio), 3),
+            "target": "<= 1.05", **machine()}
+
+
+def b5(folder):
+    rss = {}
+    for n in (100_000, 1_000_000):
+        cases = os.path.join(folder, "b5-%d.jsonl" % n)
+        write_cases(cases, n)
+        m = write_manifest(folder, "b5-%d" % n, cases, 8)
+        peaks = [run(m, folder)[2] for _ in range(max(1, REPEAT // 2))]
+        rss[n] = statistics.median(peaks)
+    return {"id": "B5", "peak_rss_kb_100k": rss[100_000],
+            "peak_rss_kb_1m": rss[1_000_000],
+            "ratio": round(rss[1_000_000] / rss[100_000], 3),
+            "peak_rss_mb_1m": round(rss[1_000_000] / 1024, 1),
+            "target": "ratio <= 1.5 and < 150 MB", **machine()}
+
+
+WORKLOADS = {"b1": b1, "b2": b2, "b5": b5}
+
+
+def main(argv):
+    names = argv or ["all"]
+    if names == ["all"]:
+        names = list(WORKLOADS)
+    for name in names:
+        if name not in WORKLOADS:
+            sys.exit("unknown workload %s (have: %s)" % (name, ", ".join(WORKLOADS)))
+        with tempfile.TemporaryDirectory(prefix="troupe-bench-") as folder:
+            print(json.dumps(WORKLOADS[name](folder)), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
