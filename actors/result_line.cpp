@@ -60,6 +60,41 @@ size_t utf8_length(std::string_view s, size_t i) {
   return n;
 }
 
+// Dify's identifiers and figures, as far as the call produced them.
+void append_dify(std::string& out, const dify_info& d) {
+  out.append(",\"dify\":{");
+  bool first = true;
+  auto field = [&](const char* name) {
+    if (!first)
+      out += ',';
+    first = false;
+    out += '"';
+    out += name;
+    out += "\":";
+  };
+  auto text = [&](const char* name, const std::string& value) {
+    if (!value.empty()) {
+      field(name);
+      append_json_string(out, value);
+    }
+  };
+  text("task_id", d.task_id);
+  text("workflow_run_id", d.workflow_run_id);
+  text("conversation_id", d.conversation_id);
+  text("message_id", d.message_id);
+  if (d.elapsed_time >= 0) {
+    field("elapsed_time");
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof(buf), d.elapsed_time);
+    out.append(buf, res.ptr);
+  }
+  if (d.total_steps >= 0) {
+    field("total_steps");
+    append_int(out, d.total_steps);
+  }
+  out += '}';
+}
+
 } // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -278,6 +313,8 @@ void append_result_line(std::string& out, const task_result& r,
     out.append(",\"first_event_ms\":");
     append_ms(out, r.first_event_us);
   }
+  if (!r.dify.empty())
+    append_dify(out, r.dify);
   out += "}\n";
 }
 

@@ -68,6 +68,9 @@ stub_executor_actor::behavior_type stub_executor(stub_pointer self,
       self->state.pending.erase(i);
     },
     [=](abort_atom, uint64_t id) { self->state.pending.erase(id); },
+    [=](cancel_atom, uint64_t) {
+      // A stub attempt has nothing to stop early: it runs to its end.
+    },
     [=](set_behavior_atom, std::string& id, std::vector<stub_behavior>& xs) {
       self->state.script.set_behavior(id, std::move(xs));
     },

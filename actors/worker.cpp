@@ -172,9 +172,16 @@ void on_reply(worker_pointer self, attempt_reply& reply) {
   r.http_status = reply.http_status;
   r.tokens = reply.tokens;
   r.first_event_us = reply.first_event_us;
+  r.dify = std::move(reply.dify);
   switch (reply.result) {
     case outcome::success:
     case outcome::rejected:
+      complete(self, status);
+      return;
+    case outcome::cancelled:
+      r.error_code = "cancelled";
+      if (st.cancel_requested && r.error.empty())
+        r.error = st.cancel_reason;
       complete(self, status);
       return;
     case outcome::abort_run:
@@ -343,6 +350,8 @@ worker_actor::behavior_type attempting(worker_pointer self) {
       }
       st.cancel_requested = true;
       st.cancel_reason = reason;
+      // The executor may end the attempt early (a Dify stop call).
+      self->send(st.cfg.executor, cancel_atom::value, st.request_id);
     },
     [=](status_atom) {
       return caf::result<std::string, task_status>{self->state.task.id,

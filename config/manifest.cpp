@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -73,30 +74,183 @@ void not_supported(const checker& chk, const json::object& obj,
       chk.fail(join_path(path, key), "not supported yet");
 }
 
+// Checks the {{...}} placeholders of an http target's template text.
+void check_placeholders(const checker& chk, const std::string& text,
+                        const std::string& path) {
+  size_t pos = 0;
+  while ((pos = text.find("{{", pos)) != std::string::npos) {
+    auto end = text.find("}}", pos);
+    if (end == std::string::npos)
+      chk.fail(path, "has an unclosed \"{{\"");
+    auto name = text.substr(pos + 2, end - pos - 2);
+    bool ok = name == "case_id" || name == "task_id"
+              || (name.size() > 7 && name.compare(0, 7, "inputs.") == 0)
+              || (name.size() > 7 && name.compare(0, 7, "params.") == 0);
+    if (!ok)
+      chk.fail(path, "unknown placeholder {{" + name
+                       + "}} (expected {{inputs.NAME}}, {{params.NAME}}, "
+                         "{{case_id}} or {{task_id}})");
+    pos = end + 2;
+  }
+}
+
+std::vector<std::pair<int, int>> parse_success_status(const checker& chk,
+                                                      const json::value& v) {
+  const std::string path = "target.success_status";
+  std::vector<std::pair<int, int>> out;
+  auto one = [&](const json::value& x, const std::string& p) {
+    if (x.is_string()) {
+      // "200-299"
+      auto text = std::string{x.get_string()};
+      int lo = 0;
+      int hi = 0;
+      char dash = 0;
+      std::istringstream in{text};
+      if ((in >> lo >> dash >> hi) && dash == '-' && in.eof() && lo >= 100
+          && hi <= 599 && lo <= hi) {
+        out.emplace_back(lo, hi);
+        return;
+      }
+      chk.fail(p,
+               "must be a status (200), a range (\"200-299\") or a list "
+               "of them",
+               x);
+    }
+    auto code = static_cast<int>(chk.integer(x, p, 100, 599));
+    out.emplace_back(code, code);
+  };
+  if (v.is_array()) {
+    auto& arr = v.get_array();
+    if (arr.empty())
+      chk.fail(path, "must hold at least one status");
+    for (size_t i = 0; i < arr.size(); ++i)
+      one(arr[i], index_path(path, i));
+  } else {
+    one(v, path);
+  }
+  return out;
+}
+
 target_config parse_target(const checker& chk, const json::value& v) {
   auto& obj = chk.object(v, "target");
   chk.only_keys(obj, "target",
                 {"type", "base_url", "api_key_env", "response_mode", "user",
                  "method", "url", "headers", "body", "success_status",
-                 "output_pointer", "ca_file"});
+                 "output_pointer", "ca_file", "max_response_bytes"});
   auto& type_v = chk.required(obj, "target", "type");
   auto type = chk.string(type_v, "target.type");
   target_config t;
-  if (type == "stub") {
+  if (type == "stub")
     t.type = target_type::stub;
-  } else if (type == "dify-workflow" || type == "dify-chat"
-             || type == "dify-completion" || type == "http") {
-    chk.fail("target.type", "\"" + type + "\" is not supported yet");
-  } else {
+  else if (type == "dify-workflow")
+    t.type = target_type::dify_workflow;
+  else if (type == "dify-chat")
+    t.type = target_type::dify_chat;
+  else if (type == "dify-completion")
+    t.type = target_type::dify_completion;
+  else if (type == "http")
+    t.type = target_type::http;
+  else
     chk.fail("target.type",
              "must be one of \"dify-workflow\", \"dify-chat\", "
              "\"dify-completion\", \"http\", \"stub\"",
              type_v);
-  }
+  bool dify = t.type == target_type::dify_workflow
+              || t.type == target_type::dify_chat
+              || t.type == target_type::dify_completion;
+  // Keys that only some types use.
+  auto allowed = [&](std::string_view key) {
+    if (key == "type")
+      return true;
+    if (t.type == target_type::stub)
+      return false;
+    if (key == "api_key_env" || key == "ca_file" || key == "max_response_bytes")
+      return true;
+    if (dify)
+      return key == "base_url" || key == "response_mode" || key == "user";
+    return key == "method" || key == "url" || key == "headers" || key == "body"
+           || key == "success_status" || key == "output_pointer";
+  };
   for (auto& kv : obj)
-    if (kv.key() != "type")
+    if (!allowed(kv.key()))
       chk.fail(join_path("target", kv.key()),
-               "is not used by a \"stub\" target");
+               "is not used by a \"" + type + "\" target");
+  auto str = [&](const char* key, std::string& out, bool allow_empty = false) {
+    if (auto i = obj.find(key); i != obj.end())
+      out = chk.string(i->value(), join_path("target", key), allow_empty);
+  };
+  str("api_key_env", t.api_key_env);
+  if (!t.api_key_env.empty()
+      && (t.api_key_env.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+            != std::string::npos
+          || std::isdigit(static_cast<unsigned char>(t.api_key_env[0]))))
+    chk.fail("target.api_key_env",
+             "must name an environment variable (letters, digits and _)",
+             obj.at("api_key_env"));
+  str("ca_file", t.ca_file);
+  if (auto i = obj.find("max_response_bytes"); i != obj.end())
+    t.max_response_bytes = static_cast<uint64_t>(chk.integer(
+      i->value(), "target.max_response_bytes", 1024, int64_t{1} << 34));
+  auto check_url = [&](const std::string& url, const char* key) {
+    if (url.compare(0, 7, "http://") != 0 && url.compare(0, 8, "https://") != 0)
+      chk.fail(join_path("target", key), "must be an http:// or https:// URL",
+               obj.at(key));
+  };
+  if (dify) {
+    t.base_url
+      = chk.string(chk.required(obj, "target", "base_url"), "target.base_url");
+    check_url(t.base_url, "base_url");
+    while (!t.base_url.empty() && t.base_url.back() == '/')
+      t.base_url.pop_back();
+    t.api_key_env = chk.string(chk.required(obj, "target", "api_key_env"),
+                               "target.api_key_env");
+    if (auto i = obj.find("response_mode"); i != obj.end()) {
+      auto mode = chk.string(i->value(), "target.response_mode");
+      if (mode == "streaming")
+        t.streaming = true;
+      else if (mode != "blocking")
+        chk.fail("target.response_mode",
+                 "must be \"blocking\" or \"streaming\"", i->value());
+    }
+    str("user", t.user);
+  } else if (t.type == target_type::http) {
+    t.url = chk.string(chk.required(obj, "target", "url"), "target.url");
+    check_url(t.url, "url");
+    check_placeholders(chk, t.url, "target.url");
+    if (auto i = obj.find("method"); i != obj.end()) {
+      t.method = chk.string(i->value(), "target.method");
+      for (auto& c : t.method)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      static const char* methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+      if (std::find(std::begin(methods), std::end(methods), t.method)
+          == std::end(methods))
+        chk.fail("target.method", "must be GET, POST, PUT, PATCH or DELETE",
+                 i->value());
+    }
+    if (auto i = obj.find("headers"); i != obj.end()) {
+      for (auto& kv : chk.object(i->value(), "target.headers")) {
+        auto path = "target.headers[\"" + std::string{kv.key()} + "\"]";
+        auto value = chk.string(kv.value(), path, true);
+        check_placeholders(chk, value, path);
+        t.headers.emplace_back(std::string{kv.key()}, value);
+      }
+    }
+    if (auto i = obj.find("body"); i != obj.end()) {
+      t.body = i->value().is_string() ? std::string{i->value().get_string()}
+                                      : json::serialize(i->value());
+      check_placeholders(chk, t.body, "target.body");
+    }
+    if (auto i = obj.find("success_status"); i != obj.end())
+      t.success_status = parse_success_status(chk, i->value());
+    if (auto i = obj.find("output_pointer"); i != obj.end()) {
+      t.output_pointer = chk.string(i->value(), "target.output_pointer", true);
+      if (!t.output_pointer.empty() && t.output_pointer[0] != '/')
+        chk.fail("target.output_pointer",
+                 "must be a JSON Pointer (\"\" or starting with /)",
+                 i->value());
+    }
+  }
   return t;
 }
 

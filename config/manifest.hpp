@@ -39,7 +39,34 @@ const char* target_type_name(target_type x) noexcept;
 /// Where tasks go.
 struct target_config {
   target_type type = target_type::stub;
+  /// Dify: the API's base URL, ending in /v1 ("https://api.dify.ai/v1").
+  std::string base_url;
+  /// The environment variable that holds the API key (never the key).
+  std::string api_key_env;
+  /// Dify: "blocking" or "streaming".
+  bool streaming = false;
+  /// Dify: the end-user id sent with every call.
+  std::string user = "troupe";
+  /// http: the method, URL and headers, with {{...}} placeholders.
+  std::string method = "POST";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// http: the body template (JSON text, or any text), empty for none.
+  std::string body;
+  /// http: statuses that mean success, as inclusive ranges.
+  std::vector<std::pair<int, int>> success_status{{200, 299}};
+  /// http: a JSON Pointer to the output in the response ("" = all of it).
+  std::string output_pointer;
+  /// A CA bundle to verify the server with (default: the system's).
+  std::string ca_file;
+  /// Responses larger than this are cut off and end in ERROR.
+  uint64_t max_response_bytes = 16 * 1024 * 1024;
 };
+
+/// Whether the target calls a service over HTTP.
+inline bool is_http_target(target_type t) noexcept {
+  return t != target_type::stub;
+}
 
 /// One case of a dataset.
 struct case_config {

@@ -22,6 +22,7 @@ enum class outcome : uint8_t {
   timeout,   ///< TIMEOUT, retryable
   error,     ///< ERROR, retryable
   abort_run, ///< FAILED, and the whole run must stop (401, 403, quota)
+  cancelled, ///< CANCELLED: stopped at our request (a Dify stop call)
 };
 
 /// Used by CAF's deep_to_string.
@@ -57,13 +58,14 @@ struct attempt_reply {
   int64_t first_event_us = -1;
   /// The server's Retry-After, -1 when absent.
   int64_t retry_after_us = -1;
+  dify_info dify;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_reply& x) {
   return f(caf::meta::type_name("troupe::attempt_reply"), x.result,
            x.http_status, x.error, x.error_code, x.output_json, x.tokens,
-           x.first_event_us, x.retry_after_us);
+           x.first_event_us, x.retry_after_us, x.dify);
 }
 
 } // namespace troupe

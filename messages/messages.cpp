@@ -52,6 +52,8 @@ std::string to_string(outcome x) {
       return "error";
     case outcome::abort_run:
       return "abort_run";
+    case outcome::cancelled:
+      return "cancelled";
   }
   return "?";
 }
@@ -64,6 +66,8 @@ task_status status_of(outcome x) noexcept {
       return task_status::timeout;
     case outcome::error:
       return task_status::error;
+    case outcome::cancelled:
+      return task_status::cancelled;
     default:
       return task_status::failed;
   }

@@ -63,6 +63,29 @@ typename Inspector::result_type inspect(Inspector& f, task_spec& x) {
            x.conversation_id, x.seq);
 }
 
+/// What Dify says about a call, where it applies (empty / -1 otherwise).
+struct dify_info {
+  std::string task_id;
+  std::string workflow_run_id;
+  std::string conversation_id;
+  std::string message_id;
+  /// Dify's own `elapsed_time`, in seconds.
+  double elapsed_time = -1;
+  int64_t total_steps = -1;
+
+  bool empty() const noexcept {
+    return task_id.empty() && workflow_run_id.empty() && conversation_id.empty()
+           && message_id.empty() && elapsed_time < 0 && total_steps < 0;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dify_info& x) {
+  return f(caf::meta::type_name("troupe::dify_info"), x.task_id,
+           x.workflow_run_id, x.conversation_id, x.message_id, x.elapsed_time,
+           x.total_steps);
+}
+
 /// One attempt of a task, as recorded in `attempt_log`.
 struct attempt_record {
   task_status status = task_status::running;
@@ -100,6 +123,7 @@ struct task_result {
   int64_t tokens = -1;
   int64_t first_event_us = -1;
   uint64_t seq = 0;
+  dify_info dify;
 
   /// Number of attempts made.
   uint32_t attempts() const noexcept {
@@ -112,7 +136,7 @@ typename Inspector::result_type inspect(Inspector& f, task_result& x) {
   return f(caf::meta::type_name("troupe::task_result"), x.task_id, x.dataset,
            x.case_id, x.params_json, x.status, x.attempt_log, x.started_us,
            x.finished_us, x.latency_us, x.output_json, x.error, x.error_code,
-           x.http_status, x.tokens, x.first_event_us, x.seq);
+           x.http_status, x.tokens, x.first_event_us, x.seq, x.dify);
 }
 
 } // namespace troupe

@@ -26,8 +26,11 @@ CAF_ADD_ATOM(troupe, troupe, result_atom, "result")
 CAF_ADD_ATOM(troupe, troupe, backoff_atom, "backoff")
 CAF_ADD_ATOM(troupe, troupe, abort_atom, "abort")
 CAF_ADD_ATOM(troupe, troupe, reply_atom, "reply")
+CAF_ADD_ATOM(troupe, troupe, http_done_atom, "httpdone")
+CAF_ADD_ATOM(troupe, troupe, http_chunk_atom, "httpchunk")
 
 CAF_ADD_TYPE_ID(troupe, (troupe::task_spec))
+CAF_ADD_TYPE_ID(troupe, (troupe::dify_info))
 CAF_ADD_TYPE_ID(troupe, (troupe::attempt_record))
 CAF_ADD_TYPE_ID(troupe, (troupe::task_result))
 CAF_ADD_TYPE_ID(troupe, (troupe::attempt_request))
@@ -77,6 +80,7 @@ struct type_tag {
 template <class F>
 void for_each_message_type(F&& f) {
   f(type_tag<task_spec>{}, "troupe::task_spec");
+  f(type_tag<dify_info>{}, "troupe::dify_info");
   f(type_tag<attempt_record>{}, "troupe::attempt_record");
   f(type_tag<task_result>{}, "troupe::task_result");
   f(type_tag<attempt_request>{}, "troupe::attempt_request");

@@ -2,6 +2,7 @@
 
 #include "runtime/run.hpp"
 
+#include "actors/http_executor.hpp"
 #include "actors/progress.hpp"
 #include "actors/result_line.hpp"
 #include "actors/result_sink.hpp"
@@ -21,6 +22,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,6 +150,48 @@ size_t terminal_width() {
   return 0;
 }
 
+http_target make_http_target(const config::target_config& t,
+                             std::string api_key) {
+  http_target out;
+  switch (t.type) {
+    case config::target_type::dify_workflow:
+      out.kind = target_kind::dify_workflow;
+      break;
+    case config::target_type::dify_chat:
+      out.kind = target_kind::dify_chat;
+      break;
+    case config::target_type::dify_completion:
+      out.kind = target_kind::dify_completion;
+      break;
+    default:
+      out.kind = target_kind::http;
+      break;
+  }
+  out.base_url = t.base_url;
+  out.api_key = std::move(api_key);
+  out.streaming = t.streaming;
+  out.user = t.user;
+  out.method = t.method;
+  out.url = t.url;
+  out.headers = t.headers;
+  out.body = t.body;
+  out.success_status = t.success_status;
+  out.output_pointer = t.output_pointer;
+  out.ca_file = t.ca_file;
+  out.max_response_bytes = t.max_response_bytes;
+  return out;
+}
+
+// Thousands of connections need thousands of file descriptors: take the
+// hard limit.
+void raise_file_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 bool all_succeeded(const run_summary& s) {
   return s.counts[static_cast<size_t>(task_status::succeeded)] == s.total;
 }
@@ -180,6 +224,27 @@ int run(const run_options& opts) {
   auto& m = std::get<config::manifest>(loaded);
   if (opts.concurrency)
     m.execution.concurrency = *opts.concurrency;
+  std::string api_key;
+  if (!m.target.api_key_env.empty()) {
+    auto* value = std::getenv(m.target.api_key_env.c_str());
+    if (value == nullptr || *value == '\0') {
+      std::fprintf(stderr,
+                   "troupe: %s: target.api_key_env: the environment variable "
+                   "%s is not set (it must hold the API key)\n",
+                   opts.manifest.c_str(), m.target.api_key_env.c_str());
+      return exit_usage;
+    }
+    api_key = value;
+  }
+  std::shared_ptr<http_client> client;
+  if (config::is_http_target(m.target.type)) {
+    raise_file_limit();
+    http_client_options copts;
+    copts.ca_file = m.target.ca_file;
+    copts.max_response_bytes = m.target.max_response_bytes;
+    proxy_from_environment(copts);
+    client = std::make_shared<http_client>(std::move(copts));
+  }
   auto out_path
     = opts.out.empty() ? default_results_path(opts.manifest) : opts.out;
   int fd = open_results(out_path, opts.force);
@@ -211,7 +276,12 @@ int run(const run_options& opts) {
     caf::actor_system sys{cfg};
     auto sink = spawn_result_sink(
       sys, result_sink_config{fd, encode_header(header), epoch_us, out_path});
-    auto executor = spawn_stub_executor(sys, make_stub_settings(m.stub));
+    executor_actor executor;
+    if (client)
+      executor = spawn_http_executor(
+        sys, http_executor_config{make_http_target(m.target, api_key), client});
+    else
+      executor = spawn_stub_executor(sys, make_stub_settings(m.stub));
     worker_config wc;
     wc.executor = executor;
     wc.retry = make_retry_settings(m.retry);
@@ -219,7 +289,7 @@ int run(const run_options& opts) {
     wc.deadline_us = m.execution.deadline_seconds
                        ? seconds_to_us(*m.execution.deadline_seconds)
                        : -1;
-    wc.jitter_seed = m.stub.seed;
+    wc.jitter_seed = client ? std::random_device{}() : m.stub.seed;
     wc.run_start = sys.clock().now();
     {
       caf::scoped_actor self{sys};
@@ -265,7 +335,11 @@ int run(const run_options& opts) {
           clear_progress_line(stderr);
       }
       self->send_exit(executor, caf::exit_reason::user_shutdown);
+      self->wait_for(executor);
     }
+    // The client's thread sends into the actor system: stop it first.
+    if (client)
+      client->stop();
   }
   std::fputs(summary_table(summary, m.name, out_path).c_str(), stdout);
   std::fflush(stdout);

@@ -15,6 +15,7 @@ constexpr const char* main_help
 Usage:
   troupe run MANIFEST [options]     run every task of a manifest
   troupe validate MANIFEST          check a manifest, print its task count
+  troupe fake-dify --listen H:P     serve a fake Dify API (tests, demos)
   troupe --version                  print the version
 
 Run `troupe COMMAND --help` for a command's options.
@@ -182,6 +183,8 @@ command parse(const std::vector<std::string>& args) {
     return parse_run(args);
   if (sub == "validate")
     return parse_validate(args);
+  if (sub == "fake-dify")
+    return fake_dify_command{{args.begin() + 1, args.end()}};
   return usage_error("unknown command \"" + sub + "\"", nullptr);
 }
 

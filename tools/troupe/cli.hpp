@@ -25,8 +25,14 @@ struct validate_command {
   std::string manifest;
 };
 
+/// `troupe fake-dify ...`: its arguments, parsed by the server itself.
+struct fake_dify_command {
+  std::vector<std::string> args;
+};
+
 /// What the command line asks for.
-using command = std::variant<message, run_command, validate_command>;
+using command
+  = std::variant<message, run_command, validate_command, fake_dify_command>;
 
 /// Parses argv (without the program name).
 command parse(const std::vector<std::string>& args);

@@ -1,5 +1,6 @@
 // The troupe command: parses the command line and hands over to runtime/.
 
+#include "tools/fake_dify/fake_dify.hpp"
 #include "tools/troupe/cli.hpp"
 
 #include <csignal>
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
   }
   if (auto* run = std::get_if<troupe::cli::run_command>(&cmd))
     return troupe::runtime::run(run->options);
+  if (auto* fake = std::get_if<troupe::cli::fake_dify_command>(&cmd))
+    return troupe::fake_dify::main(fake->args);
   auto& validate = std::get<troupe::cli::validate_command>(cmd);
   return troupe::runtime::validate(validate.manifest);
 }
