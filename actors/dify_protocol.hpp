@@ -82,6 +82,17 @@ typename Inspector::result_type inspect(Inspector& f, http_outcome& x) {
            x.transport_message, x.tls_error, x.too_large);
 }
 
+/// A finished transfer: its id and what came back.
+struct http_result {
+  uint64_t id = 0;
+  http_outcome outcome;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_result& x) {
+  return f(caf::meta::type_name("troupe::http_result"), x.id, x.outcome);
+}
+
 /// The call for one attempt, or (a template that cannot be filled in) the
 /// reply that ends it.
 std::variant<http_call, attempt_reply> build_call(const http_target& t,

@@ -96,6 +96,10 @@ struct http_client::impl {
     curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
     curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    // Keep every idle connection for reuse: the default cache (four per
+    // transfer in progress) shrinks as transfers finish and then closes
+    // connections a moment later needs again.
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 100000L);
   }
 
   void start(done_fn d, chunk_fn c) {
@@ -147,28 +151,70 @@ struct http_client::impl {
 
   // -- curl callbacks ---------------------------------------------------------
 
-  static int on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr,
-                       void* assigned) {
-    auto* self = static_cast<impl*>(self_ptr);
+  // The epoll set follows libcurl lazily. A keep-alive connection goes
+  // idle and busy again with every request; instead of deleting and adding
+  // it each time (two syscalls per request), an idle socket stays in the set
+  // ("parked") and leaves it only if it reports an event while parked. The
+  // close callback tells when a socket is really gone.
+  struct fd_state {
+    uint32_t kernel = 0; // events registered with epoll, 0 = not in the set
+    uint32_t wanted = 0; // events libcurl waits for, 0 = parked
+  };
+  std::vector<fd_state> fds;
+
+  fd_state& fd_at(curl_socket_t fd) {
+    if (static_cast<size_t>(fd) >= fds.size())
+      fds.resize(static_cast<size_t>(fd) + 1024);
+    return fds[static_cast<size_t>(fd)];
+  }
+
+  void set_kernel(curl_socket_t fd, uint32_t events) {
+    auto& f = fd_at(fd);
+    if (f.kernel == events)
+      return;
     epoll_event ev{};
     ev.data.fd = fd;
+    ev.events = events;
+    if (events == 0) {
+      ::epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
+    } else if (f.kernel == 0) {
+      if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
+        ::epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+    } else if (::epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) != 0
+               && errno == ENOENT) {
+      ::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    }
+    f.kernel = events;
+  }
+
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr,
+                       void*) {
+    auto* self = static_cast<impl*>(self_ptr);
+    auto& f = self->fd_at(fd);
     if (what == CURL_POLL_REMOVE) {
-      ::epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, nullptr);
-      curl_multi_assign(self->multi, fd, nullptr);
+      f.wanted = 0;
+      // Parked: a writable socket would report at once, so keep only IN.
+      if (f.kernel & EPOLLOUT)
+        self->set_kernel(fd, EPOLLIN);
       return 0;
     }
+    uint32_t events = 0;
     if (what & CURL_POLL_IN)
-      ev.events |= EPOLLIN;
+      events |= EPOLLIN;
     if (what & CURL_POLL_OUT)
-      ev.events |= EPOLLOUT;
-    if (assigned == nullptr) {
-      ::epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev);
-      // Any non-null marker: the socket is in the epoll set.
-      curl_multi_assign(self->multi, fd, self);
-    } else {
-      ::epoll_ctl(self->epfd, EPOLL_CTL_MOD, fd, &ev);
-    }
+      events |= EPOLLOUT;
+    f.wanted = events;
+    self->set_kernel(fd, events);
     return 0;
+  }
+
+  static int on_close(void* self_ptr, curl_socket_t fd) {
+    auto* self = static_cast<impl*>(self_ptr);
+    // Closing removes the socket from the epoll set; forget it.
+    auto& f = self->fd_at(fd);
+    f.kernel = 0;
+    f.wanted = 0;
+    return ::close(fd);
   }
 
   static int on_timer(CURLM*, long timeout_ms, void* self_ptr) {
@@ -250,6 +296,11 @@ struct http_client::impl {
           run_queue();
           continue;
         }
+        if (fd_at(fd).wanted == 0) {
+          // Parked and stirring (the server closed it): stop listening.
+          set_kernel(fd, 0);
+          continue;
+        }
         int flags = 0;
         if (events[i].events & EPOLLIN)
           flags |= CURL_CSELECT_IN;
@@ -284,9 +335,9 @@ struct http_client::impl {
 
   transfer* acquire() {
     if (!spare.empty()) {
+      // No curl_easy_reset: start() sets every option a transfer uses.
       auto* t = spare.back();
       spare.pop_back();
-      curl_easy_reset(t->easy);
       return t;
     }
     auto* t = new transfer;
@@ -330,21 +381,27 @@ struct http_client::impl {
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &impl::on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &impl::on_close);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     if (!opts.ca_file.empty())
       curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_file.c_str());
+    // The transfer as a whole has no libcurl timeout: the worker's deadline
+    // aborts it.
     bool https = t->call.url.compare(0, 8, "https://") == 0;
+    // An explicit proxy (empty for none) also spares libcurl its own
+    // environment lookups on every request.
     auto& proxy = https ? opts.https_proxy : opts.http_proxy;
-    if (!proxy.empty())
-      curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
-    if (!opts.no_proxy.empty())
-      curl_easy_setopt(e, CURLOPT_NOPROXY, opts.no_proxy.c_str());
+    curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
+    curl_easy_setopt(e, CURLOPT_NOPROXY,
+                     opts.no_proxy.empty() ? nullptr : opts.no_proxy.c_str());
     auto& m = t->call.method;
     if (m == "GET") {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, nullptr);
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {
-      if (m != "POST")
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m.c_str());
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+                       m == "POST" ? nullptr : m.c_str());
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->call.body.data());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(t->call.body.size()));
@@ -387,12 +444,17 @@ struct http_client::impl {
         o.tls_error = is_tls_error(rc);
       }
       auto id = t->id;
-      auto result = std::move(o);
+      done_batch.push_back(http_result{id, std::move(o)});
       active.erase(id);
       release(t);
-      on_done(id, std::move(result));
+    }
+    if (!done_batch.empty()) {
+      on_done(std::move(done_batch));
+      done_batch.clear();
     }
   }
+
+  std::vector<http_result> done_batch;
 };
 
 void proxy_from_environment(http_client_options& out) {

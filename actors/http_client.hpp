@@ -35,8 +35,9 @@ void proxy_from_environment(http_client_options& out);
 /// The client. Destroying it stops the loop; no callback runs afterwards.
 class http_client {
 public:
-  /// A finished transfer: its id and what came back.
-  using done_fn = std::function<void(uint64_t id, http_outcome&& outcome)>;
+  /// The transfers that finished in one turn of the loop, delivered
+  /// together (one actor message for many responses).
+  using done_fn = std::function<void(std::vector<http_result>&& done)>;
 
   /// Body bytes of a streaming transfer, as they arrive, with the HTTP
   /// status and the time they came (steady clock, microseconds).

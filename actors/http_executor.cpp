@@ -97,6 +97,13 @@ void on_chunk(executor_pointer self, uint64_t id, std::string& bytes,
     send_stop(self, call);
 }
 
+void on_done(executor_pointer self, uint64_t id, http_outcome& outcome);
+
+void on_done_batch(executor_pointer self, std::vector<http_result>& done) {
+  for (auto& r : done)
+    on_done(self, r.id, r.outcome);
+}
+
 void on_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
   auto& st = self->state;
   if (id & stop_call_bit)
@@ -143,9 +150,9 @@ http_executor_actor::behavior_type http_executor(executor_pointer self,
   // client does not keep the actor alive.
   auto addr = self->address();
   self->state.cfg.client->start(
-    [addr](uint64_t id, http_outcome&& o) {
+    [addr](std::vector<http_result>&& done) {
       if (auto hdl = caf::actor_cast<caf::actor>(addr))
-        caf::anon_send(hdl, http_done_atom::value, id, std::move(o));
+        caf::anon_send(hdl, http_done_atom::value, std::move(done));
     },
     [addr](uint64_t id, int status, std::string&& bytes, int64_t at_us) {
       if (auto hdl = caf::actor_cast<caf::actor>(addr))
@@ -156,7 +163,9 @@ http_executor_actor::behavior_type http_executor(executor_pointer self,
     [=](execute_atom, attempt_request& req) { return on_execute(self, req); },
     [=](abort_atom, uint64_t id) { on_abort(self, id); },
     [=](cancel_atom, uint64_t id) { on_cancel(self, id); },
-    [=](http_done_atom, uint64_t id, http_outcome& o) { on_done(self, id, o); },
+    [=](http_done_atom, std::vector<http_result>& done) {
+      on_done_batch(self, done);
+    },
     [=](http_chunk_atom, uint64_t id, int, std::string& bytes, int64_t at_us) {
       on_chunk(self, id, bytes, at_us);
     },

@@ -21,7 +21,7 @@ namespace troupe {
 
 /// The executor's handle; http_done and http_chunk come from the client.
 using http_executor_actor = executor_actor::extend<
-  caf::reacts_to<http_done_atom, uint64_t, http_outcome>,
+  caf::reacts_to<http_done_atom, std::vector<http_result>>,
   caf::reacts_to<http_chunk_atom, uint64_t, int, std::string, int64_t>,
   caf::replies_to<status_atom>::with<uint64_t, uint64_t>>;
 

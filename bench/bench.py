@@ -39,6 +39,7 @@ def write_manifest(folder, name, cases, concurrency, delay=0.0, extra=None):
     }
     if extra:
         m.update(extra)
+    m = {k: v for k, v in m.items() if v is not None}
     path = os.path.join(folder, name + ".json")
     with open(path, "w") as f:
         json.dump(m, f)
@@ -115,7 +116,87 @@ def b5(folder):
             "target": "ratio <= 1.5 and < 150 MB", **machine()}
 
 
-WORKLOADS = {"b1": b1, "b2": b2, "b5": b5}
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"inputs":{"text":"case 1"},"response_mode":"blocking","user":"bench"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer app-bench"
+"""
+
+
+class fake_dify:
+    """troupe fake-dify on a free port, for the length of a with-block."""
+
+    def __init__(self, *flags):
+        self.flags = list(flags)
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            [TROUPE, "fake-dify", "--listen", "127.0.0.1:0", "--api-key",
+             "app-bench"] + self.flags, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        self.url = line.strip().split()[-1]
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def wrk(url, connections, seconds, folder):
+    script = os.path.join(folder, "post.lua")
+    with open(script, "w") as f:
+        f.write(WRK_SCRIPT)
+    out = subprocess.run(
+        ["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "-s", script,
+         url + "/v1/workflows/run"], capture_output=True, text=True,
+        check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    sys.exit("cannot read wrk's output:\n" + out)
+
+
+def dify_workload(folder, name, n, concurrency, server_flags):
+    cases = os.path.join(folder, name + ".jsonl")
+    write_cases(cases, n)
+    os.environ["BENCH_KEY"] = "app-bench"
+    with fake_dify(*server_flags) as server:
+        m = write_manifest(folder, name, cases, concurrency, extra={
+            "target": {"type": "dify-workflow", "base_url": server.url + "/v1",
+                       "api_key_env": "BENCH_KEY"},
+            "stub": None})
+        ratios, rates, wrks, e2e = [], [], [], []
+        # Alternate wrk and troupe on the same server, so that both see the
+        # same machine state; the ratio is taken per pair.
+        for _ in range(REPEAT):
+            w = wrk(server.url, concurrency, 5, folder)
+            wall, s, _ = run(m, folder)
+            wrks.append(w)
+            rates.append(s["tasks_per_second"])
+            e2e.append(n / wall)
+            ratios.append(s["tasks_per_second"] / w)
+    return {"tasks": n, "concurrency": concurrency,
+            "tasks_per_second": round(statistics.median(rates)),
+            "wrk_requests_per_second": round(statistics.median(wrks)),
+            "ratio": round(statistics.median(ratios), 3),
+            "ratio_best": round(max(ratios), 3),
+            "end_to_end_ratio": round(statistics.median(e2e) / statistics.median(wrks), 3)}
+
+
+def b3(folder):
+    r = dify_workload(folder, "b3", 20_000, 200, ["--latency-ms", "20"])
+    return {"id": "B3", "server_latency_ms": 20, **r, "target": ">= 0.95",
+            **machine()}
+
+
+def b4(folder):
+    r = dify_workload(folder, "b4", 50_000, 64, [])
+    return {"id": "B4", "server_latency_ms": 0, **r, "target": ">= 0.60",
+            **machine()}
+
+
+WORKLOADS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5}
 
 
 def main(argv):

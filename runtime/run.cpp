@@ -212,6 +212,13 @@ int validate(const std::string& path) {
   std::printf("%s: ok, %llu tasks (%zu datasets x %zu parameter sets)\n",
               path.c_str(), static_cast<unsigned long long>(m.task_count()),
               m.datasets.size(), m.parameters.size());
+  if (!m.target.api_key_env.empty()) {
+    auto* key = std::getenv(m.target.api_key_env.c_str());
+    if (key == nullptr || *key == '\0')
+      std::printf("note: %s is not set; `troupe run` needs the API key in "
+                  "it\n",
+                  m.target.api_key_env.c_str());
+  }
   return exit_ok;
 }
 
@@ -273,6 +280,12 @@ int run(const run_options& opts) {
     caf::actor_system_config cfg;
     register_message_types(cfg);
     cfg.set("scheduler.max-threads", scheduler_threads());
+    // An idle CAF worker polls 100 times, then by default 500 more times
+    // with 50 us sleeps before it waits on a condition variable. Under an
+    // HTTP load the workers go idle thousands of times a second, and those
+    // sleeps cost a syscall and a context switch each (220,000 on B4): go
+    // to the condition variable almost at once instead.
+    cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
     caf::actor_system sys{cfg};
     auto sink = spawn_result_sink(
       sys, result_sink_config{fd, encode_header(header), epoch_us, out_path});

@@ -41,6 +41,11 @@ public:
     return pid_;
   }
 
+  /// The file the child's standard output goes to.
+  const std::string& stdout_path() const noexcept {
+    return out_path_;
+  }
+
 private:
   pid_t pid_ = -1;
   std::string out_path_;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's demo: starts `troupe fake-dify` on 127.0.0.1:5001 with a few
+# realistic faults (latency, 5 % server errors, 5 % rate limiting with
+# Retry-After), runs config/examples/dify-workflow.json against it, and
+# stops the server. No Dify account needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+troupe=build/troupe
+[ -x "$troupe" ] || { echo "demo: build first (cmake --build build)" >&2; exit 2; }
+
+log=$(mktemp)
+"$troupe" fake-dify --listen 127.0.0.1:5001 --api-key app-demo \
+  --latency-ms 20-80 --failure-rate 0.05 --rate-429 0.05 --retry-after 1 \
+  --seed 7 >"$log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
+for _ in $(seq 100); do
+  grep -q "listening on" "$log" && break
+  if ! kill -0 $server 2>/dev/null; then
+    echo "demo: fake-dify did not start:" >&2; cat "$log" >&2; exit 2
+  fi
+  sleep 0.05
+done
+echo "demo: $(cat "$log")"
+DIFY_API_KEY=app-demo "$troupe" run config/examples/dify-workflow.json \
+  --out build/demo.jsonl --force "$@"
