@@ -282,10 +282,13 @@ int run(const run_options& opts) {
     cfg.set("scheduler.max-threads", scheduler_threads());
     // An idle CAF worker polls 100 times, then by default 500 more times
     // with 50 us sleeps before it waits on a condition variable. Under an
-    // HTTP load the workers go idle thousands of times a second, and those
-    // sleeps cost a syscall and a context switch each (220,000 on B4): go
-    // to the condition variable almost at once instead.
-    cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
+    // HTTP load, where work arrives from the client's thread, the workers go
+    // idle thousands of times a second and those sleeps cost a syscall and a
+    // context switch each (220,000 on B4): wait on the condition variable
+    // almost at once instead. Stub runs keep CAF's default, which is faster
+    // for them (B1).
+    if (client)
+      cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
     caf::actor_system sys{cfg};
     auto sink = spawn_result_sink(
       sys, result_sink_config{fd, encode_header(header), epoch_us, out_path});
@@ -377,6 +380,13 @@ int run(const run_options& opts) {
     case run_end::cancelled:
       return exit_cancelled;
     case run_end::aborted:
+      std::fprintf(
+        stderr,
+        "troupe: %s; no more calls were made, and the %llu tasks "
+        "left end CANCELLED (fix the key or quota, then --resume)\n",
+        summary.reason.c_str(),
+        static_cast<unsigned long long>(
+          summary.counts[static_cast<size_t>(task_status::cancelled)]));
       return exit_aborted;
     default:
       break;
