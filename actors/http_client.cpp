@@ -51,6 +51,7 @@ struct transfer {
   curl_slist* headers = nullptr;
   http_call call;
   http_outcome outcome;
+  bool owns_headers = false;
   bool stream = false;
   bool active = false;
   uint64_t received = 0;
@@ -117,6 +118,8 @@ struct http_client::impl {
       delete t;
     }
     curl_multi_cleanup(multi);
+    for (auto& kv : header_lists)
+      curl_slist_free_all(kv.second);
     ::close(epfd);
     ::close(wakefd);
   }
@@ -350,8 +353,10 @@ struct http_client::impl {
     if (t->active)
       curl_multi_remove_handle(multi, t->easy);
     t->active = false;
-    curl_slist_free_all(t->headers);
+    if (t->owns_headers)
+      curl_slist_free_all(t->headers);
     t->headers = nullptr;
+    t->owns_headers = false;
     t->call = http_call{};
     t->outcome = http_outcome{};
     t->received = 0;
@@ -406,14 +411,40 @@ struct http_client::impl {
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(t->call.body.size()));
     }
-    for (auto& h : t->call.headers)
-      t->headers = curl_slist_append(t->headers, h.c_str());
-    // No "Expect: 100-continue" round trip for large bodies.
-    t->headers = curl_slist_append(t->headers, "Expect:");
+    set_headers(t);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     t->active = true;
     active[id] = t;
     curl_multi_add_handle(multi, e);
+  }
+
+  // Header lists are shared between transfers with the same headers (all
+  // calls of a Dify run): no list to build and free per request.
+  std::unordered_map<std::string, curl_slist*> header_lists;
+
+  void set_headers(transfer* t) {
+    std::string key;
+    for (auto& h : t->call.headers) {
+      key += h;
+      key += '\n';
+    }
+    if (auto i = header_lists.find(key); i != header_lists.end()) {
+      t->headers = i->second;
+      t->owns_headers = false;
+      return;
+    }
+    curl_slist* list = nullptr;
+    for (auto& h : t->call.headers)
+      list = curl_slist_append(list, h.c_str());
+    // No "Expect: 100-continue" round trip for large bodies.
+    list = curl_slist_append(list, "Expect:");
+    if (header_lists.size() < 64) {
+      header_lists.emplace(std::move(key), list);
+      t->owns_headers = false;
+    } else {
+      t->owns_headers = true; // templated headers: one list per transfer
+    }
+    t->headers = list;
   }
 
   void drop(uint64_t id) {
