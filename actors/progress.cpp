@@ -15,6 +15,7 @@ namespace {
 
 struct progress_state {
   progress_config cfg;
+  uint64_t throttled_seen = 0;
   static inline const char* name = "progress";
 };
 
@@ -39,7 +40,9 @@ void on_tick(progress_pointer self) {
     .then(
       [=](const run_status& s) {
         auto& c = self->state.cfg;
-        auto line = render_progress(s);
+        bool throttled = s.throttled > self->state.throttled_seen;
+        self->state.throttled_seen = s.throttled;
+        auto line = render_progress(s, throttled);
         if (c.live)
           std::fprintf(c.out, "\r\033[K%s", fit_width(line, c.width).c_str());
         else
@@ -64,9 +67,11 @@ progress_actor::behavior_type progress(progress_pointer self,
 
 } // namespace
 
-std::string render_progress(const run_status& s) {
+std::string render_progress(const run_status& s, bool throttled) {
   auto done = s.done();
-  double rate = s.elapsed_us > 0 ? static_cast<double>(done) * 1e6
+  // The rate of this run: tasks a resumed file already had do not count.
+  auto done_now = done > s.done_before ? done - s.done_before : 0;
+  double rate = s.elapsed_us > 0 ? static_cast<double>(done_now) * 1e6
                                      / static_cast<double>(s.elapsed_us)
                                  : 0.0;
   double pct = s.total > 0 ? 100.0 * static_cast<double>(done)
@@ -91,6 +96,8 @@ std::string render_progress(const run_status& s) {
     n(count(s, task_status::cancelled)), n(count(s, task_status::running)),
     n(s.backoff), clock_text(s.elapsed_us).c_str());
   line += buf;
+  if (throttled)
+    line += " [throttled]";
   if (s.stopping)
     line += " [stopping]";
   return line;

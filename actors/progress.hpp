@@ -35,8 +35,9 @@ struct progress_config {
   size_t width = 0;
 };
 
-/// One progress line, without line end.
-std::string render_progress(const run_status& s);
+/// One progress line, without line end; `throttled` marks that throttled
+/// answers (429 and the like) arrived since the last line.
+std::string render_progress(const run_status& s, bool throttled = false);
 
 /// Cuts `line` to `width` columns (counting bytes; the line is ASCII).
 std::string fit_width(std::string line, size_t width);

@@ -315,6 +315,23 @@ void append_result_line(std::string& out, const task_result& r,
   }
   if (!r.dify.empty())
     append_dify(out, r.dify);
+  if (!r.assertions.empty()) {
+    out.append(",\"assertions\":[");
+    for (size_t i = 0; i < r.assertions.size(); ++i) {
+      auto& a = r.assertions[i];
+      if (i > 0)
+        out += ',';
+      out.append("{\"check\":");
+      append_json_string(out, a.check);
+      out.append(a.passed ? ",\"passed\":true,\"detail\":"
+                          : ",\"passed\":false,\"detail\":");
+      append_json_string(out, a.detail);
+      out += '}';
+    }
+    out += ']';
+  }
+  if (r.cached)
+    out.append(",\"cached\":true");
   out += "}\n";
 }
 
@@ -394,6 +411,26 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
     out += "}}";
   }
   out += ']';
+  out.append(",\"assertions_failed\":");
+  append_uint(out, s.assertions_failed);
+  out.append(",\"assertion_failures\":[");
+  for (size_t i = 0; i < s.assertion_failures.size(); ++i) {
+    auto& a = s.assertion_failures[i];
+    if (i > 0)
+      out += ',';
+    out.append("{\"task_id\":");
+    append_json_string(out, a.task_id);
+    out.append(",\"check\":");
+    append_json_string(out, a.check);
+    out.append(",\"detail\":");
+    append_json_string(out, a.detail);
+    out += '}';
+  }
+  out += ']';
+  if (s.cached > 0) {
+    out.append(",\"cached\":");
+    append_uint(out, s.cached);
+  }
   out.append(",\"end\":");
   append_json_string(out, to_string(s.end));
   out.append(",\"reason\":");

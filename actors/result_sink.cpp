@@ -70,6 +70,9 @@ result_sink_actor::behavior_type result_sink(sink_pointer self,
         st.writer = caf::actor_cast<caf::actor>(self->current_sender());
       append_result_line(st.buffer, r, st.cfg.epoch_us);
       ++st.buffered;
+      if (st.cfg.on_succeeded && r.status == task_status::succeeded && !r.cached
+          && !r.cache_key.empty())
+        st.cfg.on_succeeded(r);
       if (st.buffer.size() >= max_batch_bytes) {
         do_flush(self);
         return;

@@ -15,6 +15,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace troupe {
@@ -37,6 +38,9 @@ struct result_sink_config {
   int64_t epoch_us = 0;
   /// The file's name, for error messages.
   std::string path;
+  /// Called for every SUCCEEDED, uncached result with a cache key (the
+  /// result cache's store), empty for none.
+  std::function<void(const task_result&)> on_succeeded;
 };
 
 /// Spawns the sink; it writes the header at once.

@@ -13,6 +13,7 @@ constexpr int64_t linear_limit = 256; // exact below this
 constexpr int first_exponent = 8;     // 2^8 == linear_limit
 constexpr int last_exponent = 45;     // about a year in microseconds
 constexpr size_t slowest_kept = 5;
+constexpr size_t assertion_failures_kept = 20;
 constexpr size_t failure_codes_kept = 64;
 
 size_t bucket_of(int64_t us) noexcept {
@@ -82,6 +83,14 @@ void run_stats::add(const task_result& r) {
     retries_ += r.attempts() - 1;
   if (r.tokens > 0)
     tokens_ += static_cast<uint64_t>(r.tokens);
+  if (r.cached)
+    ++cached_;
+  if (r.status == task_status::succeeded && r.assertions_failed()) {
+    ++assertions_failed_;
+    for (auto& a : r.assertions)
+      if (!a.passed && assertion_failures_.size() < assertion_failures_kept)
+        assertion_failures_.push_back({r.task_id, a.check, a.detail});
+  }
   if (r.latency_us >= 0 && r.status != task_status::cancelled) {
     latency_.add(r.latency_us);
     task_note note{r.task_id, r.latency_us, {}};
@@ -125,6 +134,10 @@ run_summary run_stats::summary() const {
             [](auto& x, auto& y) { return x.latency_us > y.latency_us; });
   for (auto& kv : failures_)
     s.failures.push_back(kv.second);
+  s.assertions_failed = assertions_failed_;
+  s.assertion_failures = assertion_failures_;
+  s.cached = cached_;
+  s.finished_this_run = finished_ - baseline_;
   std::stable_sort(s.failures.begin(), s.failures.end(),
                    [](auto& x, auto& y) { return x.count > y.count; });
   return s;

@@ -66,7 +66,21 @@ public:
   /// The summary so far; the caller fills in total, wall time and end.
   run_summary summary() const;
 
+  /// Takes what has been added so far as an earlier run's (a resumed
+  /// results file): it counts in the summary, not in this run's rate.
+  void mark_baseline() noexcept {
+    baseline_ = finished_;
+  }
+
+  uint64_t baseline() const noexcept {
+    return baseline_;
+  }
+
 private:
+  uint64_t baseline_ = 0;
+  uint64_t assertions_failed_ = 0;
+  uint64_t cached_ = 0;
+  std::vector<assertion_note> assertion_failures_;
   status_counts counts_{};
   uint64_t finished_ = 0;
   uint64_t attempts_ = 0;

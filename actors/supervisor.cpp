@@ -2,6 +2,7 @@
 
 #include "actors/supervisor.hpp"
 
+#include "actors/assertions.hpp"
 #include "actors/run_stats.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -34,6 +35,7 @@ struct supervisor_state {
   std::vector<uint32_t> idle;
   uint64_t in_flight = 0;
   uint64_t backoff = 0;
+  uint64_t throttled = 0;
   uint64_t sink_backlog = 0;
   bool drain_waiting = false;
   bool source_done = false;
@@ -53,21 +55,50 @@ int64_t now_us(supervisor_pointer self) {
     .count();
 }
 
+void write_result(supervisor_pointer self, task_result&& r) {
+  auto& st = self->state;
+  st.stats.add(r);
+  ++st.sink_backlog;
+  self->send(st.cfg.sink, write_atom::value, std::move(r));
+}
+
+// A task the result cache already answered: done without a call.
+void complete_cached(supervisor_pointer self, task_spec& task) {
+  task_result r;
+  r.task_id = std::move(task.id);
+  r.dataset = std::move(task.dataset);
+  r.case_id = std::move(task.case_id);
+  r.params_json = std::move(task.params_json);
+  r.seq = task.seq;
+  r.status = task_status::succeeded;
+  r.started_us = r.finished_us = now_us(self);
+  r.output_json = std::move(task.cached_output_json);
+  r.cached = true;
+  r.assertions = check_expectation(task.expect, r.output_json, -1);
+  write_result(self, std::move(r));
+}
+
 // Hands worker `idx` its next task, or parks it.
 void dispatch(supervisor_pointer self, uint32_t idx) {
   auto& st = self->state;
-  task_spec task;
-  if (st.sink_backlog >= max_sink_backlog) {
-    st.idle.push_back(idx); // resumed by the sink's next acknowledgement
-    return;
+  for (;;) {
+    task_spec task;
+    if (st.sink_backlog >= max_sink_backlog) {
+      st.idle.push_back(idx); // resumed by the sink's next acknowledgement
+      return;
+    }
+    if (st.stopping || st.source_done || !st.cfg.source->next(task)) {
+      st.source_done = st.source_done || !st.stopping;
+      st.idle.push_back(idx);
+      return;
+    }
+    if (!task.cached) {
+      ++st.in_flight;
+      self->send(st.workers[idx], run_atom::value, std::move(task));
+      return;
+    }
+    complete_cached(self, task);
   }
-  if (st.stopping || st.source_done || !st.cfg.source->next(task)) {
-    st.source_done = st.source_done || !st.stopping;
-    st.idle.push_back(idx);
-    return;
-  }
-  ++st.in_flight;
-  self->send(st.workers[idx], run_atom::value, std::move(task));
 }
 
 void finish(supervisor_pointer self) {
@@ -113,9 +144,7 @@ void on_drain(supervisor_pointer self) {
     r.finished_us = now_us(self);
     r.error = st.reason;
     r.error_code = "cancelled";
-    st.stats.add(r);
-    ++st.sink_backlog;
-    self->send(st.cfg.sink, write_atom::value, std::move(r));
+    write_result(self, std::move(r));
     ++n;
   }
   if (st.source_done)
@@ -170,9 +199,7 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
 void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   auto& st = self->state;
   --st.in_flight;
-  st.stats.add(r);
-  ++st.sink_backlog;
-  self->send(st.cfg.sink, write_atom::value, std::move(r));
+  write_result(self, std::move(r));
   dispatch(self, idx);
   check_done(self);
 }
@@ -206,6 +233,8 @@ run_status on_status(supervisor_pointer self) {
   s.counts[static_cast<size_t>(task_status::running)]
     = st.in_flight - std::min(st.in_flight, st.backoff);
   s.backoff = st.backoff;
+  s.throttled = st.throttled;
+  s.done_before = st.stats.baseline();
   s.attempts = st.stats.attempts();
   s.elapsed_us = now_us(self);
   s.stopping = st.stopping;
@@ -215,9 +244,14 @@ run_status on_status(supervisor_pointer self) {
 supervisor_actor::behavior_type supervisor(supervisor_pointer self,
                                            supervisor_config cfg) {
   self->state.cfg = std::move(cfg);
+  if (self->state.cfg.baseline) {
+    self->state.stats = *self->state.cfg.baseline;
+    self->state.stats.mark_baseline();
+  }
   return {
     [=](start_atom) { on_start(self); },
     [=](result_atom, uint32_t idx, task_result& r) { on_result(self, idx, r); },
+    [=](throttle_atom) { ++self->state.throttled; },
     [=](backoff_atom, bool entering) {
       auto& n = self->state.backoff;
       n = entering ? n + 1 : (n > 0 ? n - 1 : 0);

@@ -13,6 +13,7 @@
 //             sink (summary line) ─▶ (done, summary) to the listener
 
 #include "actors/result_sink.hpp"
+#include "actors/run_stats.hpp"
 #include "actors/task_source.hpp"
 #include "actors/worker.hpp"
 #include "messages/type_ids.hpp"
@@ -49,6 +50,9 @@ struct supervisor_config {
   /// Receives (done_atom, run_summary, bool results_ok) when the run is over
   /// and the results file is closed; results_ok is false if a write failed.
   caf::actor listener;
+  /// The tasks an earlier run of a resumed results file finished, and that
+  /// this run does not run again: they count in the summary.
+  std::shared_ptr<run_stats> baseline;
 };
 
 /// Spawns the supervisor; it starts on `start`.

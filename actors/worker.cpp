@@ -22,6 +22,8 @@
 
 #include "actors/worker.hpp"
 
+#include "actors/assertions.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
@@ -95,6 +97,8 @@ void complete(worker_pointer self, task_status status) {
   if (status == task_status::succeeded) {
     r.error.clear();
     r.error_code.clear();
+    r.assertions
+      = check_expectation(st.task.expect, r.output_json, r.latency_us);
   }
   self->send(st.cfg.listener, result_atom::value, st.cfg.index, std::move(r));
   st.result = task_result{};
@@ -173,6 +177,8 @@ void on_reply(worker_pointer self, attempt_reply& reply) {
   r.tokens = reply.tokens;
   r.first_event_us = reply.first_event_us;
   r.dify = std::move(reply.dify);
+  if (reply.result == outcome::throttled)
+    self->send(st.cfg.listener, throttle_atom::value);
   switch (reply.result) {
     case outcome::success:
     case outcome::rejected:
@@ -299,6 +305,7 @@ void on_run(worker_pointer self, task_spec& task) {
   st.result.case_id = st.task.case_id;
   st.result.params_json = st.task.params_json;
   st.result.seq = st.task.seq;
+  st.result.cache_key = st.task.cache_key;
   st.attempt = 0;
   st.cancel_requested = false;
   st.status = task_status::queued;

@@ -19,10 +19,12 @@
 namespace troupe {
 
 /// What a worker reports to: finished tasks (with the worker's index), entry
-/// into and exit from backoff, and a service that aborts the run.
+/// into and exit from backoff, throttled answers (429 and the like), and a
+/// service that aborts the run.
 using worker_listener
   = caf::typed_actor<caf::reacts_to<result_atom, uint32_t, task_result>,
                      caf::reacts_to<backoff_atom, bool>,
+                     caf::reacts_to<throttle_atom>,
                      caf::reacts_to<abort_atom, std::string>>;
 
 /// A worker's handle. `run` hands it a task; `cancel` (abort now?, reason)

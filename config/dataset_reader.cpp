@@ -2,6 +2,7 @@
 
 #include "config/dataset_reader.hpp"
 
+#include "config/expect.hpp"
 #include "config/json_checks.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -53,12 +54,13 @@ parse_case_into(std::string_view json_text, const std::string& file,
       checker{where()}.fail(path, "invalid JSON (" + ec.message() + ")");
     }
     auto v = parser.release();
-    if (!v.is_object() || v.get_object().size() > 4
+    if (!v.is_object() || v.get_object().size() > 5
         || !v.get_object().contains("id")) {
       // The slow path, for its precise error messages.
       checker chk{where()};
       auto& obj = chk.object(v, path);
-      chk.only_keys(obj, path, {"id", "inputs", "query", "conversation_id"});
+      chk.only_keys(obj, path,
+                    {"id", "inputs", "query", "conversation_id", "expect"});
       chk.required(obj, path, "id");
     }
     auto& obj = v.get_object();
@@ -88,11 +90,16 @@ parse_case_into(std::string_view json_text, const std::string& file,
           checker{where()}.fail(join_path(path, "conversation_id"),
                                 "must be a string", kv.value());
         out.conversation_id = kv.value().get_string();
+      } else if (key == "expect") {
+        out.expect = parse_expect(checker{where()}, kv.value(),
+                                  join_path(path, "expect"));
       } else {
         checker{where()}.only_keys(
-          obj, path, {"id", "inputs", "query", "conversation_id"});
+          obj, path, {"id", "inputs", "query", "conversation_id", "expect"});
       }
     }
+    if (!obj.contains("expect"))
+      out.expect = expectation{};
     if (!obj.contains("inputs"))
       out.inputs_json = "{}";
     if (!obj.contains("query"))
@@ -298,6 +305,18 @@ bool case_reader::next_csv(case_config& out) {
       c.query = fields[i];
     } else if (name == "conversation_id") {
       c.conversation_id = fields[i];
+    } else if (name == "expect") {
+      // A JSON object, as in a JSONL case; empty for none.
+      if (!fields[i].empty()) {
+        try {
+          checker chk{ds_.file + ":" + std::to_string(record_line_)};
+          auto v = parse_relaxed(fields[i], chk.where());
+          c.expect = parse_expect(chk, v, "expect");
+        } catch (const check_failure& e) {
+          error_ = config_error{e.what()};
+          return false;
+        }
+      }
     } else {
       inputs[name] = fields[i];
     }

@@ -5,6 +5,7 @@
 #include "config/manifest.hpp"
 
 #include "config/dataset_reader.hpp"
+#include "config/expect.hpp"
 #include "config/json_checks.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -259,13 +260,15 @@ dataset_config parse_dataset(const checker& chk, const json::value& v,
                              const std::string& base_dir) {
   auto& obj = chk.object(v, path);
   chk.only_keys(obj, path, {"name", "cases", "file", "weight", "expect"});
-  not_supported(chk, obj, path, {"weight", "expect"});
+  not_supported(chk, obj, path, {"weight"});
   dataset_config ds;
   ds.name
     = chk.string(chk.required(obj, path, "name"), join_path(path, "name"));
   if (ds.name.find_first_of("/#") != std::string::npos)
     chk.fail(join_path(path, "name"), "must not contain '/' or '#'",
              obj.at("name"));
+  if (auto* e = obj.if_contains("expect"))
+    ds.expect = parse_expect(chk, *e, join_path(path, "expect"));
   auto cases = obj.find("cases");
   auto file = obj.find("file");
   if (cases == obj.end() && file == obj.end())

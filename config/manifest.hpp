@@ -5,6 +5,7 @@
 // structs. The key reference is config/README.md.
 
 #include "messages/stub.hpp"
+#include "messages/task.hpp"
 
 #include <cstdint>
 #include <map>
@@ -75,6 +76,8 @@ struct case_config {
   std::string inputs_json = "{}";
   std::string query;
   std::string conversation_id;
+  /// The case's own checks (the dataset's are merged in per task).
+  expectation expect;
 };
 
 /// A dataset: inline cases or a JSONL/CSV file read as a stream.
@@ -87,6 +90,8 @@ struct dataset_config {
   std::string file;
   /// Number of cases, counted when the manifest is loaded.
   uint64_t case_count = 0;
+  /// Checks for every case of the dataset.
+  expectation expect;
 };
 
 enum class jitter_kind { none, full, equal };

@@ -98,11 +98,8 @@ uint64_t run_status::done() const noexcept {
 double run_summary::tasks_per_second() const noexcept {
   if (wall_us <= 0)
     return 0.0;
-  uint64_t done = 0;
-  for (size_t i = static_cast<size_t>(task_status::succeeded);
-       i < task_status_count; ++i)
-    done += counts[i];
-  return static_cast<double>(done) * 1e6 / static_cast<double>(wall_us);
+  return static_cast<double>(finished_this_run) * 1e6
+         / static_cast<double>(wall_us);
 }
 
 namespace {

@@ -41,6 +41,8 @@ struct run_status {
   int64_t elapsed_us = 0;
   /// Whether the run is being cancelled.
   bool stopping = false;
+  /// Tasks that had finished in earlier runs of a resumed results file.
+  uint64_t done_before = 0;
   /// Tasks whose result line is written.
   uint64_t done() const noexcept;
 };
@@ -48,7 +50,8 @@ struct run_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_status& x) {
   return f(caf::meta::type_name("troupe::run_status"), x.total, x.counts,
-           x.backoff, x.attempts, x.throttled, x.elapsed_us, x.stopping);
+           x.backoff, x.attempts, x.throttled, x.elapsed_us, x.stopping,
+           x.done_before);
 }
 
 /// A task that stood out (slow, or an example of a failure).
@@ -77,6 +80,19 @@ typename Inspector::result_type inspect(Inspector& f, failure_group& x) {
            x.example);
 }
 
+/// A check that failed.
+struct assertion_note {
+  std::string task_id;
+  std::string check;
+  std::string detail;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, assertion_note& x) {
+  return f(caf::meta::type_name("troupe::assertion_note"), x.task_id, x.check,
+           x.detail);
+}
+
 /// The whole run, summed up.
 struct run_summary {
   uint64_t total = 0;
@@ -97,8 +113,15 @@ struct run_summary {
   run_end end = run_end::completed;
   /// Why the run was cancelled or aborted, empty when it completed.
   std::string reason;
+  /// SUCCEEDED tasks with a failed check, and the first failures.
+  uint64_t assertions_failed = 0;
+  std::vector<assertion_note> assertion_failures;
+  /// Tasks answered from the result cache.
+  uint64_t cached = 0;
+  /// Tasks finished in this run (the rest come from a resumed file).
+  uint64_t finished_this_run = 0;
 
-  /// Finished tasks per second of wall time.
+  /// Tasks finished in this run per second of its wall time.
   double tasks_per_second() const noexcept;
 };
 
@@ -106,7 +129,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_summary& x) {
   return f(caf::meta::type_name("troupe::run_summary"), x.total, x.counts,
            x.attempts, x.retries, x.tokens, x.wall_us, x.p50_us, x.p90_us,
-           x.p99_us, x.max_us, x.slowest, x.failures, x.end, x.reason);
+           x.p99_us, x.max_us, x.slowest, x.failures, x.end, x.reason,
+           x.assertions_failed, x.assertion_failures, x.cached,
+           x.finished_this_run);
 }
 
 } // namespace troupe

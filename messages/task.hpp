@@ -38,6 +38,51 @@ constexpr bool is_terminal(task_status x) noexcept {
   return x >= task_status::succeeded;
 }
 
+/// A case's checks on its output (product.md, `expect`): every check listed
+/// must hold once the task SUCCEEDED.
+struct expectation {
+  /// Texts the output must hold, and must not hold.
+  std::vector<std::string> contains;
+  std::vector<std::string> not_contains;
+  /// Regular expressions (Perl syntax) that must match somewhere.
+  std::vector<std::string> regex;
+  /// The whole output, as compact JSON; empty for no such check.
+  std::string equals_json;
+  /// JSON Pointers into the output and the values they must hold (compact
+  /// JSON), pairwise.
+  std::vector<std::string> json_pointers;
+  std::vector<std::string> json_values;
+  /// Latency bound, -1 for none.
+  int64_t max_latency_us = -1;
+
+  bool empty() const noexcept {
+    return contains.empty() && not_contains.empty() && regex.empty()
+           && equals_json.empty() && json_pointers.empty()
+           && max_latency_us < 0;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, expectation& x) {
+  return f(caf::meta::type_name("troupe::expectation"), x.contains,
+           x.not_contains, x.regex, x.equals_json, x.json_pointers,
+           x.json_values, x.max_latency_us);
+}
+
+/// The outcome of one check.
+struct assertion_result {
+  /// "contains", "regex", "json /answer", ...
+  std::string check;
+  bool passed = false;
+  std::string detail;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, assertion_result& x) {
+  return f(caf::meta::type_name("troupe::assertion_result"), x.check, x.passed,
+           x.detail);
+}
+
 /// One task: a case crossed with one parameter set.
 struct task_spec {
   /// Stable id, `<dataset>/<case id>#<parameter index>`.
@@ -54,13 +99,21 @@ struct task_spec {
   std::string conversation_id;
   /// Position in the run, counted from 0 in dispatch order.
   uint64_t seq = 0;
+  /// The checks on the output (dataset's and case's).
+  expectation expect;
+  /// Content hash for the result cache, empty when there is no cache.
+  std::string cache_key;
+  /// The cache already holds a succeeded output for this task.
+  bool cached = false;
+  std::string cached_output_json;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_spec& x) {
   return f(caf::meta::type_name("troupe::task_spec"), x.id, x.dataset,
            x.case_id, x.param_index, x.params_json, x.inputs_json, x.query,
-           x.conversation_id, x.seq);
+           x.conversation_id, x.seq, x.expect, x.cache_key, x.cached,
+           x.cached_output_json);
 }
 
 /// What Dify says about a call, where it applies (empty / -1 otherwise).
@@ -124,6 +177,19 @@ struct task_result {
   int64_t first_event_us = -1;
   uint64_t seq = 0;
   dify_info dify;
+  std::vector<assertion_result> assertions;
+  /// The output came from the result cache; no call was made.
+  bool cached = false;
+  /// Where to cache a succeeded output, empty for nowhere.
+  std::string cache_key;
+
+  /// Whether any assertion failed.
+  bool assertions_failed() const noexcept {
+    for (auto& a : assertions)
+      if (!a.passed)
+        return true;
+    return false;
+  }
 
   /// Number of attempts made.
   uint32_t attempts() const noexcept {
@@ -136,7 +202,8 @@ typename Inspector::result_type inspect(Inspector& f, task_result& x) {
   return f(caf::meta::type_name("troupe::task_result"), x.task_id, x.dataset,
            x.case_id, x.params_json, x.status, x.attempt_log, x.started_us,
            x.finished_us, x.latency_us, x.output_json, x.error, x.error_code,
-           x.http_status, x.tokens, x.first_event_us, x.seq, x.dify);
+           x.http_status, x.tokens, x.first_event_us, x.seq, x.dify,
+           x.assertions, x.cached, x.cache_key);
 }
 
 } // namespace troupe

@@ -24,6 +24,7 @@ CAF_ADD_ATOM(troupe, troupe, retry_atom, "retry")
 CAF_ADD_ATOM(troupe, troupe, deadline_atom, "deadline")
 CAF_ADD_ATOM(troupe, troupe, result_atom, "result")
 CAF_ADD_ATOM(troupe, troupe, backoff_atom, "backoff")
+CAF_ADD_ATOM(troupe, troupe, throttle_atom, "throttle")
 CAF_ADD_ATOM(troupe, troupe, abort_atom, "abort")
 CAF_ADD_ATOM(troupe, troupe, reply_atom, "reply")
 CAF_ADD_ATOM(troupe, troupe, http_done_atom, "httpdone")
@@ -31,6 +32,8 @@ CAF_ADD_ATOM(troupe, troupe, http_chunk_atom, "httpchunk")
 
 CAF_ADD_TYPE_ID(troupe, (troupe::task_spec))
 CAF_ADD_TYPE_ID(troupe, (troupe::dify_info))
+CAF_ADD_TYPE_ID(troupe, (troupe::expectation))
+CAF_ADD_TYPE_ID(troupe, (troupe::assertion_result))
 CAF_ADD_TYPE_ID(troupe, (troupe::attempt_record))
 CAF_ADD_TYPE_ID(troupe, (troupe::task_result))
 CAF_ADD_TYPE_ID(troupe, (troupe::attempt_request))
@@ -49,6 +52,7 @@ CAF_ADD_TYPE_ID(troupe, (troupe::run_status))
 CAF_ADD_TYPE_ID(troupe, (troupe::task_note))
 CAF_ADD_TYPE_ID(troupe, (troupe::failure_group))
 CAF_ADD_TYPE_ID(troupe, (troupe::run_summary))
+CAF_ADD_TYPE_ID(troupe, (troupe::assertion_note))
 
 // -- result sink ------------------------------------------------------------
 
@@ -81,6 +85,9 @@ template <class F>
 void for_each_message_type(F&& f) {
   f(type_tag<task_spec>{}, "troupe::task_spec");
   f(type_tag<dify_info>{}, "troupe::dify_info");
+  f(type_tag<expectation>{}, "troupe::expectation");
+  f(type_tag<assertion_result>{}, "troupe::assertion_result");
+  f(type_tag<assertion_note>{}, "troupe::assertion_note");
   f(type_tag<attempt_record>{}, "troupe::attempt_record");
   f(type_tag<task_result>{}, "troupe::task_result");
   f(type_tag<attempt_request>{}, "troupe::attempt_request");

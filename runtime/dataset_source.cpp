@@ -3,6 +3,7 @@
 #include "runtime/dataset_source.hpp"
 
 #include "config/dataset_reader.hpp"
+#include "config/expect.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -82,7 +83,13 @@ private:
     }
     out.query = case_.query;
     out.conversation_id = case_.conversation_id;
+    out.expect = ds.expect.empty()
+                   ? case_.expect
+                   : config::merge_expect(ds.expect, case_.expect);
     out.seq = seq_++;
+    out.cache_key.clear();
+    out.cached = false;
+    out.cached_output_json.clear();
   }
 
   const config::manifest& m_;
@@ -96,10 +103,76 @@ private:
   std::string error_;
 };
 
+class filtered_source : public task_source {
+public:
+  filtered_source(std::shared_ptr<task_source> source,
+                  std::function<bool(const task_spec&)> keep)
+    : source_(std::move(source)), keep_(std::move(keep)) {}
+
+  bool next(task_spec& out) override {
+    while (source_->next(out))
+      if (keep_(out))
+        return true;
+    return false;
+  }
+
+  std::string error() const override {
+    return source_->error();
+  }
+
+private:
+  std::shared_ptr<task_source> source_;
+  std::function<bool(const task_spec&)> keep_;
+};
+
+class cached_source : public task_source {
+public:
+  cached_source(std::shared_ptr<task_source> source,
+                std::shared_ptr<const result_cache> cache,
+                const config::target_config& target)
+    : source_(std::move(source)), cache_(std::move(cache)), target_(target) {}
+
+  bool next(task_spec& out) override {
+    if (!source_->next(out))
+      return false;
+    out.cache_key = result_cache::key(target_, out);
+    out.cached = false;
+    out.cached_output_json.clear();
+    if (auto hit = cache_->lookup(out.cache_key)) {
+      out.cached = true;
+      out.cached_output_json = std::move(*hit);
+    }
+    return true;
+  }
+
+  std::string error() const override {
+    return source_->error();
+  }
+
+private:
+  std::shared_ptr<task_source> source_;
+  std::shared_ptr<const result_cache> cache_;
+  const config::target_config& target_;
+};
+
 } // namespace
 
 std::shared_ptr<task_source> make_dataset_source(const config::manifest& m) {
   return std::make_shared<dataset_source>(m);
+}
+
+std::shared_ptr<task_source>
+make_filtered_source(std::shared_ptr<task_source> source,
+                     std::function<bool(const task_spec&)> keep) {
+  return std::make_shared<filtered_source>(std::move(source), std::move(keep));
+}
+
+std::shared_ptr<task_source>
+make_cached_source(std::shared_ptr<task_source> source,
+                   std::shared_ptr<const result_cache> cache,
+                   const config::target_config& target) {
+  return std::make_shared<cached_source>(std::move(source), std::move(cache),
+                                         target);
 }
 
 } // namespace troupe::runtime

@@ -5,12 +5,27 @@
 
 #include "actors/task_source.hpp"
 #include "config/manifest.hpp"
+#include "runtime/result_cache.hpp"
 
+#include <functional>
 #include <memory>
 
 namespace troupe::runtime {
 
 /// Streams the tasks of `m`, which must outlive the source.
 std::shared_ptr<task_source> make_dataset_source(const config::manifest& m);
+
+/// Passes on the tasks of `source` for which `keep` holds, and counts the
+/// others in `skipped`.
+std::shared_ptr<task_source>
+make_filtered_source(std::shared_ptr<task_source> source,
+                     std::function<bool(const task_spec&)> keep);
+
+/// Gives every task of `source` its cache key and, on a hit, its cached
+/// output.
+std::shared_ptr<task_source>
+make_cached_source(std::shared_ptr<task_source> source,
+                   std::shared_ptr<const result_cache> cache,
+                   const config::target_config& target);
 
 } // namespace troupe::runtime

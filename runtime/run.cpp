@@ -6,10 +6,13 @@
 #include "actors/progress.hpp"
 #include "actors/result_line.hpp"
 #include "actors/result_sink.hpp"
+#include "actors/run_stats.hpp"
 #include "actors/stub_executor.hpp"
 #include "actors/supervisor.hpp"
 #include "config/manifest.hpp"
 #include "runtime/dataset_source.hpp"
+#include "runtime/result_cache.hpp"
+#include "runtime/results_file.hpp"
 #include "runtime/signals.hpp"
 #include "runtime/summary_table.hpp"
 #include "runtime/system.hpp"
@@ -193,7 +196,8 @@ void raise_file_limit() {
 }
 
 bool all_succeeded(const run_summary& s) {
-  return s.counts[static_cast<size_t>(task_status::succeeded)] == s.total;
+  return s.counts[static_cast<size_t>(task_status::succeeded)] == s.total
+         && s.assertions_failed == 0;
 }
 
 } // namespace
@@ -222,7 +226,133 @@ int validate(const std::string& path) {
   return exit_ok;
 }
 
+namespace {
+
+/// Where this run's results go, and what an earlier run of the file did.
+struct results_target {
+  std::string path;
+  int fd = -1;
+  /// Empty when resuming (the file has its header).
+  std::string header_line;
+  std::shared_ptr<results_index> index;
+  /// Tasks an earlier run finished and this one skips.
+  std::shared_ptr<run_stats> baseline;
+  uint64_t skipped = 0;
+};
+
+bool skip_on_resume(task_status last, bool rerun_failed) {
+  switch (last) {
+    case task_status::succeeded:
+      return true;
+    case task_status::failed:
+    case task_status::timeout:
+    case task_status::error:
+      return !rerun_failed;
+    default:
+      return false; // CANCELLED, or no terminal line
+  }
+}
+
+// Opens --resume F: checks it belongs to this manifest, drops a partial
+// last line, and learns which tasks are done.
+std::optional<results_target> open_resume(const run_options& opts,
+                                          const config::manifest& m) {
+  auto loaded = results_index::read(opts.resume, true);
+  if (auto* err = std::get_if<config::config_error>(&loaded)) {
+    std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
+    return std::nullopt;
+  }
+  results_target out;
+  out.path = opts.resume;
+  out.index = std::make_shared<results_index>(
+    std::move(std::get<results_index>(loaded)));
+  auto& idx = *out.index;
+  if (idx.header().manifest_hash != m.hash) {
+    std::fprintf(stderr,
+                 "troupe: %s: written for another manifest: its header says "
+                 "%s, but %s is %s\n"
+                 "hint: resume with the manifest that wrote it, or start a "
+                 "new results file with --out\n",
+                 opts.resume.c_str(), idx.header().manifest_hash.c_str(),
+                 opts.manifest.c_str(), m.hash.c_str());
+    return std::nullopt;
+  }
+  if (idx.partial_bytes() > 0) {
+    if (::truncate(opts.resume.c_str(),
+                   static_cast<off_t>(idx.complete_bytes()))
+        != 0) {
+      std::fprintf(stderr,
+                   "troupe: %s: cannot drop the partial last line "
+                   "(%s)\n",
+                   opts.resume.c_str(), std::strerror(errno));
+      return std::nullopt;
+    }
+    std::fprintf(stderr,
+                 "troupe: %s: dropped a partial last line (%llu bytes) left "
+                 "by an interrupted writer\n",
+                 opts.resume.c_str(),
+                 static_cast<unsigned long long>(idx.partial_bytes()));
+  }
+  out.baseline = std::make_shared<run_stats>();
+  idx.for_each_last([&](task_result& r) {
+    if (skip_on_resume(r.status, opts.rerun_failed)) {
+      out.baseline->add(r);
+      ++out.skipped;
+    }
+  });
+  return out;
+}
+
+std::optional<results_target>
+open_new(const run_options& opts, const config::manifest& m, int64_t epoch_us) {
+  results_target out;
+  out.path = opts.out.empty() ? default_results_path(opts.manifest) : opts.out;
+  out.fd = open_results(out.path, opts.force);
+  if (out.fd < 0)
+    return std::nullopt;
+  header_info header;
+  header.manifest_hash = m.hash;
+  header.version = version();
+  header.started_at_us = epoch_us;
+  header.manifest = opts.manifest;
+  header.name = m.name;
+  header.target = config::target_type_name(m.target.type);
+  header.tasks = m.task_count();
+  out.header_line = encode_header(header);
+  return out;
+}
+
+int exit_code_of(const run_summary& summary) {
+  switch (summary.end) {
+    case run_end::cancelled:
+      return exit_cancelled;
+    case run_end::aborted:
+      std::fprintf(
+        stderr,
+        "troupe: %s; no more calls were made, and the %llu tasks "
+        "left end CANCELLED (fix the key or quota, then --resume)\n",
+        summary.reason.c_str(),
+        static_cast<unsigned long long>(
+          summary.counts[static_cast<size_t>(task_status::cancelled)]));
+      return exit_aborted;
+    default:
+      break;
+  }
+  return all_succeeded(summary) ? exit_ok : exit_failed;
+}
+
+} // namespace
+
 int run(const run_options& opts) {
+  if (opts.rerun_failed && opts.resume.empty()) {
+    std::fprintf(stderr, "troupe: --rerun-failed goes with --resume F\n");
+    return exit_usage;
+  }
+  if (!opts.resume.empty() && (!opts.out.empty() || opts.force)) {
+    std::fprintf(stderr, "troupe: --resume F appends to F; it takes no --out "
+                         "or --force\n");
+    return exit_usage;
+  }
   auto loaded = config::load_manifest(opts.manifest);
   if (auto* err = std::get_if<config::config_error>(&loaded)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
@@ -243,6 +373,61 @@ int run(const run_options& opts) {
     }
     api_key = value;
   }
+  std::shared_ptr<const result_cache> cache;
+  if (!opts.cache.empty()) {
+    auto opened = result_cache::open(opts.cache);
+    if (auto* err = std::get_if<config::config_error>(&opened)) {
+      std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
+      return exit_usage;
+    }
+    cache = std::make_shared<const result_cache>(
+      std::move(std::get<result_cache>(opened)));
+  }
+  auto epoch_us = wall_now_us();
+  auto target
+    = opts.resume.empty() ? open_new(opts, m, epoch_us) : open_resume(opts, m);
+  if (!target)
+    return exit_usage;
+  auto source = make_dataset_source(m);
+  if (target->index) {
+    if (target->skipped >= m.task_count()) {
+      // Nothing left to do: the file stays as it is.
+      auto summary = target->baseline->summary();
+      summary.total = m.task_count();
+      std::printf("troupe: %s: nothing left to run (%llu tasks done)\n",
+                  target->path.c_str(),
+                  static_cast<unsigned long long>(target->skipped));
+      std::fputs(summary_table(summary, m.name, target->path).c_str(), stdout);
+      if (!opts.summary_json.empty())
+        write_text_file(opts.summary_json,
+                        encode_summary(summary, epoch_us, false) + "\n");
+      return exit_code_of(summary);
+    }
+    auto index = target->index;
+    bool rerun = opts.rerun_failed;
+    source = make_filtered_source(source, [index, rerun](const task_spec& t) {
+      auto last = index->last_status(t.id);
+      return !last || !skip_on_resume(*last, rerun);
+    });
+    target->fd = ::open(target->path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (target->fd < 0) {
+      std::fprintf(stderr, "troupe: %s: cannot append (%s)\n",
+                   target->path.c_str(), std::strerror(errno));
+      return exit_usage;
+    }
+    header_info header;
+    header.manifest_hash = m.hash;
+    header.version = version();
+    header.started_at_us = epoch_us;
+    header.manifest = opts.manifest;
+    header.name = m.name;
+    header.target = config::target_type_name(m.target.type);
+    header.tasks = m.task_count();
+    header.resumed = true;
+    target->header_line = encode_header(header);
+  }
+  if (cache)
+    source = make_cached_source(source, cache, m.target);
   std::shared_ptr<http_client> client;
   if (config::is_http_target(m.target.type)) {
     raise_file_limit();
@@ -252,11 +437,6 @@ int run(const run_options& opts) {
     proxy_from_environment(copts);
     client = std::make_shared<http_client>(std::move(copts));
   }
-  auto out_path
-    = opts.out.empty() ? default_results_path(opts.manifest) : opts.out;
-  int fd = open_results(out_path, opts.force);
-  if (fd < 0)
-    return exit_usage;
   // Block SIGINT/SIGTERM before CAF starts its threads.
   signal_watcher signals;
   // auto: a live line on a terminal, a plain line every 5 s elsewhere;
@@ -264,18 +444,8 @@ int run(const run_options& opts) {
   bool show_progress = opts.progress != progress_mode::never;
   bool live
     = opts.progress == progress_mode::always || ::isatty(STDERR_FILENO) == 1;
-  auto epoch_us = wall_now_us();
-  header_info header;
-  header.manifest_hash = m.hash;
-  header.version = version();
-  header.started_at_us = epoch_us;
-  header.manifest = opts.manifest;
-  header.name = m.name;
-  header.target = config::target_type_name(m.target.type);
-  header.tasks = m.task_count();
   run_summary summary;
   bool results_ok = false;
-  auto source = make_dataset_source(m);
   {
     caf::actor_system_config cfg;
     register_message_types(cfg);
@@ -290,8 +460,15 @@ int run(const run_options& opts) {
     if (client)
       cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
     caf::actor_system sys{cfg};
-    auto sink = spawn_result_sink(
-      sys, result_sink_config{fd, encode_header(header), epoch_us, out_path});
+    result_sink_config rc{
+      target->fd, target->header_line, epoch_us, target->path, {}};
+    if (cache)
+      rc.on_succeeded = [cache](const task_result& r) {
+        if (!cache->store(r.cache_key, r.task_id, r.output_json))
+          std::fprintf(stderr, "troupe: %s: cannot write a cache entry\n",
+                       cache->dir().c_str());
+      };
+    auto sink = spawn_result_sink(sys, std::move(rc));
     executor_actor executor;
     if (client)
       executor = spawn_http_executor(
@@ -316,6 +493,7 @@ int run(const run_options& opts) {
       sc.total = m.task_count();
       sc.sink = sink;
       sc.listener = caf::actor_cast<caf::actor>(self);
+      sc.baseline = target->baseline;
       auto sup = spawn_supervisor(sys, std::move(sc));
       progress_actor progress;
       if (show_progress) {
@@ -357,43 +535,25 @@ int run(const run_options& opts) {
     if (client)
       client->stop();
   }
-  std::fputs(summary_table(summary, m.name, out_path).c_str(), stdout);
+  std::fputs(summary_table(summary, m.name, target->path).c_str(), stdout);
   std::fflush(stdout);
-  int code = exit_ok;
   if (!opts.summary_json.empty()
       && !write_text_file(opts.summary_json,
                           encode_summary(summary, epoch_us, false) + "\n")) {
     std::fprintf(stderr, "troupe: %s: cannot write the summary (%s)\n",
                  opts.summary_json.c_str(), std::strerror(errno));
-    code = exit_usage;
+    return exit_usage;
   }
   if (!results_ok) {
     std::fprintf(stderr, "troupe: %s: writing results failed\n",
-                 out_path.c_str());
+                 target->path.c_str());
     return exit_usage;
   }
   if (auto err = source->error(); !err.empty()) {
     std::fprintf(stderr, "troupe: %s\n", err.c_str());
     return exit_usage;
   }
-  switch (summary.end) {
-    case run_end::cancelled:
-      return exit_cancelled;
-    case run_end::aborted:
-      std::fprintf(
-        stderr,
-        "troupe: %s; no more calls were made, and the %llu tasks "
-        "left end CANCELLED (fix the key or quota, then --resume)\n",
-        summary.reason.c_str(),
-        static_cast<unsigned long long>(
-          summary.counts[static_cast<size_t>(task_status::cancelled)]));
-      return exit_aborted;
-    default:
-      break;
-  }
-  if (code != exit_ok)
-    return code;
-  return all_succeeded(summary) ? exit_ok : exit_failed;
+  return exit_code_of(summary);
 }
 
 } // namespace troupe::runtime

@@ -31,6 +31,12 @@ struct run_options {
   std::optional<uint32_t> concurrency;
   std::string summary_json;
   progress_mode progress = progress_mode::automatic;
+  /// Continue this results file: run only the tasks it lacks or that ended
+  /// CANCELLED (and FAILED, TIMEOUT, ERROR with rerun_failed).
+  std::string resume;
+  bool rerun_failed = false;
+  /// The result cache folder, empty for none.
+  std::string cache;
 };
 
 /// Runs a manifest; returns the exit code.

@@ -75,6 +75,9 @@ std::string summary_table(const run_summary& s, const std::string& name,
        ms_text(s.p99_us).c_str(), ms_text(s.max_us).c_str());
   if (s.tokens > 0)
     line(out, "  tokens: %llu", static_cast<unsigned long long>(s.tokens));
+  if (s.cached > 0)
+    line(out, "  from the result cache: %llu",
+         static_cast<unsigned long long>(s.cached));
   if (!s.slowest.empty()) {
     line(out, "  slowest:");
     for (auto& n : s.slowest)
@@ -87,6 +90,13 @@ std::string summary_table(const run_summary& s, const std::string& name,
       line(out, "    %-18s %8llu  e.g. %s: %s", g.error_code.c_str(),
            static_cast<unsigned long long>(g.count), g.example.task_id.c_str(),
            g.example.error.c_str());
+  }
+  if (s.assertions_failed > 0) {
+    line(out, "  assertions failed: %llu tasks",
+         static_cast<unsigned long long>(s.assertions_failed));
+    for (auto& a : s.assertion_failures)
+      line(out, "    %s  %s: %s", a.task_id.c_str(), a.check.c_str(),
+           a.detail.c_str());
   }
   if (!results_path.empty())
     line(out, "  results: %s", results_path.c_str());

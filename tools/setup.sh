@@ -14,6 +14,12 @@ packages=(
   openssl procps wrk python3
 )
 
+# Optional: a headless browser to look at `troupe report --html` output
+# (tools/screenshot.sh). Not needed to build or test.
+if [ "${1:-}" = "--with-browser" ]; then
+  packages+=(chromium)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

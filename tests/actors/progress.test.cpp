@@ -21,6 +21,16 @@ BOOST_AUTO_TEST_CASE(the_line_shows_done_rate_eta_and_counts) {
   BOOST_CHECK_EQUAL(render_progress(s),
                     "25/100 25% 5.0/s eta 0:00:15 | ok 20 failed 3 timeout 1 "
                     "error 1 cancelled 0 | running 8 backoff 2 | 0:00:05");
+  BOOST_CHECK_EQUAL(render_progress(s, true),
+                    "25/100 25% 5.0/s eta 0:00:15 | ok 20 failed 3 timeout 1 "
+                    "error 1 cancelled 0 | running 8 backoff 2 | 0:00:05 "
+                    "[throttled]");
+  // A resumed run counts its rate from this run's tasks only.
+  s.done_before = 15;
+  BOOST_CHECK_EQUAL(render_progress(s),
+                    "25/100 25% 2.0/s eta 0:00:37 | ok 20 failed 3 timeout 1 "
+                    "error 1 cancelled 0 | running 8 backoff 2 | 0:00:05");
+  s.done_before = 0;
   s.stopping = true;
   BOOST_CHECK_EQUAL(render_progress(s),
                     "25/100 25% 5.0/s | ok 20 failed 3 timeout 1 error 1 "

@@ -61,6 +61,28 @@ BOOST_AUTO_TEST_CASE(a_cancelled_task_has_null_start_latency_and_output) {
     "\n");
 }
 
+BOOST_AUTO_TEST_CASE(assertions_and_the_cache_mark_end_the_line) {
+  task_result r;
+  r.task_id = "d/c#0";
+  r.dataset = "d";
+  r.case_id = "c";
+  r.params_json = "{}";
+  r.status = task_status::succeeded;
+  r.output_json = R"("hi")";
+  r.cached = true;
+  r.assertions = {{"contains", true, R"(found "h")"},
+                  {"json /a", false, "no value at /a"}};
+  std::string line;
+  append_result_line(line, r, 0);
+  auto tail = line.substr(line.find(R"(,"assertions")"));
+  BOOST_CHECK_EQUAL(tail,
+                    R"J(,"assertions":[{"check":"contains","passed":true,)J"
+                    R"J("detail":"found \"h\""},{"check":"json /a",)J"
+                    R"J("passed":false,"detail":"no value at /a"}],)J"
+                    R"J("cached":true})J"
+                    "\n");
+}
+
 BOOST_AUTO_TEST_CASE(strings_are_escaped_and_bad_utf8_replaced) {
   std::string out;
   append_json_string(out, "a\"b\\c\nd\te\x01 \xc3\xa9 \xff end");
@@ -105,6 +127,7 @@ BOOST_AUTO_TEST_CASE(header_and_summary_lines) {
   s.attempts = 6;
   s.retries = 2;
   s.wall_us = 2'000'000;
+  s.finished_this_run = 4;
   s.p50_us = s.p90_us = s.p99_us = s.max_us = 100'000;
   s.slowest.push_back({"d/a#0", 100'000, ""});
   s.failures.push_back({"stub_fatal", 1, {"d/b#0", 0, "stub fatal"}});
@@ -116,7 +139,8 @@ BOOST_AUTO_TEST_CASE(header_and_summary_lines) {
     R"("tasks_per_second":2.0,"latency_ms":{"p50":100,"p90":100,"p99":100,)"
     R"("max":100},"slowest":[{"task_id":"d/a#0","latency_ms":100}],)"
     R"("failures":[{"error_code":"stub_fatal","count":1,"example":)"
-    R"({"task_id":"d/b#0","error":"stub fatal"}}],"end":"completed",)"
+    R"({"task_id":"d/b#0","error":"stub fatal"}}],"assertions_failed":0,)"
+    R"("assertion_failures":[],"end":"completed",)"
     R"("reason":null,"finished_at":"1970-01-01T00:00:02.000Z"})");
 }
 

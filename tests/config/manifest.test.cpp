@@ -296,7 +296,7 @@ BOOST_AUTO_TEST_CASE(dataset_files_that_are_missing_or_broken) {
     error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "bad2.jsonl"}]})"),
     "DIR/bad2.jsonl:1: input: unknown key (expected one of: id, inputs, "
-    "query, conversation_id)");
+    "query, conversation_id, expect)");
   dir.write("empty.jsonl", "\n");
   BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "empty.jsonl"}]})"),
@@ -361,6 +361,56 @@ BOOST_AUTO_TEST_CASE(scripted_behaviours_must_name_real_tasks) {
     "DIR/m.json: stub.task_behaviors[\"d/c1#0\"][1]: must be a behaviour "
     "(success, failure, fatal, timeout, error, 429, 429:retry-after=S, "
     "delay:Nms, auth), got \"meh\"");
+}
+
+BOOST_AUTO_TEST_CASE(expect_is_parsed_and_checked_before_the_run) {
+  dir.write("c.jsonl",
+            R"({"id": "x", "expect": {"json": {"/a": [1, {"b": null}]}}})"
+            "\n");
+  auto m = ok(R"({"target": {"type": "stub"},
+    "datasets": [
+      {"name": "d", "expect": {"contains": "echo", "max_latency_ms": 250},
+       "cases": [{"id": "c", "expect": {"contains": ["a", "b"],
+                                         "not_contains": "err",
+                                         "regex": "^\\{", "equals": {"k": 1}}}]},
+      {"name": "f", "file": "c.jsonl"}]})");
+  auto& ds = m.datasets[0];
+  BOOST_CHECK_EQUAL(ds.expect.contains.at(0), "echo");
+  BOOST_CHECK_EQUAL(ds.expect.max_latency_us, 250'000);
+  auto& e = ds.cases[0].expect;
+  BOOST_CHECK_EQUAL(e.contains.size(), 2u);
+  BOOST_CHECK_EQUAL(e.not_contains.at(0), "err");
+  BOOST_CHECK_EQUAL(e.regex.at(0), "^\\{");
+  BOOST_CHECK_EQUAL(e.equals_json, R"({"k":1})");
+  case_reader reader{m.datasets[1]};
+  case_config c;
+  BOOST_REQUIRE(reader.next(c));
+  BOOST_CHECK_EQUAL(c.expect.json_pointers.at(0), "/a");
+  BOOST_CHECK_EQUAL(c.expect.json_values.at(0), R"([1,{"b":null}])");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"}, "datasets": [{"name": "d",
+              "cases": [{"id": "c", "expect": {"regex": ["ok", "(unclosed"]}}]}]})"),
+    "DIR/m.json: datasets[0].cases[0].expect.regex[1]: must be a valid "
+    "regular expression (Unmatched marking parenthesis ( or \\(.  The error "
+    "occurred while parsing the regular expression: '(unclosed>>>HERE>>>'.), "
+    "got \"(unclosed\"");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"}, "datasets": [{"name": "d",
+              "expect": {"json": {"answer": 1}}, "cases": [{"id": "c"}]}]})"),
+    "DIR/m.json: datasets[0].expect.json[\"answer\"]: must be keyed by a "
+    "JSON Pointer (\"\" or \"/a/b\", with ~0 and ~1 as the only escapes)");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"}, "datasets": [{"name": "d",
+              "cases": [{"id": "c", "expect": {"contain": "x"}}]}]})"),
+    "DIR/m.json: datasets[0].cases[0].expect.contain: unknown key (expected "
+    "one of: contains, not_contains, regex, equals, json, max_latency_ms)");
+  dir.write("bad.jsonl", R"({"id": "x", "expect": {"contains": 3}})"
+                         "\n");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"},
+              "datasets": [{"name": "d", "file": "bad.jsonl"}]})"),
+    "DIR/bad.jsonl:1: expect.contains: must be a string or an array of "
+    "strings, got 3");
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_manifest_is_an_error) {

@@ -30,6 +30,7 @@ struct recorded {
   /// Tasks in backoff now, and the most ever.
   int backoff = 0;
   int max_backoff = 0;
+  int throttled = 0;
   /// For a recording sink: the summary it was closed with.
   std::vector<run_summary> summaries;
 

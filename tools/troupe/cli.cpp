@@ -15,6 +15,7 @@ constexpr const char* main_help
 Usage:
   troupe run MANIFEST [options]     run every task of a manifest
   troupe validate MANIFEST          check a manifest, print its task count
+  troupe report RESULTS [--html F]  sum up a results file, as HTML too
   troupe fake-dify --listen H:P     serve a fake Dify API (tests, demos)
   troupe --version                  print the version
 
@@ -37,6 +38,14 @@ Options:
   --progress MODE         auto (live line on a terminal, a plain line every
                           5 s otherwise), always (live line even off a
                           terminal) or never
+  --resume FILE           continue FILE: run only the tasks it lacks or that
+                          ended CANCELLED, append their lines to it, and sum
+                          up its whole history (its manifest must not change)
+  --rerun-failed          with --resume, also rerun tasks whose last line is
+                          FAILED, TIMEOUT or ERROR
+  --cache DIR             reuse outputs of tasks that already SUCCEEDED with
+                          the same target, inputs, parameters and query
+                          (marked "cached": true); failures are never cached
   -h, --help              show this help
 
 Ctrl+C cancels the run: in-flight tasks finish, the others end CANCELLED, the
@@ -101,16 +110,21 @@ command parse_run(const std::vector<std::string>& args) {
       value = args[++i];
       return true;
     };
-    if (name == "--force") {
+    if (name == "--force" || name == "--rerun-failed") {
       if (has_value)
-        return usage_error("run: --force takes no value", "run");
-      cmd.options.force = true;
+        return usage_error("run: " + name + " takes no value", "run");
+      (name == "--force" ? cmd.options.force : cmd.options.rerun_failed) = true;
     } else if (name == "--out" || name == "--summary-json"
-               || name == "--concurrency" || name == "--progress") {
+               || name == "--concurrency" || name == "--progress"
+               || name == "--resume" || name == "--cache") {
       if (!take_value() || value.empty())
         return usage_error("run: " + name + " needs a value", "run");
       if (name == "--out") {
         cmd.options.out = value;
+      } else if (name == "--resume") {
+        cmd.options.resume = value;
+      } else if (name == "--cache") {
+        cmd.options.cache = value;
       } else if (name == "--summary-json") {
         cmd.options.summary_json = value;
       } else if (name == "--concurrency") {
@@ -149,6 +163,52 @@ command parse_run(const std::vector<std::string>& args) {
   return cmd;
 }
 
+constexpr const char* report_help
+  = R"(Usage: troupe report RESULTS [--html FILE] [--json]
+
+Sums up a results file again, an interrupted or resumed one included (the
+last line of each task counts): the table, or with --json the summary as
+JSON. --html writes one self-contained page (no network fetches) with the
+status breakdown, a latency histogram, throughput over time, a table per
+dataset, and the tasks that failed or whose checks failed.
+)";
+
+command parse_report(const std::vector<std::string>& args) {
+  report_command cmd;
+  std::vector<std::string> positional;
+  for (size_t i = 1; i < args.size(); ++i) {
+    auto& arg = args[i];
+    if (is_help(arg))
+      return message{report_help, 0};
+    std::string name;
+    std::string value;
+    bool has_value = false;
+    if (!split_option(arg, name, value, has_value)) {
+      if (!arg.empty() && arg[0] == '-' && arg != "-")
+        return usage_error("report: unknown option " + arg, "report");
+      positional.push_back(arg);
+    } else if (name == "--json" && !has_value) {
+      cmd.options.json = true;
+    } else if (name == "--html") {
+      if (!has_value) {
+        if (i + 1 >= args.size())
+          return usage_error("report: --html needs a value", "report");
+        value = args[++i];
+      }
+      cmd.options.html = value;
+    } else {
+      return usage_error("report: unknown option " + name, "report");
+    }
+  }
+  if (positional.size() != 1)
+    return usage_error(positional.empty()
+                         ? "report: missing RESULTS"
+                         : "report: unexpected argument " + positional[1],
+                       "report");
+  cmd.options.results = positional[0];
+  return cmd;
+}
+
 command parse_validate(const std::vector<std::string>& args) {
   validate_command cmd;
   std::vector<std::string> positional;
@@ -183,6 +243,8 @@ command parse(const std::vector<std::string>& args) {
     return parse_run(args);
   if (sub == "validate")
     return parse_validate(args);
+  if (sub == "report")
+    return parse_report(args);
   if (sub == "fake-dify")
     return fake_dify_command{{args.begin() + 1, args.end()}};
   return usage_error("unknown command \"" + sub + "\"", nullptr);

@@ -3,6 +3,7 @@
 // Command-line parsing for the troupe binary: subcommands, their flags and
 // their --help texts. Parsing only; the work is in runtime/.
 
+#include "runtime/report.hpp"
 #include "runtime/run.hpp"
 
 #include <string>
@@ -25,14 +26,18 @@ struct validate_command {
   std::string manifest;
 };
 
+struct report_command {
+  runtime::report_options options;
+};
+
 /// `troupe fake-dify ...`: its arguments, parsed by the server itself.
 struct fake_dify_command {
   std::vector<std::string> args;
 };
 
 /// What the command line asks for.
-using command
-  = std::variant<message, run_command, validate_command, fake_dify_command>;
+using command = std::variant<message, run_command, validate_command,
+                             report_command, fake_dify_command>;
 
 /// Parses argv (without the program name).
 command parse(const std::vector<std::string>& args);

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   }
   if (auto* run = std::get_if<troupe::cli::run_command>(&cmd))
     return troupe::runtime::run(run->options);
+  if (auto* rep = std::get_if<troupe::cli::report_command>(&cmd))
+    return troupe::runtime::report(rep->options);
   if (auto* fake = std::get_if<troupe::cli::fake_dify_command>(&cmd))
     return troupe::fake_dify::main(fake->args);
   auto& validate = std::get<troupe::cli::validate_command>(cmd);

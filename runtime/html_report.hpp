@@ -1,0 +1,18 @@
+#pragma once
+
+// The HTML report: one self-contained page (inline CSS and SVG, no script,
+// no network fetch) with the summary, the status breakdown, the latency
+// histogram, throughput over time, a table per dataset, and the tasks that
+// failed or whose checks failed.
+
+#include "runtime/report.hpp"
+
+#include <string>
+
+namespace troupe::runtime {
+
+/// The page for `d`, read from `results_path`.
+std::string render_html_report(const report_data& d,
+                               const std::string& results_path);
+
+} // namespace troupe::runtime

@@ -1,0 +1,292 @@
+// Results files, read back.
+
+#include "runtime/results_file.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace json = boost::json;
+
+namespace troupe::runtime {
+
+namespace {
+
+// Calls f(line, line number, complete?) for each line of a file.
+bool for_each_line(
+  const std::string& path,
+  const std::function<void(std::string_view, uint32_t, bool)>& f,
+  std::string& error) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    error = path + ": cannot open results file (" + std::strerror(errno) + ")";
+    return false;
+  }
+  std::vector<char> buf(1 << 16);
+  std::string line;
+  uint32_t number = 0;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), file)) > 0) {
+    size_t start = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (buf[i] == '\n') {
+        line.append(buf.data() + start, i - start);
+        f(line, ++number, true);
+        line.clear();
+        start = i + 1;
+      }
+    }
+    line.append(buf.data() + start, n - start);
+  }
+  bool ok = !std::ferror(file);
+  std::fclose(file);
+  if (!ok) {
+    error = path + ": cannot read results file";
+    return false;
+  }
+  if (!line.empty())
+    f(line, ++number, false);
+  return true;
+}
+
+task_status status_from(std::string_view name, bool& ok) {
+  for (size_t i = 0; i < task_status_count; ++i)
+    if (name == status_name(static_cast<task_status>(i))) {
+      ok = true;
+      return static_cast<task_status>(i);
+    }
+  ok = false;
+  return task_status::pending;
+}
+
+std::string str(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string{v->get_string()}
+                                        : std::string{};
+}
+
+int64_t ms_as_us(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_number())
+    return -1;
+  return static_cast<int64_t>(v->to_number<double>() * 1000 + 0.5);
+}
+
+int64_t integer(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v != nullptr && v->is_number() ? v->to_number<int64_t>() : -1;
+}
+
+} // namespace
+
+uint64_t task_hash(std::string_view task_id) noexcept {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : task_id) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+int64_t parse_rfc3339(std::string_view t) {
+  // "2026-11-26T05:53:24.123Z"
+  int y, mo, d, h, mi, s, ms = 0;
+  if (t.size() < 20
+      || std::sscanf(std::string{t}.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo,
+                     &d, &h, &mi, &s)
+           != 6)
+    return -1;
+  if (t.size() >= 23 && t[19] == '.')
+    ms = (t[20] - '0') * 100 + (t[21] - '0') * 10 + (t[22] - '0');
+  // days_from_civil (Howard Hinnant)
+  y -= mo <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146097 + doe - 719468;
+  return ((days * 86400 + h * 3600 + mi * 60 + s) * 1000 + ms) * 1000;
+}
+
+bool parse_result_line(const json::object& o, task_result& r) {
+  auto* type = o.if_contains("type");
+  if (type == nullptr || *type != "result")
+    return false;
+  r = task_result{};
+  r.task_id = str(o, "task_id");
+  r.dataset = str(o, "dataset");
+  r.case_id = str(o, "case_id");
+  if (auto* p = o.if_contains("params"))
+    r.params_json = json::serialize(*p);
+  bool ok = false;
+  r.status = status_from(str(o, "status"), ok);
+  if (!ok || r.task_id.empty())
+    return false;
+  if (auto* log = o.if_contains("attempt_log"); log && log->is_array())
+    for (auto& a : log->get_array()) {
+      if (!a.is_object())
+        continue;
+      auto& ao = a.get_object();
+      attempt_record rec;
+      bool sok = false;
+      rec.status = status_from(str(ao, "status"), sok);
+      rec.started_us = ms_as_us(ao, "started_ms");
+      rec.duration_us = ms_as_us(ao, "duration_ms");
+      rec.error = str(ao, "error");
+      rec.http_status = static_cast<int32_t>(
+        std::max<int64_t>(0, integer(ao, "http_status")));
+      r.attempt_log.push_back(std::move(rec));
+    }
+  auto started = str(o, "started_at");
+  auto finished = str(o, "finished_at");
+  // Absolute times (since the epoch) stand in for run-relative ones.
+  r.started_us = started.empty() ? -1 : parse_rfc3339(started);
+  r.finished_us = parse_rfc3339(finished);
+  r.latency_us = ms_as_us(o, "latency_ms");
+  if (auto* out = o.if_contains("output"); out && !out->is_null())
+    r.output_json = json::serialize(*out);
+  r.error = str(o, "error");
+  r.error_code = str(o, "error_code");
+  r.http_status
+    = static_cast<int32_t>(std::max<int64_t>(0, integer(o, "http_status")));
+  r.tokens = integer(o, "tokens");
+  r.first_event_us = ms_as_us(o, "first_event_ms");
+  if (auto* c = o.if_contains("cached"); c && c->is_bool())
+    r.cached = c->get_bool();
+  if (auto* as = o.if_contains("assertions"); as && as->is_array())
+    for (auto& a : as->get_array()) {
+      if (!a.is_object())
+        continue;
+      auto& ao = a.get_object();
+      assertion_result ar;
+      ar.check = str(ao, "check");
+      auto* p = ao.if_contains("passed");
+      ar.passed = p != nullptr && p->is_bool() && p->get_bool();
+      ar.detail = str(ao, "detail");
+      r.assertions.push_back(std::move(ar));
+    }
+  return true;
+}
+
+config::result<results_index> results_index::read(const std::string& path,
+                                                  bool strict) {
+  results_index idx;
+  idx.path_ = path;
+  std::string error;
+  std::vector<entry> all;
+  bool seen_header = false;
+  uint64_t offset = 0;
+  auto on_line = [&](std::string_view line, uint32_t number, bool complete) {
+    if (!error.empty())
+      return;
+    if (!complete) {
+      idx.partial_bytes_ = line.size();
+      return;
+    }
+    offset += line.size() + 1;
+    idx.complete_bytes_ = offset;
+    json::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object()) {
+      if (strict)
+        error = path + ":" + std::to_string(number)
+                + ": not a JSON object; a results file holds one per line";
+      else
+        ++idx.broken_lines_;
+      return;
+    }
+    auto& o = v.get_object();
+    auto type = str(o, "type");
+    if (!seen_header) {
+      if (type != "header") {
+        error = path
+                + ":1: expected a header line ({\"type\": \"header\", "
+                  "...}); is this a troupe results file?";
+        return;
+      }
+      seen_header = true;
+      auto& h = idx.header_;
+      h.manifest_hash = str(o, "manifest_hash");
+      h.version = str(o, "version");
+      h.started_at = str(o, "started_at");
+      h.started_at_us = parse_rfc3339(h.started_at);
+      h.manifest = str(o, "manifest");
+      h.name = str(o, "name");
+      h.target = str(o, "target");
+      h.tasks
+        = static_cast<uint64_t>(std::max<int64_t>(0, integer(o, "tasks")));
+      idx.runs_ = 1;
+      return;
+    }
+    if (type == "header") {
+      ++idx.runs_;
+      return;
+    }
+    if (type != "result")
+      return;
+    auto id = str(o, "task_id");
+    bool ok = false;
+    auto status = status_from(str(o, "status"), ok);
+    if (id.empty() || !ok) {
+      if (strict)
+        error = path + ":" + std::to_string(number)
+                + ": a result line needs task_id and status";
+      else
+        ++idx.broken_lines_;
+      return;
+    }
+    all.push_back({task_hash(id), number, status});
+  };
+  if (!for_each_line(path, on_line, error))
+    return config::config_error{error};
+  if (!error.empty())
+    return config::config_error{error};
+  if (!seen_header)
+    return config::config_error{path
+                                + ": empty results file (no header "
+                                  "line)"};
+  // The last line of each task wins.
+  std::stable_sort(all.begin(), all.end(),
+                   [](auto& x, auto& y) { return x.hash < y.hash; });
+  for (size_t i = 0; i < all.size(); ++i)
+    if (i + 1 == all.size() || all[i + 1].hash != all[i].hash)
+      idx.entries_.push_back(all[i]);
+  return idx;
+}
+
+std::optional<task_status>
+results_index::last_status(const std::string& task_id) const {
+  auto h = task_hash(task_id);
+  auto i = std::lower_bound(entries_.begin(), entries_.end(), h,
+                            [](auto& e, uint64_t x) { return e.hash < x; });
+  if (i == entries_.end() || i->hash != h)
+    return std::nullopt;
+  return i->status;
+}
+
+bool results_index::for_each_last(
+  const std::function<void(task_result&)>& f) const {
+  std::string error;
+  task_result r;
+  auto on_line = [&](std::string_view line, uint32_t number, bool complete) {
+    if (!complete)
+      return;
+    json::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object() || !parse_result_line(v.get_object(), r))
+      return;
+    auto h = task_hash(r.task_id);
+    auto i = std::lower_bound(entries_.begin(), entries_.end(), h,
+                              [](auto& e, uint64_t x) { return e.hash < x; });
+    if (i != entries_.end() && i->hash == h && i->line == number)
+      f(r);
+  };
+  return for_each_line(path_, on_line, error);
+}
+
+} // namespace troupe::runtime
