@@ -17,10 +17,19 @@ constexpr uint64_t failure_salt = 0x5eed'fa11'0000'0001ull;
 stub_behavior stub_script::pick(const std::string& task_id,
                                 uint32_t attempt) const {
   stub_behavior b;
+  const std::vector<stub_behavior>* list = nullptr;
   auto i = settings_.behaviors.find(task_id);
   if (i != settings_.behaviors.end() && !i->second.empty()) {
-    auto& list = i->second;
-    b = list[std::min<size_t>(attempt - 1, list.size() - 1)];
+    list = &i->second;
+  } else if (!settings_.dataset_behaviors.empty()) {
+    // The dataset's default: its name is the task id up to the first '/'.
+    auto d
+      = settings_.dataset_behaviors.find(task_id.substr(0, task_id.find('/')));
+    if (d != settings_.dataset_behaviors.end() && !d->second.empty())
+      list = &d->second;
+  }
+  if (list != nullptr) {
+    b = (*list)[std::min<size_t>(attempt - 1, list->size() - 1)];
   } else if (settings_.failure_rate > 0
              && unit_draw(settings_.seed ^ failure_salt, task_id, attempt)
                   < settings_.failure_rate) {

@@ -23,6 +23,8 @@ struct stub_settings {
   uint64_t seed = 0;
   /// Task id to one behaviour per attempt; the last one repeats.
   std::unordered_map<std::string, std::vector<stub_behavior>> behaviors;
+  /// Dataset name to the behaviours of its unscripted tasks.
+  std::unordered_map<std::string, std::vector<stub_behavior>> dataset_behaviors;
 };
 
 /// Decides stub attempts.

@@ -124,6 +124,8 @@ void finish(supervisor_pointer self) {
     .then(done, [=](caf::error&) { done(false); });
 }
 
+void check_done(supervisor_pointer self);
+
 // Writes CANCELLED lines for tasks that never started, a chunk at a time.
 void on_drain(supervisor_pointer self) {
   auto& st = self->state;
@@ -148,7 +150,7 @@ void on_drain(supervisor_pointer self) {
     ++n;
   }
   if (st.source_done)
-    finish(self);
+    check_done(self);
   else if (st.sink_backlog >= max_sink_backlog)
     st.drain_waiting = true; // resumed by the sink's next acknowledgement
   else
@@ -175,11 +177,7 @@ void on_flushed(supervisor_pointer self, uint64_t n) {
 
 void check_done(supervisor_pointer self) {
   auto& st = self->state;
-  if (st.in_flight > 0 || st.finishing)
-    return;
-  if (st.stopping && !st.source_done)
-    self->send(self, drain_atom::value);
-  else if (st.source_done)
+  if (st.in_flight == 0 && st.source_done)
     finish(self);
 }
 
@@ -193,7 +191,11 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
   st.reason = std::move(reason);
   for (auto& w : st.workers)
     self->send(w, cancel_atom::value, abort_in_flight, st.reason);
-  check_done(self);
+  // Unstarted tasks end CANCELLED now, while the ones in flight finish.
+  if (!st.source_done)
+    self->send(self, drain_atom::value);
+  else
+    check_done(self);
 }
 
 void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {

@@ -357,13 +357,99 @@ execution_policy parse_execution(const checker& chk, const json::value& v) {
   return e;
 }
 
+// One behaviour, or a list of them (one per attempt).
+std::vector<stub_behavior> parse_behaviors(const checker& chk,
+                                           const json::value& v,
+                                           const std::string& path) {
+  auto parse_one = [&](const json::value& b, const std::string& bpath) {
+    auto text = chk.string(b, bpath);
+    stub_behavior out;
+    if (!parse_stub_behavior(text, out))
+      chk.fail(bpath,
+               "must be a behaviour (success, failure, fatal, timeout, "
+               "error, 429, 429:retry-after=S, delay:Nms, auth)",
+               b);
+    return out;
+  };
+  std::vector<stub_behavior> list;
+  if (v.is_array()) {
+    auto& arr = v.get_array();
+    if (arr.empty())
+      chk.fail(path, "must hold at least one behaviour");
+    for (size_t j = 0; j < arr.size(); ++j)
+      list.push_back(parse_one(arr[j], index_path(path, j)));
+  } else {
+    list.push_back(parse_one(v, path));
+  }
+  return list;
+}
+
+std::map<std::string, std::vector<stub_behavior>>
+parse_behavior_map(const checker& chk, const json::value& v,
+                   const std::string& path) {
+  std::map<std::string, std::vector<stub_behavior>> out;
+  for (auto& kv : chk.object(v, path))
+    out.emplace(std::string{kv.key()},
+                parse_behaviors(chk, kv.value(),
+                                path + "[\"" + std::string{kv.key()} + "\"]"));
+  return out;
+}
+
+stub_event parse_event(const checker& chk, const json::value& v,
+                       const std::string& path) {
+  auto& obj = chk.object(v, path);
+  chk.only_keys(obj, path,
+                {"at_ms", "cancel", "set_failure_rate", "set_task_behavior",
+                 "set_simulated_delay", "clear_task_behaviors"});
+  stub_event e;
+  e.at_us
+    = static_cast<int64_t>(chk.number(chk.required(obj, path, "at_ms"),
+                                      join_path(path, "at_ms"), 0, 30 * 86400e3)
+                             * 1000
+                           + 0.5);
+  int actions = 0;
+  if (auto* x = obj.if_contains("cancel")) {
+    if (!chk.boolean(*x, join_path(path, "cancel")))
+      chk.fail(join_path(path, "cancel"), "must be true (or be left out)");
+    e.kind = stub_event::cancel;
+    ++actions;
+  }
+  if (auto* x = obj.if_contains("set_failure_rate")) {
+    e.kind = stub_event::set_failure_rate;
+    e.value = chk.number(*x, join_path(path, "set_failure_rate"), 0, 1);
+    ++actions;
+  }
+  if (auto* x = obj.if_contains("set_task_behavior")) {
+    e.kind = stub_event::set_task_behavior;
+    e.behaviors
+      = parse_behavior_map(chk, *x, join_path(path, "set_task_behavior"));
+    ++actions;
+  }
+  if (auto* x = obj.if_contains("set_simulated_delay")) {
+    e.kind = stub_event::set_simulated_delay;
+    e.value = chk.number(*x, join_path(path, "set_simulated_delay"), 0, 86400);
+    ++actions;
+  }
+  if (auto* x = obj.if_contains("clear_task_behaviors")) {
+    if (!chk.boolean(*x, join_path(path, "clear_task_behaviors")))
+      chk.fail(join_path(path, "clear_task_behaviors"),
+               "must be true (or be left out)");
+    e.kind = stub_event::clear_task_behaviors;
+    ++actions;
+  }
+  if (actions != 1)
+    chk.fail(path, "must hold exactly one action (cancel, set_failure_rate, "
+                   "set_task_behavior, set_simulated_delay, "
+                   "clear_task_behaviors)");
+  return e;
+}
+
 stub_config parse_stub(const checker& chk, const json::value& v) {
   const std::string p = "stub";
   auto& obj = chk.object(v, p);
   chk.only_keys(obj, p,
                 {"simulated_delay_seconds", "failure_rate", "seed",
-                 "task_behaviors", "events"});
-  not_supported(chk, obj, p, {"events"});
+                 "task_behaviors", "dataset_behaviors", "events"});
   stub_config s;
   if (auto i = obj.find("simulated_delay_seconds"); i != obj.end())
     s.simulated_delay_seconds = chk.number(
@@ -373,32 +459,17 @@ stub_config parse_stub(const checker& chk, const json::value& v) {
   if (auto i = obj.find("seed"); i != obj.end())
     s.seed = static_cast<uint64_t>(
       chk.integer(i->value(), join_path(p, "seed"), 0, INT64_MAX));
-  if (auto i = obj.find("task_behaviors"); i != obj.end()) {
-    auto tb_path = join_path(p, "task_behaviors");
-    for (auto& kv : chk.object(i->value(), tb_path)) {
-      auto path = tb_path + "[\"" + std::string{kv.key()} + "\"]";
-      auto parse_one = [&](const json::value& b, const std::string& bpath) {
-        auto text = chk.string(b, bpath);
-        stub_behavior out;
-        if (!parse_stub_behavior(text, out))
-          chk.fail(bpath,
-                   "must be a behaviour (success, failure, fatal, timeout, "
-                   "error, 429, 429:retry-after=S, delay:Nms, auth)",
-                   b);
-        return out;
-      };
-      std::vector<stub_behavior> list;
-      if (kv.value().is_array()) {
-        auto& arr = kv.value().get_array();
-        if (arr.empty())
-          chk.fail(path, "must hold at least one behaviour");
-        for (size_t j = 0; j < arr.size(); ++j)
-          list.push_back(parse_one(arr[j], index_path(path, j)));
-      } else {
-        list.push_back(parse_one(kv.value(), path));
-      }
-      s.task_behaviors.emplace(std::string{kv.key()}, std::move(list));
-    }
+  if (auto* x = obj.if_contains("task_behaviors"))
+    s.task_behaviors
+      = parse_behavior_map(chk, *x, join_path(p, "task_behaviors"));
+  if (auto* x = obj.if_contains("dataset_behaviors"))
+    s.dataset_behaviors
+      = parse_behavior_map(chk, *x, join_path(p, "dataset_behaviors"));
+  if (auto* x = obj.if_contains("events")) {
+    auto path = join_path(p, "events");
+    auto& arr = chk.array(*x, path);
+    for (size_t i = 0; i < arr.size(); ++i)
+      s.events.push_back(parse_event(chk, arr[i], index_path(path, i)));
   }
   return s;
 }
@@ -447,8 +518,20 @@ struct scripted_id {
 std::vector<std::vector<scripted_id>> scripted_ids(const checker& chk,
                                                    const manifest& m) {
   std::vector<std::vector<scripted_id>> out(m.datasets.size());
-  for (auto& [id, list] : m.stub.task_behaviors) {
-    auto path = "stub.task_behaviors[\"" + id + "\"]";
+  std::vector<std::pair<std::string, std::string>> ids; // id, path
+  for (auto& kv : m.stub.task_behaviors)
+    ids.emplace_back(kv.first, "stub.task_behaviors[\"" + kv.first + "\"]");
+  for (size_t i = 0; i < m.stub.events.size(); ++i)
+    for (auto& kv : m.stub.events[i].behaviors)
+      ids.emplace_back(kv.first, index_path("stub.events", i)
+                                   + ".set_task_behavior[\"" + kv.first
+                                   + "\"]");
+  for (auto& kv : m.stub.dataset_behaviors)
+    if (std::none_of(m.datasets.begin(), m.datasets.end(),
+                     [&](auto& d) { return d.name == kv.first; }))
+      chk.fail("stub.dataset_behaviors[\"" + kv.first + "\"]",
+               "no dataset named \"" + kv.first + "\"");
+  for (auto& [id, path] : ids) {
     auto slash = id.find('/');
     auto hash = id.rfind('#');
     auto bad = [&] {
@@ -474,7 +557,7 @@ std::vector<std::vector<scripted_id>> scripted_ids(const checker& chk,
                        + std::to_string(m.parameters.size())
                        + " parameter set(s))");
     out[static_cast<size_t>(ds - m.datasets.begin())].push_back(
-      {id, case_id, false});
+      {path, case_id, false});
   }
   return out;
 }
@@ -550,9 +633,8 @@ void scan_datasets(const checker& chk, manifest& m) {
       confirm_duplicates(chk, ds, di, std::move(suspects));
     for (auto& w : wanted)
       if (!w.found)
-        chk.fail("stub.task_behaviors[\"" + w.key + "\"]",
-                 "dataset \"" + ds.name + "\" has no case \"" + w.case_id
-                   + "\"");
+        chk.fail(w.key, "dataset \"" + ds.name + "\" has no case \"" + w.case_id
+                          + "\"");
   }
 }
 

@@ -114,6 +114,23 @@ struct execution_policy {
   std::optional<double> deadline_seconds;
 };
 
+/// An action at a given time since the start of the run (stub.events).
+struct stub_event {
+  enum kind_t {
+    cancel,
+    set_failure_rate,
+    set_task_behavior,
+    set_simulated_delay,
+    clear_task_behaviors,
+  };
+  int64_t at_us = 0;
+  kind_t kind = cancel;
+  /// The failure rate, or the delay in seconds.
+  double value = 0;
+  /// For set_task_behavior: task id to behaviours.
+  std::map<std::string, std::vector<stub_behavior>> behaviors;
+};
+
 /// The stub target's script.
 struct stub_config {
   double simulated_delay_seconds = 0.0;
@@ -121,6 +138,11 @@ struct stub_config {
   uint64_t seed = 0;
   /// Task id to one behaviour per attempt (the last one repeats).
   std::map<std::string, std::vector<stub_behavior>> task_behaviors;
+  /// Dataset name to the behaviours of its tasks that have none of their
+  /// own.
+  std::map<std::string, std::vector<stub_behavior>> dataset_behaviors;
+  /// Scripted actions, in the order given.
+  std::vector<stub_event> events;
 };
 
 /// A whole manifest.

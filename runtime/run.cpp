@@ -19,7 +19,9 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -47,6 +50,9 @@
 namespace troupe::runtime {
 
 namespace {
+
+/// 2000-01-01T00:00:00Z: time zero of every --virtual-time run.
+constexpr int64_t virtual_epoch_us = 946'684'800'000'000;
 
 int64_t wall_now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -103,6 +109,8 @@ stub_settings make_stub_settings(const config::stub_config& s) {
   out.seed = s.seed;
   for (auto& [id, list] : s.task_behaviors)
     out.behaviors.emplace(id, list);
+  for (auto& [name, list] : s.dataset_behaviors)
+    out.dataset_behaviors.emplace(name, list);
   return out;
 }
 
@@ -343,6 +351,309 @@ int exit_code_of(const run_summary& summary) {
 
 } // namespace
 
+namespace {
+
+/// What the actor system needs for one run.
+struct run_parts {
+  const config::manifest& m;
+  results_target& target;
+  std::shared_ptr<task_source> source;
+  std::shared_ptr<http_client> client;
+  std::string api_key;
+  std::shared_ptr<const result_cache> cache;
+  int64_t epoch_us;
+  const run_options& opts;
+};
+
+struct run_outcome {
+  run_summary summary;
+  bool results_ok = false;
+};
+
+/// The actors of a run, spawned and wired.
+struct run_actors {
+  result_sink_actor sink;
+  executor_actor executor;
+  stub_executor_actor stub;
+  supervisor_actor supervisor;
+};
+
+run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
+                     caf::actor listener) {
+  auto& m = p.m;
+  run_actors a;
+  result_sink_config rc{
+    p.target.fd, p.target.header_line, p.epoch_us, p.target.path, {}};
+  if (p.cache)
+    rc.on_succeeded = [cache = p.cache](const task_result& r) {
+      if (!cache->store(r.cache_key, r.task_id, r.output_json))
+        std::fprintf(stderr, "troupe: %s: cannot write a cache entry\n",
+                     cache->dir().c_str());
+    };
+  a.sink = spawn_result_sink(sys, std::move(rc));
+  if (p.client) {
+    a.executor = spawn_http_executor(
+      sys,
+      http_executor_config{make_http_target(m.target, p.api_key), p.client});
+  } else {
+    a.stub = spawn_stub_executor(sys, make_stub_settings(m.stub));
+    a.executor = a.stub;
+  }
+  worker_config wc;
+  wc.executor = a.executor;
+  wc.retry = make_retry_settings(m.retry);
+  wc.timeout_us = seconds_to_us(m.execution.timeout_seconds);
+  wc.deadline_us = m.execution.deadline_seconds
+                     ? seconds_to_us(*m.execution.deadline_seconds)
+                     : -1;
+  wc.jitter_seed = p.client ? std::random_device{}() : m.stub.seed;
+  wc.run_start = sys.clock().now();
+  supervisor_config sc;
+  sc.concurrency = m.execution.concurrency;
+  sc.worker = wc;
+  sc.source = p.source;
+  sc.total = m.task_count();
+  sc.sink = a.sink;
+  sc.listener = std::move(listener);
+  sc.baseline = p.target.baseline;
+  a.supervisor = spawn_supervisor(sys, std::move(sc));
+  // Scripted events: the original design's runtime setters, sent at their
+  // times (virtual ones under --virtual-time).
+  for (auto& e : m.stub.events) {
+    auto at = std::chrono::microseconds{e.at_us};
+    switch (e.kind) {
+      case config::stub_event::cancel:
+        caf::delayed_anon_send(a.supervisor, at, cancel_atom::value,
+                               "cancelled by a scripted event at "
+                                 + std::to_string(e.at_us / 1000) + " ms");
+        break;
+      case config::stub_event::set_failure_rate:
+        caf::delayed_anon_send(a.stub, at, set_failure_rate_atom::value,
+                               e.value);
+        break;
+      case config::stub_event::set_simulated_delay:
+        caf::delayed_anon_send(a.stub, at, set_delay_atom::value,
+                               seconds_to_us(e.value));
+        break;
+      case config::stub_event::clear_task_behaviors:
+        caf::delayed_anon_send(a.stub, at, clear_behaviors_atom::value);
+        break;
+      case config::stub_event::set_task_behavior:
+        for (auto& [id, list] : e.behaviors)
+          caf::delayed_anon_send(a.stub, at, set_behavior_atom::value, id,
+                                 list);
+        break;
+    }
+  }
+  return a;
+}
+
+caf::actor_system_config& base_config(caf::actor_system_config& cfg) {
+  register_message_types(cfg);
+  return cfg;
+}
+
+const char* cancel_reason(int sig) {
+  return sig == SIGINT ? "cancelled by the user (SIGINT)"
+                       : "cancelled by SIGTERM";
+}
+
+run_outcome run_threaded(const run_parts& p) {
+  // Block SIGINT/SIGTERM before CAF starts its threads.
+  signal_watcher signals;
+  auto& opts = p.opts;
+  // auto: a live line on a terminal, a plain line every 5 s elsewhere;
+  // always: the live line even when stderr is not a terminal.
+  bool show_progress = opts.progress != progress_mode::never;
+  bool live
+    = opts.progress == progress_mode::always || ::isatty(STDERR_FILENO) == 1;
+  run_outcome out;
+  caf::actor_system_config cfg;
+  base_config(cfg);
+  cfg.set("scheduler.max-threads", scheduler_threads());
+  // An idle CAF worker polls 100 times, then by default 500 more times
+  // with 50 us sleeps before it waits on a condition variable. Under an
+  // HTTP load, where work arrives from the client's thread, the workers go
+  // idle thousands of times a second and those sleeps cost a syscall and a
+  // context switch each (220,000 on B4): wait on the condition variable
+  // almost at once instead. Stub runs keep CAF's default, which is faster
+  // for them (B1).
+  if (p.client)
+    cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
+  {
+    caf::actor_system sys{cfg};
+    {
+      caf::scoped_actor self{sys};
+      auto a = spawn_run(sys, p, caf::actor_cast<caf::actor>(self));
+      auto sup = a.supervisor;
+      progress_actor progress;
+      if (show_progress) {
+        progress_config pc;
+        pc.source = sup;
+        pc.out = stderr;
+        pc.live = live;
+        pc.interval_us = live ? 250'000 : 5'000'000;
+        pc.width = terminal_width();
+        progress = spawn_progress(sys, pc);
+      }
+      signals.start([sup](int sig) {
+        std::fprintf(stderr,
+                     "\ntroupe: %s: cancelling; in-flight tasks finish, the "
+                     "rest end CANCELLED (press Ctrl+C again to quit now)\n",
+                     sig == SIGINT ? "interrupt" : "terminate");
+        caf::anon_send(sup, cancel_atom::value,
+                       std::string{cancel_reason(sig)});
+      });
+      caf::anon_send(sup, start_atom::value);
+      self->receive([&](done_atom, run_summary& s, bool ok) {
+        out.summary = std::move(s);
+        out.results_ok = ok;
+      });
+      // No signal may reach the system once it starts shutting down.
+      signals.stop();
+      if (progress) {
+        self->send_exit(progress, caf::exit_reason::user_shutdown);
+        self->wait_for(progress);
+        if (live)
+          clear_progress_line(stderr);
+      }
+      self->send_exit(a.executor, caf::exit_reason::user_shutdown);
+      self->wait_for(a.executor);
+    }
+    // The client's thread sends into the actor system: stop it first.
+    if (p.client)
+      p.client->stop();
+  }
+  return out;
+}
+
+/// Receives the supervisor's (done, summary, ok) under virtual time.
+struct done_state {
+  bool done = false;
+  run_summary summary;
+  bool ok = false;
+};
+
+caf::behavior done_catcher(caf::event_based_actor* self,
+                           std::shared_ptr<done_state> out) {
+  return {
+    [=](done_atom, run_summary& s, bool ok) {
+      out->done = true;
+      out->summary = std::move(s);
+      out->ok = ok;
+      self->quit();
+    },
+  };
+}
+
+// The run on CAF's deterministic scheduler: nothing runs in parallel, and
+// when nothing is runnable the clock jumps straight to the next timer.
+run_outcome run_virtual(const run_parts& p) {
+  signal_watcher signals;
+  std::atomic<int> interrupted{0};
+  run_outcome out;
+  caf::actor_system_config cfg;
+  base_config(cfg);
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  {
+    caf::actor_system sys{cfg};
+    auto& sched
+      = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+    auto state = std::make_shared<done_state>();
+    auto catcher = sys.spawn(done_catcher, state);
+    auto a = spawn_run(sys, p, catcher);
+    signals.start([&interrupted](int sig) { interrupted = sig; });
+    caf::anon_send(a.supervisor, start_atom::value);
+    bool cancel_sent = false;
+    for (;;) {
+      sched.run();
+      if (state->done)
+        break;
+      // A signal only sets a flag: the coordinator is not thread-safe.
+      if (int sig = interrupted.load(); sig != 0 && !cancel_sent) {
+        caf::anon_send(a.supervisor, cancel_atom::value,
+                       std::string{cancel_reason(sig)});
+        cancel_sent = true;
+        continue;
+      }
+      if (!sched.trigger_timeout()) {
+        std::fprintf(stderr, "troupe: virtual time: the run stalled with "
+                             "nothing left to wait for\n");
+        break;
+      }
+    }
+    signals.stop();
+    out.summary = state->summary;
+    out.results_ok = state->ok;
+    // Stop what is left and let every pending timer go, or the actor
+    // system would wait for them forever.
+    caf::anon_send_exit(a.executor, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(a.supervisor, caf::exit_reason::user_shutdown);
+    do {
+      sched.run();
+    } while (sched.trigger_timeouts() > 0);
+  }
+  return out;
+}
+
+// Prints each attempt's start, duration and outcome, in virtual ms, from
+// the results file; all of them to `file` when given.
+void print_timeline(const std::string& results, const std::string& file) {
+  struct row {
+    int64_t start;
+    int64_t duration;
+    std::string task;
+    size_t attempt;
+    task_status status;
+  };
+  std::vector<row> rows;
+  auto loaded = results_index::read(results, false);
+  if (auto* idx = std::get_if<results_index>(&loaded))
+    idx->for_each_last([&](task_result& r) {
+      for (size_t i = 0; i < r.attempt_log.size(); ++i)
+        rows.push_back({r.attempt_log[i].started_us,
+                        r.attempt_log[i].duration_us, r.task_id, i + 1,
+                        r.attempt_log[i].status});
+    });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](auto& x, auto& y) { return x.start < y.start; });
+  auto format = [](const row& r) {
+    std::string start;
+    std::string duration;
+    append_ms(start, r.start);
+    append_ms(duration, r.duration);
+    char buf[512];
+    std::snprintf(buf, sizeof(buf), "%12s %12s  %-10s %3zu  %s\n",
+                  start.c_str(), duration.c_str(), status_name(r.status),
+                  r.attempt, r.task.c_str());
+    return std::string{buf};
+  };
+  const char* head = "timeline (virtual ms):\n    start_ms  duration_ms  "
+                     "outcome   try  task\n";
+  if (!file.empty()) {
+    std::string text = head;
+    for (auto& r : rows)
+      text += format(r);
+    if (!write_text_file(file, text))
+      std::fprintf(stderr, "troupe: %s: cannot write the timeline\n",
+                   file.c_str());
+  }
+  std::fputs(head, stdout);
+  const size_t first = 150;
+  const size_t last = 50;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows.size() > first + last && i == first) {
+      std::printf("  ... %zu attempts left out (--timeline FILE has them "
+                  "all) ...\n",
+                  rows.size() - first - last);
+      i = rows.size() - last;
+    }
+    std::fputs(format(rows[i]).c_str(), stdout);
+  }
+}
+
+} // namespace
+
 int run(const run_options& opts) {
   if (opts.rerun_failed && opts.resume.empty()) {
     std::fprintf(stderr, "troupe: --rerun-failed goes with --resume F\n");
@@ -383,7 +694,17 @@ int run(const run_options& opts) {
     cache = std::make_shared<const result_cache>(
       std::move(std::get<result_cache>(opened)));
   }
-  auto epoch_us = wall_now_us();
+  if (opts.virtual_time && m.target.type != config::target_type::stub) {
+    std::fprintf(stderr,
+                 "troupe: %s: --virtual-time runs stub targets only (on "
+                 "CAF's deterministic scheduler); target.type is \"%s\"\n",
+                 opts.manifest.c_str(),
+                 config::target_type_name(m.target.type));
+    return exit_usage;
+  }
+  // Under virtual time the run starts at a fixed epoch, so that reruns
+  // give byte-identical results.
+  auto epoch_us = opts.virtual_time ? virtual_epoch_us : wall_now_us();
   auto target
     = opts.resume.empty() ? open_new(opts, m, epoch_us) : open_resume(opts, m);
   if (!target)
@@ -437,104 +758,12 @@ int run(const run_options& opts) {
     proxy_from_environment(copts);
     client = std::make_shared<http_client>(std::move(copts));
   }
-  // Block SIGINT/SIGTERM before CAF starts its threads.
-  signal_watcher signals;
-  // auto: a live line on a terminal, a plain line every 5 s elsewhere;
-  // always: the live line even when stderr is not a terminal.
-  bool show_progress = opts.progress != progress_mode::never;
-  bool live
-    = opts.progress == progress_mode::always || ::isatty(STDERR_FILENO) == 1;
-  run_summary summary;
-  bool results_ok = false;
-  {
-    caf::actor_system_config cfg;
-    register_message_types(cfg);
-    cfg.set("scheduler.max-threads", scheduler_threads());
-    // An idle CAF worker polls 100 times, then by default 500 more times
-    // with 50 us sleeps before it waits on a condition variable. Under an
-    // HTTP load, where work arrives from the client's thread, the workers go
-    // idle thousands of times a second and those sleeps cost a syscall and a
-    // context switch each (220,000 on B4): wait on the condition variable
-    // almost at once instead. Stub runs keep CAF's default, which is faster
-    // for them (B1).
-    if (client)
-      cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
-    caf::actor_system sys{cfg};
-    result_sink_config rc{
-      target->fd, target->header_line, epoch_us, target->path, {}};
-    if (cache)
-      rc.on_succeeded = [cache](const task_result& r) {
-        if (!cache->store(r.cache_key, r.task_id, r.output_json))
-          std::fprintf(stderr, "troupe: %s: cannot write a cache entry\n",
-                       cache->dir().c_str());
-      };
-    auto sink = spawn_result_sink(sys, std::move(rc));
-    executor_actor executor;
-    if (client)
-      executor = spawn_http_executor(
-        sys, http_executor_config{make_http_target(m.target, api_key), client});
-    else
-      executor = spawn_stub_executor(sys, make_stub_settings(m.stub));
-    worker_config wc;
-    wc.executor = executor;
-    wc.retry = make_retry_settings(m.retry);
-    wc.timeout_us = seconds_to_us(m.execution.timeout_seconds);
-    wc.deadline_us = m.execution.deadline_seconds
-                       ? seconds_to_us(*m.execution.deadline_seconds)
-                       : -1;
-    wc.jitter_seed = client ? std::random_device{}() : m.stub.seed;
-    wc.run_start = sys.clock().now();
-    {
-      caf::scoped_actor self{sys};
-      supervisor_config sc;
-      sc.concurrency = m.execution.concurrency;
-      sc.worker = wc;
-      sc.source = source;
-      sc.total = m.task_count();
-      sc.sink = sink;
-      sc.listener = caf::actor_cast<caf::actor>(self);
-      sc.baseline = target->baseline;
-      auto sup = spawn_supervisor(sys, std::move(sc));
-      progress_actor progress;
-      if (show_progress) {
-        progress_config pc;
-        pc.source = sup;
-        pc.out = stderr;
-        pc.live = live;
-        pc.interval_us = live ? 250'000 : 5'000'000;
-        pc.width = terminal_width();
-        progress = spawn_progress(sys, pc);
-      }
-      signals.start([sup](int sig) {
-        std::fprintf(stderr,
-                     "\ntroupe: %s: cancelling; in-flight tasks finish, the "
-                     "rest end CANCELLED (press Ctrl+C again to quit now)\n",
-                     sig == SIGINT ? "interrupt" : "terminate");
-        caf::anon_send(sup, cancel_atom::value,
-                       std::string{sig == SIGINT
-                                     ? "cancelled by the user (SIGINT)"
-                                     : "cancelled by SIGTERM"});
-      });
-      caf::anon_send(sup, start_atom::value);
-      self->receive([&](done_atom, run_summary& s, bool ok) {
-        summary = std::move(s);
-        results_ok = ok;
-      });
-      // No signal may reach the system once it starts shutting down.
-      signals.stop();
-      if (progress) {
-        self->send_exit(progress, caf::exit_reason::user_shutdown);
-        self->wait_for(progress);
-        if (live)
-          clear_progress_line(stderr);
-      }
-      self->send_exit(executor, caf::exit_reason::user_shutdown);
-      self->wait_for(executor);
-    }
-    // The client's thread sends into the actor system: stop it first.
-    if (client)
-      client->stop();
-  }
+  run_parts parts{m, *target, source, client, api_key, cache, epoch_us, opts};
+  auto outcome = opts.virtual_time ? run_virtual(parts) : run_threaded(parts);
+  auto& summary = outcome.summary;
+  bool results_ok = outcome.results_ok;
+  if (opts.virtual_time)
+    print_timeline(target->path, opts.timeline);
   std::fputs(summary_table(summary, m.name, target->path).c_str(), stdout);
   std::fflush(stdout);
   if (!opts.summary_json.empty()

@@ -37,6 +37,10 @@ struct run_options {
   bool rerun_failed = false;
   /// The result cache folder, empty for none.
   std::string cache;
+  /// Run on CAF's deterministic scheduler in virtual time (stub targets).
+  bool virtual_time = false;
+  /// With virtual_time: write the whole timeline to this file.
+  std::string timeline;
 };
 
 /// Runs a manifest; returns the exit code.

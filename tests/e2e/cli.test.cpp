@@ -233,6 +233,34 @@ BOOST_AUTO_TEST_CASE(concurrency_flag_bounds_the_overlap, *utf::timeout(60)) {
   BOOST_CHECK_GE(overlap, 2u);
 }
 
+BOOST_AUTO_TEST_CASE(virtual_time_prints_the_timeline_and_refuses_services,
+                     *utf::timeout(60)) {
+  auto r = troupe({"run", example("stub-smoke.json"), "--virtual-time", "--out",
+                   "v.jsonl", "--timeline", "t.txt"});
+  BOOST_CHECK_EQUAL(r.code, 1);
+  BOOST_CHECK_NE(r.out.find("timeline (virtual ms):"), std::string::npos);
+  // smoke/slow#0 starts at 20 ms (two 10 ms tasks before it on its worker)
+  // and times out at 500 ms three times, 100 and 150 ms apart.
+  BOOST_CHECK_NE(r.out.find("          20          500  TIMEOUT      1  "
+                            "smoke/slow#0"),
+                 std::string::npos);
+  BOOST_CHECK_NE(r.out.find("        1270          500  TIMEOUT      3  "
+                            "smoke/slow#0"),
+                 std::string::npos);
+  auto all = read_file(dir.file("t.txt"));
+  BOOST_CHECK_EQUAL(std::count(all.begin(), all.end(), '\n'), 2 + 62);
+  auto header = read_results(dir.file("v.jsonl")).header();
+  BOOST_CHECK_EQUAL(header.at("started_at").as_string(),
+                    "2000-01-01T00:00:00.000Z");
+  auto dify = dir.write("d.json", R"({"target": {"type": "dify-workflow",
+    "base_url": "http://127.0.0.1:9/v1", "api_key_env": "HOME"},
+    "datasets": [{"name": "d", "cases": [{"id": "a"}]}]})");
+  r = troupe({"run", dify, "--virtual-time", "--out", "x.jsonl"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find("--virtual-time runs stub targets only"),
+                 std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(auth_aborts_with_exit_3, *utf::timeout(60)) {
   auto r = troupe({"run", manifest("auth-abort.json"), "--out", "a.jsonl"});
   BOOST_CHECK_EQUAL(r.code, 3);

@@ -46,6 +46,14 @@ Options:
   --cache DIR             reuse outputs of tasks that already SUCCEEDED with
                           the same target, inputs, parameters and query
                           (marked "cached": true); failures are never cached
+  --virtual-time          run a stub manifest on CAF's deterministic
+                          scheduler: waits take no time, times count from a
+                          fixed virtual start, reruns give byte-identical
+                          results, and the timeline of every attempt is
+                          printed (in virtual ms)
+  --timeline FILE         with --virtual-time, write the whole timeline to
+                          FILE (the terminal gets its first 150 and last 50
+                          lines)
   -h, --help              show this help
 
 Ctrl+C cancels the run: in-flight tasks finish, the others end CANCELLED, the
@@ -110,13 +118,18 @@ command parse_run(const std::vector<std::string>& args) {
       value = args[++i];
       return true;
     };
-    if (name == "--force" || name == "--rerun-failed") {
+    if (name == "--force" || name == "--rerun-failed"
+        || name == "--virtual-time") {
       if (has_value)
         return usage_error("run: " + name + " takes no value", "run");
-      (name == "--force" ? cmd.options.force : cmd.options.rerun_failed) = true;
+      (name == "--force"          ? cmd.options.force
+       : name == "--rerun-failed" ? cmd.options.rerun_failed
+                                  : cmd.options.virtual_time)
+        = true;
     } else if (name == "--out" || name == "--summary-json"
                || name == "--concurrency" || name == "--progress"
-               || name == "--resume" || name == "--cache") {
+               || name == "--resume" || name == "--cache"
+               || name == "--timeline") {
       if (!take_value() || value.empty())
         return usage_error("run: " + name + " needs a value", "run");
       if (name == "--out") {
@@ -125,6 +138,8 @@ command parse_run(const std::vector<std::string>& args) {
         cmd.options.resume = value;
       } else if (name == "--cache") {
         cmd.options.cache = value;
+      } else if (name == "--timeline") {
+        cmd.options.timeline = value;
       } else if (name == "--summary-json") {
         cmd.options.summary_json = value;
       } else if (name == "--concurrency") {
