@@ -96,6 +96,11 @@ std::string render_progress(const run_status& s, bool throttled) {
     n(count(s, task_status::cancelled)), n(count(s, task_status::running)),
     n(s.backoff), clock_text(s.elapsed_us).c_str());
   line += buf;
+  if (s.effective_concurrency > 0) {
+    std::snprintf(buf, sizeof(buf), " | concurrency %u/%u",
+                  s.effective_concurrency, s.concurrency);
+    line += buf;
+  }
   if (throttled)
     line += " [throttled]";
   if (s.stopping)

@@ -431,6 +431,13 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
     out.append(",\"cached\":");
     append_uint(out, s.cached);
   }
+  if (s.concurrency_final > 0) {
+    out.append(",\"adaptive_concurrency\":{\"final\":");
+    append_uint(out, s.concurrency_final);
+    out.append(",\"min\":");
+    append_uint(out, s.concurrency_min);
+    out += '}';
+  }
   out.append(",\"end\":");
   append_json_string(out, to_string(s.end));
   out.append(",\"reason\":");

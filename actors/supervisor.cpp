@@ -1,8 +1,15 @@
 // The supervisor actor.
+//
+// Dispatch is one loop, pump(): it lets out retries waiting for a permit
+// first, then new tasks to idle workers, for as long as every policy says
+// yes: no stop, the sink keeping up, the batch not used up, the adaptive
+// limit on calls in flight, and a token from the rate limiter (whose next
+// token schedules a `wake`). Whatever ends an attempt calls pump() again.
 
 #include "actors/supervisor.hpp"
 
 #include "actors/assertions.hpp"
+#include "actors/dispatch_policy.hpp"
 #include "actors/run_stats.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -14,6 +21,9 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <chrono>
+#include <deque>
+#include <optional>
+#include <unordered_set>
 #include <vector>
 
 namespace troupe {
@@ -29,12 +39,32 @@ constexpr size_t drain_chunk = 4096;
 /// into unbounded memory).
 constexpr uint64_t max_sink_backlog = 8192;
 
+/// Throttles within this long of a decrease (or within the typical latency,
+/// if longer) are the same event to the adaptive limit.
+constexpr int64_t min_aimd_cooldown_us = 20'000;
+
+struct permit_request {
+  uint64_t seq;
+  caf::typed_response_promise<bool> promise;
+};
+
 struct supervisor_state {
   supervisor_config cfg;
   std::vector<worker_actor> workers;
   std::vector<uint32_t> idle;
+  /// Tasks handed to workers and not finished.
   uint64_t in_flight = 0;
-  uint64_t backoff = 0;
+  /// Those of them waiting in backoff, by seq.
+  std::unordered_set<uint64_t> in_backoff;
+  std::deque<permit_request> permits;
+  /// A task read from the source that a policy held back.
+  std::optional<task_spec> held;
+  token_bucket bucket;
+  aimd_limit aimd;
+  int64_t latency_ewma_us = 0;
+  bool wake_scheduled = false;
+  uint32_t batch_left = 0;
+  bool batch_paused = false;
   uint64_t throttled = 0;
   uint64_t sink_backlog = 0;
   bool drain_waiting = false;
@@ -45,6 +75,11 @@ struct supervisor_state {
   std::string reason;
   run_stats stats;
   static inline const char* name = "supervisor";
+
+  /// Calls in flight (tasks dispatched, not waiting in backoff).
+  uint64_t running() const noexcept {
+    return in_flight - std::min<uint64_t>(in_flight, in_backoff.size());
+  }
 };
 
 using supervisor_pointer = supervisor_actor::stateful_pointer<supervisor_state>;
@@ -78,27 +113,80 @@ void complete_cached(supervisor_pointer self, task_spec& task) {
   write_result(self, std::move(r));
 }
 
-// Hands worker `idx` its next task, or parks it.
-void dispatch(supervisor_pointer self, uint32_t idx) {
+// The next task that needs a call (cached ones are done on the way), or
+// none when the source is exhausted.
+bool next_task(supervisor_pointer self) {
   auto& st = self->state;
-  for (;;) {
+  while (!st.held) {
+    if (st.source_done)
+      return false;
     task_spec task;
-    if (st.sink_backlog >= max_sink_backlog) {
-      st.idle.push_back(idx); // resumed by the sink's next acknowledgement
-      return;
+    if (!st.cfg.source->next(task)) {
+      st.source_done = true;
+      return false;
     }
-    if (st.stopping || st.source_done || !st.cfg.source->next(task)) {
-      st.source_done = st.source_done || !st.stopping;
-      st.idle.push_back(idx);
-      return;
-    }
-    if (!task.cached) {
-      ++st.in_flight;
-      self->send(st.workers[idx], run_atom::value, std::move(task));
-      return;
-    }
-    complete_cached(self, task);
+    if (task.cached)
+      complete_cached(self, task);
+    else
+      st.held = std::move(task);
   }
+  return true;
+}
+
+// Whether one more call may start now; takes a rate-limit token if so.
+bool admit(supervisor_pointer self) {
+  auto& st = self->state;
+  if (st.cfg.dispatch.adaptive && st.running() >= st.aimd.limit())
+    return false; // an ending attempt calls pump() again
+  auto now = now_us(self);
+  if (st.bucket.try_take(now))
+    return true;
+  if (!st.wake_scheduled) {
+    st.wake_scheduled = true;
+    self->delayed_send(
+      self, std::chrono::microseconds{st.bucket.next_token_us(now) - now},
+      wake_atom::value);
+  }
+  return false;
+}
+
+void check_done(supervisor_pointer self);
+
+void pump(supervisor_pointer self) {
+  auto& st = self->state;
+  if (st.stopping) {
+    // No retry starts once the run stops.
+    for (auto& p : st.permits)
+      p.promise.deliver(false);
+    st.permits.clear();
+    check_done(self);
+    return;
+  }
+  // Retries first: their tasks are under way already.
+  while (!st.permits.empty()) {
+    if (!admit(self))
+      return;
+    auto p = std::move(st.permits.front());
+    st.permits.pop_front();
+    st.in_backoff.erase(p.seq);
+    p.promise.deliver(true);
+  }
+  auto batches = st.cfg.dispatch.batch_size > 0;
+  while (!st.idle.empty() && st.sink_backlog < max_sink_backlog
+         && !st.batch_paused && (!batches || st.batch_left > 0)) {
+    if (!next_task(self))
+      break;
+    if (!admit(self))
+      return;
+    auto idx = st.idle.back();
+    st.idle.pop_back();
+    ++st.in_flight;
+    if (batches)
+      --st.batch_left;
+    self->send(st.workers[idx], run_atom::value, std::move(*st.held));
+    st.held.reset();
+  }
+  check_done(self);
 }
 
 void finish(supervisor_pointer self) {
@@ -111,6 +199,10 @@ void finish(supervisor_pointer self) {
   summary.wall_us = now_us(self);
   summary.end = st.end;
   summary.reason = st.reason;
+  if (st.cfg.dispatch.adaptive) {
+    summary.concurrency_final = st.aimd.limit();
+    summary.concurrency_min = st.aimd.min_seen();
+  }
   auto done = [=](bool results_ok) {
     // The listener is an untyped (scoped) actor, hence anon_send.
     caf::anon_send(self->state.cfg.listener, done_atom::value, summary,
@@ -124,15 +216,36 @@ void finish(supervisor_pointer self) {
     .then(done, [=](caf::error&) { done(false); });
 }
 
-void check_done(supervisor_pointer self);
+void check_done(supervisor_pointer self) {
+  auto& st = self->state;
+  if (st.in_flight > 0 || st.finishing)
+    return;
+  if (st.source_done && !st.held) {
+    finish(self);
+    return;
+  }
+  // A batch is over when its last task is: pause, then the next one.
+  if (st.cfg.dispatch.batch_size > 0 && st.batch_left == 0 && !st.batch_paused
+      && !st.stopping && next_task(self)) {
+    st.batch_paused = true;
+    self->delayed_send(
+      self, std::chrono::microseconds{st.cfg.dispatch.batch_pause_us},
+      batch_atom::value);
+  } else if (st.source_done && !st.held) {
+    finish(self); // the source ran out just now
+  }
+}
 
 // Writes CANCELLED lines for tasks that never started, a chunk at a time.
 void on_drain(supervisor_pointer self) {
   auto& st = self->state;
-  task_spec task;
   size_t n = 0;
-  while (n < drain_chunk && !st.source_done) {
-    if (!st.cfg.source->next(task)) {
+  while (n < drain_chunk) {
+    task_spec task;
+    if (st.held) {
+      task = std::move(*st.held);
+      st.held.reset();
+    } else if (st.source_done || !st.cfg.source->next(task)) {
       st.source_done = true;
       break;
     }
@@ -157,7 +270,7 @@ void on_drain(supervisor_pointer self) {
     self->send(self, drain_atom::value);
 }
 
-// The sink wrote `n` lines: start tasks that waited for it.
+// The sink wrote `n` lines: go on with what waited for it.
 void on_flushed(supervisor_pointer self, uint64_t n) {
   auto& st = self->state;
   st.sink_backlog -= std::min(st.sink_backlog, n);
@@ -167,18 +280,7 @@ void on_flushed(supervisor_pointer self, uint64_t n) {
     st.drain_waiting = false;
     self->send(self, drain_atom::value);
   }
-  if (st.stopping || st.source_done)
-    return;
-  auto waiting = std::move(st.idle);
-  st.idle.clear();
-  for (auto idx : waiting)
-    dispatch(self, idx);
-}
-
-void check_done(supervisor_pointer self) {
-  auto& st = self->state;
-  if (st.in_flight == 0 && st.source_done)
-    finish(self);
+  pump(self);
 }
 
 void begin_stop(supervisor_pointer self, run_end end, std::string reason,
@@ -191,8 +293,9 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
   st.reason = std::move(reason);
   for (auto& w : st.workers)
     self->send(w, cancel_atom::value, abort_in_flight, st.reason);
+  pump(self); // denies the permits waiting
   // Unstarted tasks end CANCELLED now, while the ones in flight finish.
-  if (!st.source_done)
+  if (!st.source_done || st.held)
     self->send(self, drain_atom::value);
   else
     check_done(self);
@@ -201,25 +304,49 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
 void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   auto& st = self->state;
   --st.in_flight;
+  st.in_backoff.erase(r.seq);
+  if (r.status == task_status::succeeded && !r.attempt_log.empty()) {
+    st.aimd.on_success();
+    auto lat = r.attempt_log.back().duration_us;
+    st.latency_ewma_us
+      = st.latency_ewma_us == 0 ? lat : (st.latency_ewma_us * 7 + lat) / 8;
+  }
   write_result(self, std::move(r));
-  dispatch(self, idx);
-  check_done(self);
+  st.idle.push_back(idx);
+  pump(self);
+}
+
+void on_throttle(supervisor_pointer self) {
+  auto& st = self->state;
+  ++st.throttled;
+  if (st.cfg.dispatch.adaptive)
+    st.aimd.on_throttle(now_us(self),
+                        std::max(min_aimd_cooldown_us, st.latency_ewma_us));
 }
 
 void on_start(supervisor_pointer self) {
   auto& st = self->state;
   if (!st.workers.empty())
     return;
+  auto& d = st.cfg.dispatch;
+  if (d.rate_per_second > 0)
+    st.bucket = token_bucket{
+      d.rate_per_second, static_cast<double>(std::max<uint32_t>(1, d.burst))};
+  st.aimd = aimd_limit{st.cfg.concurrency};
+  st.batch_left = d.batch_size;
+  if (d.run_deadline_us > 0)
+    self->delayed_send(self, std::chrono::microseconds{d.run_deadline_us},
+                       deadline_atom::value);
   auto listener = caf::actor_cast<worker_listener>(self);
   for (uint32_t i = 0; i < st.cfg.concurrency; ++i) {
     auto wc = st.cfg.worker;
     wc.index = i;
     wc.listener = listener;
+    wc.gated = d.gates_retries();
     st.workers.push_back(spawn_worker(self->system(), std::move(wc)));
+    st.idle.push_back(st.cfg.concurrency - 1 - i); // worker 0 goes first
   }
-  for (uint32_t i = 0; i < st.cfg.concurrency; ++i)
-    dispatch(self, i);
-  check_done(self);
+  pump(self);
 }
 
 run_status on_status(supervisor_pointer self) {
@@ -231,15 +358,16 @@ run_status on_status(supervisor_pointer self) {
   auto known = finished + st.in_flight;
   s.counts[static_cast<size_t>(task_status::pending)]
     = s.total > known ? s.total - known : 0;
-  s.counts[static_cast<size_t>(task_status::queued)] = st.backoff;
-  s.counts[static_cast<size_t>(task_status::running)]
-    = st.in_flight - std::min(st.in_flight, st.backoff);
-  s.backoff = st.backoff;
+  s.counts[static_cast<size_t>(task_status::queued)] = st.in_backoff.size();
+  s.counts[static_cast<size_t>(task_status::running)] = st.running();
+  s.backoff = st.in_backoff.size();
   s.throttled = st.throttled;
   s.done_before = st.stats.baseline();
   s.attempts = st.stats.attempts();
   s.elapsed_us = now_us(self);
   s.stopping = st.stopping;
+  s.concurrency = st.cfg.concurrency;
+  s.effective_concurrency = st.cfg.dispatch.adaptive ? st.aimd.limit() : 0;
   return s;
 }
 
@@ -253,16 +381,42 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self,
   return {
     [=](start_atom) { on_start(self); },
     [=](result_atom, uint32_t idx, task_result& r) { on_result(self, idx, r); },
-    [=](throttle_atom) { ++self->state.throttled; },
-    [=](backoff_atom, bool entering) {
-      auto& n = self->state.backoff;
-      n = entering ? n + 1 : (n > 0 ? n - 1 : 0);
+    [=](throttle_atom) { on_throttle(self); },
+    [=](backoff_atom, bool entering, uint64_t seq) {
+      if (entering)
+        self->state.in_backoff.insert(seq);
+      else
+        self->state.in_backoff.erase(seq);
+      pump(self); // a call ended: the adaptive limit may let another out
+    },
+    [=](permit_atom, uint64_t seq) {
+      auto rp = self->make_response_promise<bool>();
+      self->state.permits.push_back({seq, rp});
+      pump(self);
+      return rp;
     },
     [=](abort_atom, std::string& why) {
       begin_stop(self, run_end::aborted, "run aborted: " + why, true);
     },
     [=](cancel_atom, std::string& why) {
       begin_stop(self, run_end::cancelled, std::move(why), false);
+    },
+    [=](deadline_atom) {
+      auto secs
+        = static_cast<double>(self->state.cfg.dispatch.run_deadline_us) / 1e6;
+      char buf[96];
+      std::snprintf(buf, sizeof(buf), "run deadline of %g s passed", secs);
+      begin_stop(self, run_end::deadline, buf, false);
+    },
+    [=](wake_atom) {
+      self->state.wake_scheduled = false;
+      pump(self);
+    },
+    [=](batch_atom) {
+      auto& st = self->state;
+      st.batch_paused = false;
+      st.batch_left = st.cfg.dispatch.batch_size;
+      pump(self);
     },
     [=](status_atom) { return on_status(self); },
     [=](drain_atom) { on_drain(self); },

@@ -87,7 +87,7 @@ std::string seconds_text(int64_t us) {
 void complete(worker_pointer self, task_status status) {
   auto& st = self->state;
   if (st.status == task_status::queued && st.attempt > 0)
-    self->send(st.cfg.listener, backoff_atom::value, false);
+    self->send(st.cfg.listener, backoff_atom::value, false, st.task.seq);
   ++st.gen;
   auto& r = st.result;
   r.status = status;
@@ -146,7 +146,7 @@ void try_retry(worker_pointer self, task_status last, int64_t retry_after_us) {
     return;
   }
   st.status = task_status::queued;
-  self->send(st.cfg.listener, backoff_atom::value, true);
+  self->send(st.cfg.listener, backoff_atom::value, true, st.task.seq);
   self->delayed_send(self, std::chrono::microseconds{delay}, retry_atom::value,
                      st.gen);
   self->become(backing_off(self));
@@ -331,6 +331,28 @@ void on_run_while_busy(worker_pointer self, task_spec& task) {
              self->state.cfg.index, std::move(r));
 }
 
+// With a rate limit or adaptive concurrency, a retry starts only when the
+// supervisor says so; it counts the task as running from then on.
+void ask_permit(worker_pointer self, uint64_t gen) {
+  auto& st = self->state;
+  self->request(st.cfg.listener, caf::infinite, permit_atom::value, st.task.seq)
+    .then(
+      [=](bool granted) {
+        if (gen != self->state.gen)
+          return; // cancelled meanwhile
+        if (!granted) {
+          complete_cancelled(self, "cancelled before its retry could start");
+          return;
+        }
+        do_attempt(self);
+        self->become(attempting(self));
+      },
+      [=](caf::error&) {
+        if (gen == self->state.gen)
+          complete_cancelled(self, "cancelled before its retry could start");
+      });
+}
+
 worker_actor::behavior_type idle(worker_pointer self) {
   return {
     [=](run_atom, task_spec& task) { on_run(self, task); },
@@ -382,7 +404,10 @@ worker_actor::behavior_type backing_off(worker_pointer self) {
     [=](retry_atom, uint64_t gen) {
       if (gen != self->state.gen)
         return;
-      self->send(self->state.cfg.listener, backoff_atom::value, false);
+      if (self->state.cfg.gated)
+        return ask_permit(self, gen);
+      self->send(self->state.cfg.listener, backoff_atom::value, false,
+                 self->state.task.seq);
       do_attempt(self);
       self->become(attempting(self));
     },

@@ -67,14 +67,6 @@ std::string stem_of(const std::string& path) {
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
 }
 
-void not_supported(const checker& chk, const json::object& obj,
-                   const std::string& path,
-                   std::initializer_list<std::string_view> keys) {
-  for (auto key : keys)
-    if (obj.contains(key))
-      chk.fail(join_path(path, key), "not supported yet");
-}
-
 // Checks the {{...}} placeholders of an http target's template text.
 void check_placeholders(const checker& chk, const std::string& text,
                         const std::string& path) {
@@ -260,7 +252,6 @@ dataset_config parse_dataset(const checker& chk, const json::value& v,
                              const std::string& base_dir) {
   auto& obj = chk.object(v, path);
   chk.only_keys(obj, path, {"name", "cases", "file", "weight", "expect"});
-  not_supported(chk, obj, path, {"weight"});
   dataset_config ds;
   ds.name
     = chk.string(chk.required(obj, path, "name"), join_path(path, "name"));
@@ -269,6 +260,8 @@ dataset_config parse_dataset(const checker& chk, const json::value& v,
              obj.at("name"));
   if (auto* e = obj.if_contains("expect"))
     ds.expect = parse_expect(chk, *e, join_path(path, "expect"));
+  if (auto* w = obj.if_contains("weight"))
+    ds.weight = chk.number(*w, join_path(path, "weight"), 0, 1e6, true);
   auto cases = obj.find("cases");
   auto file = obj.find("file");
   if (cases == obj.end() && file == obj.end())
@@ -341,10 +334,36 @@ execution_policy parse_execution(const checker& chk, const json::value& v) {
                 {"concurrency", "timeout_seconds", "deadline_seconds",
                  "run_deadline_seconds", "adaptive", "batch_size",
                  "batch_pause_seconds", "rate_limit"});
-  not_supported(chk, obj, p,
-                {"run_deadline_seconds", "adaptive", "batch_size",
-                 "batch_pause_seconds", "rate_limit"});
   execution_policy e;
+  if (auto* x = obj.if_contains("run_deadline_seconds"))
+    e.run_deadline_seconds = chk.number(
+      *x, join_path(p, "run_deadline_seconds"), 0, 365 * 86400.0, true);
+  if (auto* x = obj.if_contains("adaptive"))
+    e.adaptive = chk.boolean(*x, join_path(p, "adaptive"));
+  if (auto* x = obj.if_contains("batch_size"))
+    e.batch_size = static_cast<uint32_t>(
+      chk.integer(*x, join_path(p, "batch_size"), 0, 100'000'000));
+  if (auto* x = obj.if_contains("batch_pause_seconds"))
+    e.batch_pause_seconds
+      = chk.number(*x, join_path(p, "batch_pause_seconds"), 0, 86400);
+  if (auto* x = obj.if_contains("rate_limit")) {
+    auto rp = join_path(p, "rate_limit");
+    auto& rl = chk.object(*x, rp);
+    chk.only_keys(rl, rp,
+                  {"requests_per_second", "requests_per_minute", "burst"});
+    auto* rps = rl.if_contains("requests_per_second");
+    auto* rpm = rl.if_contains("requests_per_minute");
+    if ((rps == nullptr) == (rpm == nullptr))
+      chk.fail(rp, "needs one of requests_per_second and requests_per_minute");
+    e.rate_per_second
+      = rps != nullptr
+          ? chk.number(*rps, join_path(rp, "requests_per_second"), 0, 1e7, true)
+          : chk.number(*rpm, join_path(rp, "requests_per_minute"), 0, 6e8, true)
+              / 60.0;
+    if (auto* b = rl.if_contains("burst"))
+      e.burst = static_cast<uint32_t>(
+        chk.integer(*b, join_path(rp, "burst"), 1, 1'000'000));
+  }
   if (auto i = obj.find("concurrency"); i != obj.end())
     e.concurrency = static_cast<uint32_t>(
       chk.integer(i->value(), join_path(p, "concurrency"), 1, 100000));

@@ -105,13 +105,24 @@ struct retry_policy {
   jitter_kind jitter = jitter_kind::none;
 };
 
-/// How many tasks run at once, and their time limits.
+/// How many tasks run at once, how fast and in which rhythm, and their time
+/// limits.
 struct execution_policy {
   uint32_t concurrency = 8;
   /// Per attempt.
   double timeout_seconds = 60.0;
   /// Per task, over all its attempts; nullopt for none.
   std::optional<double> deadline_seconds;
+  /// For the whole run: then it is cancelled as by Ctrl+C.
+  std::optional<double> run_deadline_seconds;
+  /// AIMD on the number of calls in flight.
+  bool adaptive = false;
+  /// Tasks per batch (0: no batches), and the pause between batches.
+  uint32_t batch_size = 0;
+  double batch_pause_seconds = 0;
+  /// Attempts per second for the whole run (0: no limit), and the burst.
+  double rate_per_second = 0;
+  uint32_t burst = 1;
 };
 
 /// An action at a given time since the start of the run (stub.events).

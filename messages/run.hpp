@@ -43,6 +43,9 @@ struct run_status {
   bool stopping = false;
   /// Tasks that had finished in earlier runs of a resumed results file.
   uint64_t done_before = 0;
+  /// The configured concurrency, and the adaptive limit (0: not adaptive).
+  uint32_t concurrency = 0;
+  uint32_t effective_concurrency = 0;
   /// Tasks whose result line is written.
   uint64_t done() const noexcept;
 };
@@ -51,7 +54,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_status& x) {
   return f(caf::meta::type_name("troupe::run_status"), x.total, x.counts,
            x.backoff, x.attempts, x.throttled, x.elapsed_us, x.stopping,
-           x.done_before);
+           x.done_before, x.concurrency, x.effective_concurrency);
 }
 
 /// A task that stood out (slow, or an example of a failure).
@@ -120,6 +123,9 @@ struct run_summary {
   uint64_t cached = 0;
   /// Tasks finished in this run (the rest come from a resumed file).
   uint64_t finished_this_run = 0;
+  /// With adaptive concurrency: the limit at the end and the lowest one.
+  uint32_t concurrency_final = 0;
+  uint32_t concurrency_min = 0;
 
   /// Tasks finished in this run per second of its wall time.
   double tasks_per_second() const noexcept;
@@ -131,7 +137,7 @@ typename Inspector::result_type inspect(Inspector& f, run_summary& x) {
            x.attempts, x.retries, x.tokens, x.wall_us, x.p50_us, x.p90_us,
            x.p99_us, x.max_us, x.slowest, x.failures, x.end, x.reason,
            x.assertions_failed, x.assertion_failures, x.cached,
-           x.finished_this_run);
+           x.finished_this_run, x.concurrency_final, x.concurrency_min);
 }
 
 } // namespace troupe

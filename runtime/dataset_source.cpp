@@ -8,29 +8,40 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+
 namespace json = boost::json;
 
 namespace troupe::runtime {
 
 namespace {
 
+// Tasks of several datasets, shared by weight while more than one has work
+// (smooth weighted round robin: weights 2 and 1 give A A B, A A B, ...).
+// Each dataset is read as a stream; a case gives its tasks, one per
+// parameter set, before the dataset's next case is read.
 class dataset_source : public task_source {
 public:
   explicit dataset_source(const config::manifest& m) : m_(m) {
     for (auto& p : m_.parameters)
       params_.push_back(json::parse(p).as_object());
+    for (size_t i = 0; i < m_.datasets.size(); ++i)
+      streams_.push_back(stream{i, nullptr, {}, false, 0, 0.0});
   }
 
   bool next(task_spec& out) override {
-    for (;;) {
-      if (has_case_ && param_ < m_.parameters.size()) {
-        make_task(out);
-        ++param_;
-        return true;
+    while (!streams_.empty() && error_.empty()) {
+      auto& s = pick();
+      if (!s.has_case && !advance(s)) {
+        drop(s);
+        continue;
       }
-      if (!next_case())
-        return false;
+      make_task(s, out);
+      if (++s.param == m_.parameters.size())
+        s.has_case = false;
+      return true;
     }
+    return false;
   }
 
   std::string error() const override {
@@ -38,54 +49,78 @@ public:
   }
 
 private:
-  bool next_case() {
-    has_case_ = false;
-    while (ds_ < m_.datasets.size()) {
-      if (!reader_)
-        reader_ = std::make_unique<config::case_reader>(m_.datasets[ds_]);
-      if (reader_->next(case_)) {
-        has_case_ = true;
-        param_ = 0;
-        return true;
-      }
-      if (reader_->error()) {
-        error_ = reader_->error()->message;
-        ds_ = m_.datasets.size();
-        reader_.reset();
-        return false;
-      }
-      reader_.reset();
-      ++ds_;
+  struct stream {
+    size_t ds;
+    std::unique_ptr<config::case_reader> reader;
+    config::case_config current;
+    bool has_case;
+    size_t param;
+    double credit;
+  };
+
+  // The stream whose turn it is.
+  stream& pick() {
+    if (streams_.size() == 1)
+      return streams_.front();
+    double total = 0;
+    stream* best = nullptr;
+    for (auto& s : streams_) {
+      auto w = m_.datasets[s.ds].weight;
+      s.credit += w;
+      total += w;
+      if (best == nullptr || s.credit > best->credit)
+        best = &s;
     }
+    best->credit -= total;
+    return *best;
+  }
+
+  bool advance(stream& s) {
+    if (!s.reader)
+      s.reader = std::make_unique<config::case_reader>(m_.datasets[s.ds]);
+    if (s.reader->next(s.current)) {
+      s.has_case = true;
+      s.param = 0;
+      return true;
+    }
+    if (s.reader->error())
+      error_ = s.reader->error()->message;
     return false;
   }
 
-  void make_task(task_spec& out) {
-    auto& ds = m_.datasets[ds_];
+  void drop(stream& s) {
+    auto i = std::find_if(streams_.begin(), streams_.end(),
+                          [&](auto& x) { return &x == &s; });
+    streams_.erase(i);
+  }
+
+  void make_task(const stream& s, task_spec& out) {
+    auto& ds = m_.datasets[s.ds];
+    auto& c = s.current;
+    auto param = s.param;
     out.dataset = ds.name;
-    out.case_id = case_.id;
-    out.param_index = static_cast<uint32_t>(param_);
+    out.case_id = c.id;
+    out.param_index = static_cast<uint32_t>(param);
     out.id = ds.name;
     out.id += '/';
-    out.id += case_.id;
+    out.id += c.id;
     out.id += '#';
-    out.id += std::to_string(param_);
-    out.params_json = m_.parameters[param_];
-    if (params_[param_].empty()) {
-      out.inputs_json = case_.inputs_json;
+    out.id += std::to_string(param);
+    out.params_json = m_.parameters[param];
+    if (params_[param].empty()) {
+      out.inputs_json = c.inputs_json;
     } else {
       // The parameter set first, then the case's inputs over it.
-      json::object merged = params_[param_];
-      auto inputs = json::parse(case_.inputs_json).as_object();
+      json::object merged = params_[param];
+      auto inputs = json::parse(c.inputs_json).as_object();
       for (auto& kv : inputs)
         merged[kv.key()] = kv.value();
       out.inputs_json = json::serialize(merged);
     }
-    out.query = case_.query;
-    out.conversation_id = case_.conversation_id;
-    out.expect = ds.expect.empty()
-                   ? case_.expect
-                   : config::merge_expect(ds.expect, case_.expect);
+    out.query = c.query;
+    out.conversation_id = c.conversation_id;
+    out.expect = ds.expect.empty() ? c.expect
+                                   : config::merge_expect(ds.expect, c.expect);
     out.seq = seq_++;
     out.cache_key.clear();
     out.cached = false;
@@ -94,11 +129,7 @@ private:
 
   const config::manifest& m_;
   std::vector<json::object> params_;
-  size_t ds_ = 0;
-  std::unique_ptr<config::case_reader> reader_;
-  config::case_config case_;
-  bool has_case_ = false;
-  size_t param_ = 0;
+  std::vector<stream> streams_;
   uint64_t seq_ = 0;
   std::string error_;
 };

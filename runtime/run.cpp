@@ -333,6 +333,7 @@ open_new(const run_options& opts, const config::manifest& m, int64_t epoch_us) {
 int exit_code_of(const run_summary& summary) {
   switch (summary.end) {
     case run_end::cancelled:
+    case run_end::deadline: // as Ctrl+C would (product.md)
       return exit_cancelled;
     case run_end::aborted:
       std::fprintf(
@@ -416,6 +417,15 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   sc.sink = a.sink;
   sc.listener = std::move(listener);
   sc.baseline = p.target.baseline;
+  auto& policy = m.execution;
+  sc.dispatch.rate_per_second = policy.rate_per_second;
+  sc.dispatch.burst = policy.burst;
+  sc.dispatch.adaptive = policy.adaptive;
+  sc.dispatch.batch_size = policy.batch_size;
+  sc.dispatch.batch_pause_us = seconds_to_us(policy.batch_pause_seconds);
+  sc.dispatch.run_deadline_us = policy.run_deadline_seconds
+                                  ? seconds_to_us(*policy.run_deadline_seconds)
+                                  : -1;
   a.supervisor = spawn_supervisor(sys, std::move(sc));
   // Scripted events: the original design's runtime setters, sent at their
   // times (virtual ones under --virtual-time).

@@ -75,6 +75,9 @@ std::string summary_table(const run_summary& s, const std::string& name,
        ms_text(s.p99_us).c_str(), ms_text(s.max_us).c_str());
   if (s.tokens > 0)
     line(out, "  tokens: %llu", static_cast<unsigned long long>(s.tokens));
+  if (s.concurrency_final > 0)
+    line(out, "  adaptive concurrency: %u at the end, %u at the lowest",
+         s.concurrency_final, s.concurrency_min);
   if (s.cached > 0)
     line(out, "  from the result cache: %llu",
          static_cast<unsigned long long>(s.cached));

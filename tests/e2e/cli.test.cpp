@@ -239,12 +239,13 @@ BOOST_AUTO_TEST_CASE(virtual_time_prints_the_timeline_and_refuses_services,
                    "v.jsonl", "--timeline", "t.txt"});
   BOOST_CHECK_EQUAL(r.code, 1);
   BOOST_CHECK_NE(r.out.find("timeline (virtual ms):"), std::string::npos);
-  // smoke/slow#0 starts at 20 ms (two 10 ms tasks before it on its worker)
+  // smoke/slow#0 starts at 40 ms (four 10 ms tasks before it on its
+  // worker, the two datasets sharing the dispatch)
   // and times out at 500 ms three times, 100 and 150 ms apart.
-  BOOST_CHECK_NE(r.out.find("          20          500  TIMEOUT      1  "
+  BOOST_CHECK_NE(r.out.find("          40          500  TIMEOUT      1  "
                             "smoke/slow#0"),
                  std::string::npos);
-  BOOST_CHECK_NE(r.out.find("        1270          500  TIMEOUT      3  "
+  BOOST_CHECK_NE(r.out.find("        1290          500  TIMEOUT      3  "
                             "smoke/slow#0"),
                  std::string::npos);
   auto all = read_file(dir.file("t.txt"));

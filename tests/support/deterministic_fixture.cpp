@@ -28,7 +28,8 @@ worker_listener::behavior_type recorder(worker_listener::pointer,
     [=](result_atom, uint32_t, task_result& r) {
       out->results.push_back(std::move(r));
     },
-    [=](backoff_atom, bool entering) {
+    [=](permit_atom, uint64_t) { return true; },
+    [=](backoff_atom, bool entering, uint64_t) {
       out->backoff += entering ? 1 : -1;
       out->max_backoff = std::max(out->max_backoff, out->backoff);
     },
