@@ -40,9 +40,9 @@ int64_t token_bucket::next_token_us(int64_t now_us) {
          + static_cast<int64_t>(std::ceil((1.0 - tokens_) * 1e6 / rate_));
 }
 
-void aimd_limit::on_throttle(int64_t now_us, int64_t cooldown_us) {
+void aimd_limit::on_throttle(int64_t started_us, int64_t now_us) {
   streak_ = 0;
-  if (last_decrease_us_ >= 0 && now_us - last_decrease_us_ < cooldown_us)
+  if (started_us < last_decrease_us_)
     return;
   last_decrease_us_ = now_us;
   limit_ = std::max<uint32_t>(1, limit_ / 2);

@@ -38,19 +38,19 @@ private:
 };
 
 /// Additive increase, multiplicative decrease of the number of calls in
-/// flight: a throttled answer halves it (at most once per `cooldown`, about
-/// one round trip, since a burst of calls rejected together is one signal),
-/// and a streak of as many successes as the current limit raises it by one.
+/// flight: a throttled answer halves it, and a streak of as many successes
+/// as the current limit raises it by one. Calls sent before the last
+/// decrease were sent under the old limit, so their throttles are the same
+/// signal and do not halve it again (TCP's recovery point, per call).
 class aimd_limit {
 public:
   aimd_limit() = default;
 
   explicit aimd_limit(uint32_t max) : max_(max), limit_(max), min_seen_(max) {}
 
-  /// A throttled answer (429, 400 "Too many requests") at `now_us`;
-  /// `cooldown_us` is the time within which further throttles count as the
-  /// same event.
-  void on_throttle(int64_t now_us, int64_t cooldown_us);
+  /// A throttled answer (429, 400 "Too many requests") at `now_us` to a
+  /// call started at `started_us`.
+  void on_throttle(int64_t started_us, int64_t now_us);
 
   /// A successful answer.
   void on_success();

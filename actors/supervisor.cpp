@@ -39,10 +39,6 @@ constexpr size_t drain_chunk = 4096;
 /// into unbounded memory).
 constexpr uint64_t max_sink_backlog = 8192;
 
-/// Throttles within this long of a decrease (or within the typical latency,
-/// if longer) are the same event to the adaptive limit.
-constexpr int64_t min_aimd_cooldown_us = 20'000;
-
 struct permit_request {
   uint64_t seq;
   caf::typed_response_promise<bool> promise;
@@ -61,7 +57,6 @@ struct supervisor_state {
   std::optional<task_spec> held;
   token_bucket bucket;
   aimd_limit aimd;
-  int64_t latency_ewma_us = 0;
   bool wake_scheduled = false;
   uint32_t batch_left = 0;
   bool batch_paused = false;
@@ -305,23 +300,18 @@ void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   auto& st = self->state;
   --st.in_flight;
   st.in_backoff.erase(r.seq);
-  if (r.status == task_status::succeeded && !r.attempt_log.empty()) {
+  if (r.status == task_status::succeeded)
     st.aimd.on_success();
-    auto lat = r.attempt_log.back().duration_us;
-    st.latency_ewma_us
-      = st.latency_ewma_us == 0 ? lat : (st.latency_ewma_us * 7 + lat) / 8;
-  }
   write_result(self, std::move(r));
   st.idle.push_back(idx);
   pump(self);
 }
 
-void on_throttle(supervisor_pointer self) {
+void on_throttle(supervisor_pointer self, int64_t started_us) {
   auto& st = self->state;
   ++st.throttled;
   if (st.cfg.dispatch.adaptive)
-    st.aimd.on_throttle(now_us(self),
-                        std::max(min_aimd_cooldown_us, st.latency_ewma_us));
+    st.aimd.on_throttle(started_us, now_us(self));
 }
 
 void on_start(supervisor_pointer self) {
@@ -381,7 +371,7 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self,
   return {
     [=](start_atom) { on_start(self); },
     [=](result_atom, uint32_t idx, task_result& r) { on_result(self, idx, r); },
-    [=](throttle_atom) { on_throttle(self); },
+    [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
     [=](backoff_atom, bool entering, uint64_t seq) {
       if (entering)
         self->state.in_backoff.insert(seq);

@@ -178,7 +178,7 @@ void on_reply(worker_pointer self, attempt_reply& reply) {
   r.first_event_us = reply.first_event_us;
   r.dify = std::move(reply.dify);
   if (reply.result == outcome::throttled)
-    self->send(st.cfg.listener, throttle_atom::value);
+    self->send(st.cfg.listener, throttle_atom::value, st.attempt_started_us);
   switch (reply.result) {
     case outcome::success:
     case outcome::rejected:

@@ -20,14 +20,14 @@ namespace troupe {
 
 /// What a worker reports to: finished tasks (with the worker's index), entry
 /// into and exit from backoff (with the task's seq), throttled answers (429
-/// and the like), and a service that aborts the run. With a rate limit or
-/// adaptive concurrency, a retry first asks for a permit (the task's seq);
-/// false means the run is stopping.
+/// and the like, with the attempt's start), and a service that aborts the run.
+/// With a rate limit or adaptive concurrency, a retry first asks for a permit
+/// (the task's seq); false means the run is stopping.
 using worker_listener
   = caf::typed_actor<caf::reacts_to<result_atom, uint32_t, task_result>,
                      caf::reacts_to<backoff_atom, bool, uint64_t>,
                      caf::replies_to<permit_atom, uint64_t>::with<bool>,
-                     caf::reacts_to<throttle_atom>,
+                     caf::reacts_to<throttle_atom, int64_t>,
                      caf::reacts_to<abort_atom, std::string>>;
 
 /// A worker's handle. `run` hands it a task; `cancel` (abort now?, reason)

@@ -45,14 +45,15 @@ BOOST_AUTO_TEST_CASE(a_disabled_bucket_never_blocks) {
     BOOST_CHECK(b.try_take(0));
 }
 
-BOOST_AUTO_TEST_CASE(aimd_halves_once_per_cooldown_and_grows_by_streaks) {
+BOOST_AUTO_TEST_CASE(aimd_halves_once_per_signal_and_grows_by_streaks) {
   aimd_limit a{32};
   BOOST_CHECK_EQUAL(a.limit(), 32u);
-  a.on_throttle(0, 100'000);
+  a.on_throttle(0, 1'000); // halves at 1 ms
   BOOST_CHECK_EQUAL(a.limit(), 16u);
-  a.on_throttle(50'000, 100'000); // the same burst
+  a.on_throttle(0, 2'000); // sent with it, under the old limit
+  a.on_throttle(999, 50'000);
   BOOST_CHECK_EQUAL(a.limit(), 16u);
-  a.on_throttle(100'000, 100'000);
+  a.on_throttle(1'000, 1'500); // sent under the new limit
   BOOST_CHECK_EQUAL(a.limit(), 8u);
   for (int i = 0; i < 7; ++i)
     a.on_success();
@@ -60,7 +61,7 @@ BOOST_AUTO_TEST_CASE(aimd_halves_once_per_cooldown_and_grows_by_streaks) {
   a.on_success(); // a streak of 8
   BOOST_CHECK_EQUAL(a.limit(), 9u);
   for (int t = 1; t < 10; ++t)
-    a.on_throttle(t * 1'000'000, 100'000);
+    a.on_throttle(t * 1'000'000, t * 1'000'000 + 100);
   BOOST_CHECK_EQUAL(a.limit(), 1u); // never below one
   BOOST_CHECK_EQUAL(a.min_seen(), 1u);
   for (int i = 0; i < 10'000; ++i)

@@ -6,15 +6,19 @@
 #include "actors/stub_executor.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "tests/support/deterministic_fixture.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -66,6 +70,9 @@ struct supervisor_fixture : test::deterministic_fixture {
   std::unique_ptr<caf::scoped_actor> listener;
   retry_settings retry{3, 1'000'000, 2.0, 60'000'000, jitter_mode::none};
   int64_t timeout_us = 5'000'000;
+  dispatch_settings dispatch;
+  /// Set to use another executor than the stub (see capped_executor).
+  executor_actor custom_executor;
 
   ~supervisor_fixture() {
     listener.reset();
@@ -79,8 +86,10 @@ struct supervisor_fixture : test::deterministic_fixture {
     source = std::make_shared<vector_source>(tasks);
     listener = std::make_unique<caf::scoped_actor>(sys);
     supervisor_config sc;
+    sc.dispatch = dispatch;
     sc.concurrency = concurrency;
-    sc.worker.executor = exec;
+    sc.worker.executor
+      = custom_executor ? custom_executor : executor_actor{exec};
     sc.worker.retry = retry;
     sc.worker.timeout_us = timeout_us;
     sc.worker.run_start = t0;
@@ -133,6 +142,73 @@ struct supervisor_fixture : test::deterministic_fixture {
     return out;
   }
 };
+
+// A service that answers in 100 ms and throttles (like Dify's
+// APP_MAX_ACTIVE_REQUESTS) every call beyond `cap` at once.
+struct capped_state {
+  int64_t cap = 0;
+  int64_t active = 0;
+  int64_t rejected = 0;
+  std::unordered_map<uint64_t, caf::typed_response_promise<attempt_reply>>
+    pending;
+};
+
+using capped_actor
+  = executor_actor::extend<caf::reacts_to<reply_atom, uint64_t>,
+                           caf::replies_to<status_atom>::with<int64_t>>;
+
+capped_actor::behavior_type
+capped_executor(capped_actor::stateful_pointer<capped_state> self,
+                int64_t cap) {
+  self->state.cap = cap;
+  return {
+    [=](execute_atom, attempt_request& req) {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<attempt_reply>();
+      if (st.active >= st.cap) {
+        ++st.rejected;
+        attempt_reply r;
+        r.result = outcome::throttled;
+        r.http_status = 400;
+        r.error = "Too many requests";
+        rp.deliver(std::move(r));
+        return rp;
+      }
+      ++st.active;
+      st.pending.emplace(req.request_id, rp);
+      self->delayed_send(self, std::chrono::milliseconds{100},
+                         reply_atom::value, req.request_id);
+      return rp;
+    },
+    [=](reply_atom, uint64_t id) {
+      auto& st = self->state;
+      --st.active;
+      st.pending.at(id).deliver(attempt_reply{});
+      st.pending.erase(id);
+    },
+    [=](abort_atom, uint64_t) {},
+    [=](cancel_atom, uint64_t) {},
+    [=](status_atom) { return self->state.rejected; },
+  };
+}
+
+// The most attempts started within any window of `window_us`.
+size_t most_starts_in(const std::vector<task_result>& results,
+                      int64_t window_us) {
+  std::vector<int64_t> starts;
+  for (auto& r : results)
+    for (auto& a : r.attempt_log)
+      starts.push_back(a.started_us);
+  std::sort(starts.begin(), starts.end());
+  size_t most = 0;
+  size_t lo = 0;
+  for (size_t hi = 0; hi < starts.size(); ++hi) {
+    while (starts[hi] - starts[lo] >= window_us)
+      ++lo;
+    most = std::max(most, hi - lo + 1);
+  }
+  return most;
+}
 
 // The most attempts whose [start, end) intervals overlap, from the log.
 size_t max_overlap(const std::vector<task_result>& results) {
@@ -374,6 +450,98 @@ BOOST_AUTO_TEST_CASE(setters_change_the_script_mid_run) {
   BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").error_code, "stub_fatal");
   BOOST_CHECK_EQUAL(sink_rec->of("d/c3#0").status, task_status::succeeded);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c3#0").latency_us, 200'000);
+}
+
+BOOST_AUTO_TEST_CASE(a_rate_limit_bounds_starts_in_every_second_retries_too) {
+  stub_settings s;
+  // Every third task fails once: its retry needs a token as well.
+  for (int i = 0; i < 90; i += 3)
+    s.behaviors["d/c" + std::to_string(i) + "#0"]
+      = {b("failure"), b("success")};
+  retry.backoff_us = 100'000;
+  dispatch.rate_per_second = 10;
+  dispatch.burst = 5;
+  start(90, 8, s);
+  run_until_idle();
+  auto summary = done();
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 90u);
+  BOOST_CHECK_EQUAL(summary.attempts, 120u);
+  // At most rate + burst = 15 starts in any one-second window (14 in a
+  // half-open one: the burst of 5, then one every 100 ms), and the limit is
+  // held to the end: 120 attempts take (120 - 5) / 10 s.
+  auto most = most_starts_in(sink_rec->results, 1'000'000);
+  BOOST_CHECK_LE(most, 15u);
+  BOOST_CHECK_GE(most, 14u);
+  BOOST_CHECK_EQUAL(summary.wall_us, 11'500'000);
+}
+
+BOOST_AUTO_TEST_CASE(batches_start_after_the_last_one_and_a_pause) {
+  stub_settings s;
+  s.delay_us = 100'000;
+  s.behaviors["d/c1#0"] = {b("delay:300ms")};
+  dispatch.batch_size = 4;
+  dispatch.batch_pause_us = 1'000'000;
+  start(10, 8, s);
+  run_until_idle();
+  done();
+  std::map<std::string, int64_t> start_of;
+  for (auto& r : sink_rec->results)
+    start_of[r.task_id] = r.attempt_log.at(0).started_us;
+  // Batch 1 (c0..c3) ends with c1 at 300 ms; batch 2 starts 1 s later,
+  // ends at 1,400 ms; batch 3 (c8, c9) starts at 2,400 ms.
+  for (int i = 0; i < 4; ++i)
+    BOOST_CHECK_EQUAL(start_of["d/c" + std::to_string(i) + "#0"], 0);
+  for (int i = 4; i < 8; ++i)
+    BOOST_CHECK_EQUAL(start_of["d/c" + std::to_string(i) + "#0"], 1'300'000);
+  BOOST_CHECK_EQUAL(start_of["d/c8#0"], 2'400'000);
+  BOOST_CHECK_EQUAL(start_of["d/c9#0"], 2'400'000);
+}
+
+BOOST_AUTO_TEST_CASE(adaptive_concurrency_converges_under_a_service_cap) {
+  auto run_with = [&](bool adaptive) {
+    supervisor_fixture f;
+    f.retry = {200, 50'000, 1.0, 60'000'000, jitter_mode::none};
+    f.dispatch.adaptive = adaptive;
+    auto capped = f.sys.spawn(capped_executor, int64_t{4});
+    f.custom_executor = capped;
+    f.start(200, 32, stub_settings{});
+    f.run_until_idle();
+    auto summary = f.done();
+    BOOST_CHECK_EQUAL(f.count(summary, task_status::succeeded), 200u);
+    int64_t rejected = 0;
+    caf::scoped_actor self{f.sys};
+    self->send(capped, status_atom::value);
+    f.sched.run();
+    self->receive([&](int64_t n) { rejected = n; },
+                  caf::after(std::chrono::seconds{0}) >> [] {});
+    caf::anon_send_exit(capped, caf::exit_reason::user_shutdown);
+    return std::make_pair(rejected, summary);
+  };
+  auto [fixed_rejected, fixed] = run_with(false);
+  auto [adaptive_rejected, adaptive] = run_with(true);
+  // Without adaptive, 32 workers keep knocking on a door for 4; with it,
+  // the limit settles around the cap and only its probes are refused.
+  BOOST_CHECK_GT(fixed_rejected, 1000);
+  BOOST_CHECK_LT(adaptive_rejected * 5, fixed_rejected);
+  BOOST_CHECK_LE(adaptive.concurrency_min, 4u);
+  BOOST_CHECK_LE(adaptive.concurrency_final, 6u);
+  BOOST_CHECK_EQUAL(fixed.concurrency_final, 0u); // not adaptive
+}
+
+BOOST_AUTO_TEST_CASE(the_run_deadline_cancels_like_ctrl_c) {
+  stub_settings s;
+  s.delay_us = 1'000'000;
+  dispatch.run_deadline_us = 3'500'000;
+  start(20, 2, s);
+  run_until_idle();
+  auto summary = done();
+  BOOST_CHECK_EQUAL(summary.end, run_end::deadline);
+  BOOST_CHECK_EQUAL(summary.reason, "run deadline of 3.5 s passed");
+  // c6, c7 were in flight at 3.5 s and finish at 4 s; 12 never started.
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 8u);
+  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 12u);
+  BOOST_CHECK_EQUAL(summary.wall_us, 4'000'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c19#0").finished_us, 3'500'000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

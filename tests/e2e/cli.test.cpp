@@ -262,6 +262,48 @@ BOOST_AUTO_TEST_CASE(virtual_time_prints_the_timeline_and_refuses_services,
                  std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_policy_examples_do_what_their_comments_say,
+                     *utf::timeout(60)) {
+  auto run = [&](const std::string& name, int code) {
+    auto r = troupe({"run", example(name + ".json"), "--virtual-time", "--out",
+                     name + ".jsonl", "--progress", "never"});
+    BOOST_CHECK_MESSAGE(r.code == code, name << ": exit " << r.code);
+    return read_results(dir.file(name + ".jsonl"));
+  };
+  auto wall = [](const results_file& f) {
+    return f.summary().at("wall_ms").to_number<double>();
+  };
+  // 169 attempts (19 retries), 10 at once, then 5 a second: the last
+  // starts at 31.8 s and takes 0.2 s.
+  auto f = run("rate-limit", 0);
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 150u);
+  BOOST_CHECK_EQUAL(f.summary().at("attempts").as_int64(), 169);
+  BOOST_CHECK_EQUAL(wall(f), 32000.0);
+  // 3 batches of 50 on 10 workers (5 rounds of 100 ms) and two 2 s pauses.
+  f = run("batches", 0);
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 150u);
+  BOOST_CHECK_EQUAL(wall(f), 5500.0);
+  // smoke gets 3 of every 4 starts until its 6 cases are out.
+  f = run("weighted-datasets", 0);
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 156u);
+  std::vector<std::pair<double, std::string>> starts;
+  for (auto& [id, r] : f.results)
+    starts.emplace_back(
+      r.at("attempt_log").at(0).at("started_ms").to_number<double>(),
+      std::string{r.at("dataset").as_string()});
+  std::stable_sort(starts.begin(), starts.end());
+  BOOST_CHECK_EQUAL(std::count_if(starts.begin(), starts.begin() + 8,
+                                  [](auto& s) { return s.second == "smoke"; }),
+                    6);
+  // 4 workers, 0.5 s a task: 24 done when the deadline passes at 3 s.
+  f = run("run-deadline", 130);
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 24u);
+  BOOST_CHECK_EQUAL(f.count("CANCELLED"), 126u);
+  BOOST_CHECK_EQUAL(f.summary().at("end").as_string(), "deadline");
+  BOOST_CHECK_EQUAL(f.summary().at("reason").as_string(),
+                    "run deadline of 3 s passed");
+}
+
 BOOST_AUTO_TEST_CASE(auth_aborts_with_exit_3, *utf::timeout(60)) {
   auto r = troupe({"run", manifest("auth-abort.json"), "--out", "a.jsonl"});
   BOOST_CHECK_EQUAL(r.code, 3);

@@ -66,6 +66,20 @@ struct dify_fixture {
     return read_results(out);
   }
 
+  /// Copies config/examples/NAME (and its cases) into the test folder,
+  /// pointed at `server` instead of 127.0.0.1:5001.
+  std::string example_for(const fake_dify_process& server,
+                          const std::string& name) {
+    auto examples = source_dir() + "/config/examples/";
+    dir.write("demo-cases.jsonl", read_file(examples + "demo-cases.jsonl"));
+    auto text = read_file(examples + name);
+    auto host = server.url().substr(7); // "127.0.0.1:PORT"
+    for (auto at = text.find("127.0.0.1:5001"); at != std::string::npos;
+         at = text.find("127.0.0.1:5001"))
+      text.replace(at, 14, host);
+    return dir.write(name, text);
+  }
+
   /// Milliseconds between the end of attempt i and the start of i + 1.
   static double gap_ms(const json::object& result, size_t i) {
     auto& log = result.at("attempt_log").as_array();
@@ -550,20 +564,11 @@ BOOST_AUTO_TEST_CASE(the_http_target_fills_templates_and_reads_a_pointer,
 BOOST_AUTO_TEST_CASE(the_examples_run_against_the_fake_server,
                      *utf::timeout(60)) {
   fake_dify_process server{{}, "app-demo"};
-  auto host = server.url().substr(7); // "127.0.0.1:PORT"
-  dir.write("demo-cases.jsonl",
-            read_file(source_dir() + "/config/examples/demo-cases.jsonl"));
   for (auto [name, var] :
        {std::pair{"dify-workflow.json", "DIFY_API_KEY"},
         std::pair{"dify-chat-streaming.json", "DIFY_API_KEY"},
         std::pair{"http-endpoint.json", "SERVICE_TOKEN"}}) {
-    auto text = read_file(source_dir() + "/config/examples/" + name);
-    auto at = text.find("127.0.0.1:5001");
-    while (at != std::string::npos) {
-      text.replace(at, 14, host);
-      at = text.find("127.0.0.1:5001");
-    }
-    auto m = dir.write(name, text);
+    auto m = example_for(server, name);
     env = {std::string{var} + "=app-demo"};
     auto r = run(m);
     BOOST_CHECK_MESSAGE(r.code == 0,
@@ -573,6 +578,26 @@ BOOST_AUTO_TEST_CASE(the_examples_run_against_the_fake_server,
   }
   BOOST_CHECK_EQUAL(results().results.at("q/one#1").at("output").as_string(),
                     "echo: 2+2? (fr)");
+}
+
+BOOST_AUTO_TEST_CASE(the_adaptive_example_settles_under_the_cap,
+                     *utf::timeout(120)) {
+  // As its comment runs it: 4 calls at a time, 50 ms each.
+  fake_dify_process server{{"--max-active", "4", "--latency-ms", "50"},
+                           "app-demo"};
+  env = {"DIFY_API_KEY=app-demo"};
+  auto r = run(example_for(server, "adaptive.json"));
+  BOOST_CHECK_MESSAGE(r.code == 0, "exit " << r.code << " " << r.err);
+  auto f = results();
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 150u);
+  BOOST_CHECK_LE(f.summary().at("adaptive_concurrency").at("min").as_int64(),
+                 4);
+  BOOST_CHECK_LE(server.stats().at("max_active").as_int64(), 4);
+  // 28 of the first 32 calls are turned away; after that only the probes
+  // above 4 are.
+  auto rejected = server.stats().at("rejected_active").as_int64();
+  BOOST_TEST_MESSAGE("rejections: " << rejected);
+  BOOST_CHECK_LT(rejected, 100);
 }
 
 BOOST_AUTO_TEST_CASE(ten_thousand_requests_in_flight, *utf::timeout(240)) {

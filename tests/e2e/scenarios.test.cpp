@@ -79,6 +79,15 @@ void run_scenario(const fs::path& file) {
                             kv.key()
                               << ": got " << summary.at("counts").at(kv.key())
                               << ", expected " << kv.value());
+    if (auto* fields = expect.if_contains("summary"))
+      for (auto& kv : fields->as_object()) {
+        auto* got = summary.if_contains(kv.key());
+        BOOST_CHECK_MESSAGE(
+          got != nullptr && *got == kv.value(),
+          "summary." << kv.key() << ": got "
+                     << (got ? json::serialize(*got) : std::string{"nothing"})
+                     << ", expected " << kv.value());
+      }
     for (auto key : {"attempts", "retries", "wall_ms"})
       if (auto* want = expect.if_contains(key))
         BOOST_CHECK_MESSAGE(number(summary.at(key)) == number(*want),

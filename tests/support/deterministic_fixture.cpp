@@ -33,7 +33,7 @@ worker_listener::behavior_type recorder(worker_listener::pointer,
       out->backoff += entering ? 1 : -1;
       out->max_backoff = std::max(out->max_backoff, out->backoff);
     },
-    [=](throttle_atom) { ++out->throttled; },
+    [=](throttle_atom, int64_t) { ++out->throttled; },
     [=](abort_atom, std::string& why) { out->aborts.push_back(why); },
   };
 }
