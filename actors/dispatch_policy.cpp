@@ -42,8 +42,8 @@ int64_t token_bucket::next_token_us(int64_t now_us) {
 
 void aimd_limit::on_throttle(int64_t started_us, int64_t now_us) {
   streak_ = 0;
-  if (started_us < last_decrease_us_)
-    return;
+  if (started_us <= last_decrease_us_)
+    return; // sent before it (or in the same microsecond, as good as)
   last_decrease_us_ = now_us;
   limit_ = std::max<uint32_t>(1, limit_ / 2);
   min_seen_ = std::min(min_seen_, limit_);

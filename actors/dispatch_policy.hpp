@@ -49,7 +49,8 @@ public:
   explicit aimd_limit(uint32_t max) : max_(max), limit_(max), min_seen_(max) {}
 
   /// A throttled answer (429, 400 "Too many requests") at `now_us` to a
-  /// call started at `started_us`.
+  /// call started at `started_us`. Ignored if the call started no later
+  /// than the last decrease: on virtual time a burst shares one instant.
   void on_throttle(int64_t started_us, int64_t now_us);
 
   /// A successful answer.

@@ -50,10 +50,10 @@ BOOST_AUTO_TEST_CASE(aimd_halves_once_per_signal_and_grows_by_streaks) {
   BOOST_CHECK_EQUAL(a.limit(), 32u);
   a.on_throttle(0, 1'000); // halves at 1 ms
   BOOST_CHECK_EQUAL(a.limit(), 16u);
-  a.on_throttle(0, 2'000); // sent with it, under the old limit
-  a.on_throttle(999, 50'000);
+  a.on_throttle(0, 2'000);      // sent with it, under the old limit
+  a.on_throttle(1'000, 50'000); // in the same microsecond as the decrease
   BOOST_CHECK_EQUAL(a.limit(), 16u);
-  a.on_throttle(1'000, 1'500); // sent under the new limit
+  a.on_throttle(1'001, 1'500); // sent under the new limit
   BOOST_CHECK_EQUAL(a.limit(), 8u);
   for (int i = 0; i < 7; ++i)
     a.on_success();
