@@ -6,12 +6,12 @@
 
 #include "config/dataset_reader.hpp"
 #include "config/expect.hpp"
+#include "config/hash.hpp"
 #include "config/json_checks.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -31,19 +31,6 @@ namespace troupe::config {
 namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += digits[md[i] >> 4];
-    hex += digits[md[i] & 0xf];
-  }
-  return hex;
-}
 
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ull;

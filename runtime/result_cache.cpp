@@ -3,13 +3,13 @@
 #include "runtime/result_cache.hpp"
 
 #include "actors/result_line.hpp"
+#include "config/hash.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,23 +23,6 @@
 namespace json = boost::json;
 
 namespace troupe::runtime {
-
-namespace {
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += digits[md[i] >> 4];
-    hex += digits[md[i] & 0xf];
-  }
-  return hex;
-}
-
-} // namespace
 
 config::result<result_cache> result_cache::open(const std::string& dir) {
   std::error_code ec;
@@ -65,7 +48,7 @@ std::string result_cache::key(const config::target_config& t,
     text += name + ": " + value + '\n';
   text += task.inputs_json + '\n' + task.params_json + '\n' + task.query + '\n'
           + task.conversation_id;
-  return sha256_hex(text);
+  return config::sha256_hex(text);
 }
 
 std::string result_cache::path_of(const std::string& key) const {
