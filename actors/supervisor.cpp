@@ -94,17 +94,14 @@ void write_result(supervisor_pointer self, task_result&& r) {
 
 // A task the result cache already answered: done without a call.
 void complete_cached(supervisor_pointer self, task_spec& task) {
-  task_result r;
-  r.task_id = std::move(task.id);
-  r.dataset = std::move(task.dataset);
-  r.case_id = std::move(task.case_id);
-  r.params_json = std::move(task.params_json);
-  r.seq = task.seq;
+  auto output = std::move(task.cached_output_json);
+  auto expect = std::move(task.expect);
+  auto r = result_for(std::move(task));
   r.status = task_status::succeeded;
   r.started_us = r.finished_us = now_us(self);
-  r.output_json = std::move(task.cached_output_json);
+  r.output_json = std::move(output);
   r.cached = true;
-  r.assertions = check_expectation(task.expect, r.output_json, -1);
+  r.assertions = check_expectation(expect, r.output_json, -1);
   write_result(self, std::move(r));
 }
 
@@ -244,12 +241,7 @@ void on_drain(supervisor_pointer self) {
       st.source_done = true;
       break;
     }
-    task_result r;
-    r.task_id = std::move(task.id);
-    r.dataset = std::move(task.dataset);
-    r.case_id = std::move(task.case_id);
-    r.params_json = std::move(task.params_json);
-    r.seq = task.seq;
+    auto r = result_for(std::move(task));
     r.status = task_status::cancelled;
     r.finished_us = now_us(self);
     r.error = st.reason;

@@ -299,12 +299,7 @@ void do_attempt(worker_pointer self) {
 void on_run(worker_pointer self, task_spec& task) {
   auto& st = self->state;
   st.task = std::move(task);
-  st.result = task_result{};
-  st.result.task_id = st.task.id;
-  st.result.dataset = st.task.dataset;
-  st.result.case_id = st.task.case_id;
-  st.result.params_json = st.task.params_json;
-  st.result.seq = st.task.seq;
+  st.result = result_for(st.task);
   st.result.cache_key = st.task.cache_key;
   st.attempt = 0;
   st.cancel_requested = false;
@@ -316,12 +311,7 @@ void on_run(worker_pointer self, task_spec& task) {
 // A second task while busy would be a supervisor bug; report it rather than
 // drop it, so no task ever goes missing.
 void on_run_while_busy(worker_pointer self, task_spec& task) {
-  task_result r;
-  r.task_id = task.id;
-  r.dataset = task.dataset;
-  r.case_id = task.case_id;
-  r.params_json = task.params_json;
-  r.seq = task.seq;
+  auto r = result_for(std::move(task));
   r.status = task_status::error;
   r.error = "internal error: worker " + std::to_string(self->state.cfg.index)
             + " was busy";

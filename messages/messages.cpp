@@ -32,6 +32,29 @@ const char* status_name(task_status x) noexcept {
   return "?";
 }
 
+namespace {
+
+template <class Task>
+task_result result_with_identity(Task&& task) {
+  task_result r;
+  r.task_id = std::forward<Task>(task).id;
+  r.dataset = std::forward<Task>(task).dataset;
+  r.case_id = std::forward<Task>(task).case_id;
+  r.params_json = std::forward<Task>(task).params_json;
+  r.seq = task.seq;
+  return r;
+}
+
+} // namespace
+
+task_result result_for(const task_spec& task) {
+  return result_with_identity(task);
+}
+
+task_result result_for(task_spec&& task) {
+  return result_with_identity(std::move(task));
+}
+
 std::string to_string(task_status x) {
   return status_name(x);
 }

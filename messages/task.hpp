@@ -197,6 +197,11 @@ struct task_result {
   }
 };
 
+/// A result that carries `task`'s identity: id, dataset, case, parameters
+/// and seq, copied from the task or moved out of it.
+task_result result_for(const task_spec& task);
+task_result result_for(task_spec&& task);
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_result& x) {
   return f(caf::meta::type_name("troupe::task_result"), x.task_id, x.dataset,
