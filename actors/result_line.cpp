@@ -25,6 +25,18 @@ void append_int(std::string& out, int64_t x) {
   }
 }
 
+// `[`, each item as `each` writes it, commas between, `]`.
+template <class List, class Each>
+void append_array(std::string& out, const List& items, Each each) {
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    each(items[i]);
+  }
+  out += ']';
+}
+
 void append_time(std::string& out, int64_t epoch_us, int64_t run_us) {
   out += '"';
   append_rfc3339(out, epoch_us + run_us);
@@ -255,11 +267,7 @@ void append_result_line(std::string& out, const task_result& r,
   out.append(",\"attempts\":");
   append_uint(out, r.attempts());
   out.append(",\"attempt_log\":");
-  out += '[';
-  for (size_t i = 0; i < r.attempt_log.size(); ++i) {
-    auto& a = r.attempt_log[i];
-    if (i > 0)
-      out += ',';
+  append_array(out, r.attempt_log, [&](const attempt_record& a) {
     out += "{\"status\":\"";
     out += status_name(a.status);
     out += "\",\"started_ms\":";
@@ -276,8 +284,7 @@ void append_result_line(std::string& out, const task_result& r,
       append_int(out, a.http_status);
     }
     out += '}';
-  }
-  out += ']';
+  });
   out.append(",\"started_at\":");
   if (r.started_us >= 0)
     append_time(out, epoch_us, r.started_us);
@@ -316,19 +323,15 @@ void append_result_line(std::string& out, const task_result& r,
   if (!r.dify.empty())
     append_dify(out, r.dify);
   if (!r.assertions.empty()) {
-    out.append(",\"assertions\":[");
-    for (size_t i = 0; i < r.assertions.size(); ++i) {
-      auto& a = r.assertions[i];
-      if (i > 0)
-        out += ',';
+    out.append(",\"assertions\":");
+    append_array(out, r.assertions, [&](const assertion_result& a) {
       out.append("{\"check\":");
       append_json_string(out, a.check);
       out.append(a.passed ? ",\"passed\":true,\"detail\":"
                           : ",\"passed\":false,\"detail\":");
       append_json_string(out, a.detail);
       out += '}';
-    }
-    out += ']';
+    });
   }
   if (r.cached)
     out.append(",\"cached\":true");
@@ -383,23 +386,15 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
   pct("max", s.max_us, false);
   out += '}';
   out.append(",\"slowest\":");
-  out += '[';
-  for (size_t i = 0; i < s.slowest.size(); ++i) {
-    if (i > 0)
-      out += ',';
+  append_array(out, s.slowest, [&](const auto& x) {
     out += "{\"task_id\":";
-    append_json_string(out, s.slowest[i].task_id);
+    append_json_string(out, x.task_id);
     out += ",\"latency_ms\":";
-    append_ms(out, s.slowest[i].latency_us);
+    append_ms(out, x.latency_us);
     out += '}';
-  }
-  out += ']';
+  });
   out.append(",\"failures\":");
-  out += '[';
-  for (size_t i = 0; i < s.failures.size(); ++i) {
-    auto& g = s.failures[i];
-    if (i > 0)
-      out += ',';
+  append_array(out, s.failures, [&](const auto& g) {
     out += "{\"error_code\":";
     append_json_string(out, g.error_code);
     out += ",\"count\":";
@@ -409,15 +404,11 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
     out += ",\"error\":";
     append_json_string(out, g.example.error);
     out += "}}";
-  }
-  out += ']';
+  });
   out.append(",\"assertions_failed\":");
   append_uint(out, s.assertions_failed);
-  out.append(",\"assertion_failures\":[");
-  for (size_t i = 0; i < s.assertion_failures.size(); ++i) {
-    auto& a = s.assertion_failures[i];
-    if (i > 0)
-      out += ',';
+  out.append(",\"assertion_failures\":");
+  append_array(out, s.assertion_failures, [&](const auto& a) {
     out.append("{\"task_id\":");
     append_json_string(out, a.task_id);
     out.append(",\"check\":");
@@ -425,8 +416,7 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
     out.append(",\"detail\":");
     append_json_string(out, a.detail);
     out += '}';
-  }
-  out += ']';
+  });
   if (s.cached > 0) {
     out.append(",\"cached\":");
     append_uint(out, s.cached);
