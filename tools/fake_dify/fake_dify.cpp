@@ -834,35 +834,26 @@ private:
                        true);
       case plan::stream:
         return start_stream();
-      case plan::reset: {
+      case plan::reset:
         st_.count(path_, 0);
         // Headers and part of a body, then a reset.
-        auto partial = std::make_shared<std::string>(
-          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-          "Content-Length: 500\r\n\r\n{\"task_id\": \"t\", \"da");
-        net::async_write(stream_, net::buffer(*partial),
-                         [self = this->shared_from_this(),
-                          partial](beast::error_code, size_t) {
-                           self->active_.reset();
-                           self->reset();
+        return write_raw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 500\r\n\r\n{\"task_id\": \"t\", \"da",
+                         [](session& self) {
+                           self.active_.reset();
+                           self.reset();
                          });
-        return;
-      }
-      case plan::cut: {
+      case plan::cut:
         st_.count(path_, 200);
-        auto partial = std::make_shared<std::string>(
-          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-          "Content-Length: "
-          + std::to_string(plan_.body.size()) + "\r\n\r\n"
-          + plan_.body.substr(0, plan_.body.size() / 2));
-        net::async_write(stream_, net::buffer(*partial),
-                         [self = this->shared_from_this(),
-                          partial](beast::error_code, size_t) {
-                           self->active_.reset();
-                           self->close();
+        // Headers and half the body, then a clean close.
+        return write_raw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         "Content-Length: "
+                           + std::to_string(plan_.body.size()) + "\r\n\r\n"
+                           + plan_.body.substr(0, plan_.body.size() / 2),
+                         [](session& self) {
+                           self.active_.reset();
+                           self.close();
                          });
-        return;
-      }
       case plan::hang:
         return hang();
     }
