@@ -14,6 +14,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "tests/support/deterministic_fixture.hpp"
+#include "tests/support/timeline.hpp"
 
 #include <algorithm>
 #include <map>
@@ -24,12 +25,6 @@ using namespace std::chrono_literals;
 using namespace troupe;
 
 namespace {
-
-stub_behavior b(const char* text) {
-  stub_behavior out;
-  BOOST_REQUIRE(parse_stub_behavior(text, out));
-  return out;
-}
 
 /// A task source over a vector.
 class vector_source : public task_source {
@@ -192,38 +187,23 @@ capped_executor(capped_actor::stateful_pointer<capped_state> self,
   };
 }
 
+// Every attempt's [start, end), from the results' logs.
+std::vector<std::pair<int64_t, int64_t>>
+attempt_intervals(const std::vector<task_result>& results) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (auto& r : results)
+    for (auto& a : r.attempt_log)
+      out.emplace_back(a.started_us, a.started_us + a.duration_us);
+  return out;
+}
+
 // The most attempts started within any window of `window_us`.
 size_t most_starts_in(const std::vector<task_result>& results,
                       int64_t window_us) {
   std::vector<int64_t> starts;
-  for (auto& r : results)
-    for (auto& a : r.attempt_log)
-      starts.push_back(a.started_us);
-  std::sort(starts.begin(), starts.end());
-  size_t most = 0;
-  size_t lo = 0;
-  for (size_t hi = 0; hi < starts.size(); ++hi) {
-    while (starts[hi] - starts[lo] >= window_us)
-      ++lo;
-    most = std::max(most, hi - lo + 1);
-  }
-  return most;
-}
-
-// The most attempts whose [start, end) intervals overlap, from the log.
-size_t max_overlap(const std::vector<task_result>& results) {
-  std::vector<std::pair<int64_t, int>> edges;
-  for (auto& r : results)
-    for (auto& a : r.attempt_log) {
-      edges.emplace_back(a.started_us, +1);
-      edges.emplace_back(a.started_us + a.duration_us, -1);
-    }
-  std::sort(edges.begin(), edges.end()); // ends (-1) before starts at a tie
-  int now = 0;
-  int most = 0;
-  for (auto& e : edges)
-    most = std::max(most, now += e.second);
-  return static_cast<size_t>(most);
+  for (auto& [start, end] : attempt_intervals(results))
+    starts.push_back(start);
+  return test::most_within(std::move(starts), window_us);
 }
 
 } // namespace
@@ -234,8 +214,8 @@ BOOST_AUTO_TEST_CASE(spawns_exactly_concurrency_workers_and_never_exceeds_it) {
   stub_settings s;
   // Delays that vary from task to task, so completions interleave.
   for (int i = 0; i < 100; ++i)
-    s.behaviors["d/c" + std::to_string(i) + "#0"]
-      = {b(("delay:" + std::to_string(10 + (i * 37) % 90) + "ms").c_str())};
+    s.behaviors["d/c" + std::to_string(i) + "#0"] = {test::scripted(
+      ("delay:" + std::to_string(10 + (i * 37) % 90) + "ms").c_str())};
   start(100, 7, s);
   run();
   auto st = status();
@@ -247,7 +227,8 @@ BOOST_AUTO_TEST_CASE(spawns_exactly_concurrency_workers_and_never_exceeds_it) {
   auto summary = done();
   BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 100u);
   BOOST_CHECK_EQUAL(sink_rec->results.size(), 100u);
-  BOOST_CHECK_EQUAL(max_overlap(sink_rec->results), 7u);
+  BOOST_CHECK_EQUAL(test::max_overlap(attempt_intervals(sink_rec->results)),
+                    7u);
   BOOST_CHECK_EQUAL(executor_stats().second, 7u);
 }
 
@@ -260,12 +241,12 @@ BOOST_AUTO_TEST_CASE(each_of_the_eight_statuses_is_observed) {
   //           starts
   //   t=3200  cancel: c8 never started, CANCELLED; c6 and c7 finish
   stub_settings s;
-  s.behaviors["d/c0#0"] = {b("delay:100ms")};
-  s.behaviors["d/c1#0"] = {b("error")};
-  s.behaviors["d/c2#0"] = {b("fatal")};
-  s.behaviors["d/c3#0"] = {b("timeout")};
+  s.behaviors["d/c0#0"] = {test::scripted("delay:100ms")};
+  s.behaviors["d/c1#0"] = {test::scripted("error")};
+  s.behaviors["d/c2#0"] = {test::scripted("fatal")};
+  s.behaviors["d/c3#0"] = {test::scripted("timeout")};
   for (auto id : {"d/c4#0", "d/c5#0", "d/c6#0", "d/c7#0", "d/c8#0"})
-    s.behaviors[id] = {b("delay:900ms")};
+    s.behaviors[id] = {test::scripted("delay:900ms")};
   retry.max_attempts = 2;
   timeout_us = 1'000'000;
   start(9, 2, s);
@@ -304,11 +285,13 @@ BOOST_AUTO_TEST_CASE(each_of_the_eight_statuses_is_observed) {
 BOOST_AUTO_TEST_CASE(statistics_add_up) {
   stub_settings s;
   s.delay_us = 10'000;
-  s.behaviors["d/c0#0"] = {b("failure"), b("success")};
-  s.behaviors["d/c1#0"] = {b("failure")};
-  s.behaviors["d/c2#0"] = {b("fatal")};
-  s.behaviors["d/c3#0"] = {b("timeout"), b("timeout"), b("success")};
-  s.behaviors["d/c4#0"] = {b("delay:250ms")};
+  s.behaviors["d/c0#0"]
+    = {test::scripted("failure"), test::scripted("success")};
+  s.behaviors["d/c1#0"] = {test::scripted("failure")};
+  s.behaviors["d/c2#0"] = {test::scripted("fatal")};
+  s.behaviors["d/c3#0"] = {test::scripted("timeout"), test::scripted("timeout"),
+                           test::scripted("success")};
+  s.behaviors["d/c4#0"] = {test::scripted("delay:250ms")};
   timeout_us = 100'000;
   start(20, 4, s);
   run_until_idle();
@@ -372,8 +355,9 @@ BOOST_AUTO_TEST_CASE(cancel_finishes_in_flight_and_cancels_unstarted) {
 BOOST_AUTO_TEST_CASE(auth_aborts_the_run_and_makes_no_more_calls) {
   stub_settings s;
   s.delay_us = 100'000;
-  s.behaviors["d/c2#0"] = {b("delay:150ms")}; // in flight at the abort
-  s.behaviors["d/c3#0"] = {b("auth")};        // answers at 200 ms
+  s.behaviors["d/c2#0"]
+    = {test::scripted("delay:150ms")};              // in flight at the abort
+  s.behaviors["d/c3#0"] = {test::scripted("auth")}; // answers at 200 ms
   start(50, 2, s);
   run_until_idle();
   auto summary = done();
@@ -432,7 +416,7 @@ BOOST_AUTO_TEST_CASE(setters_change_the_script_mid_run) {
   advance(50ms);
   caf::anon_send(exec, set_failure_rate_atom::value, 1.0);
   caf::anon_send(exec, set_behavior_atom::value, std::string{"d/c2#0"},
-                 std::vector<stub_behavior>{b("fatal")});
+                 std::vector<stub_behavior>{test::scripted("fatal")});
   caf::anon_send(exec, set_delay_atom::value, int64_t{200'000});
   run();
   // c0 was already running (100 ms); c1 fails (rate 1.0) at 300 ms, then
@@ -457,7 +441,7 @@ BOOST_AUTO_TEST_CASE(a_rate_limit_bounds_starts_in_every_second_retries_too) {
   // Every third task fails once: its retry needs a token as well.
   for (int i = 0; i < 90; i += 3)
     s.behaviors["d/c" + std::to_string(i) + "#0"]
-      = {b("failure"), b("success")};
+      = {test::scripted("failure"), test::scripted("success")};
   retry.backoff_us = 100'000;
   dispatch.rate_per_second = 10;
   dispatch.burst = 5;
@@ -478,7 +462,7 @@ BOOST_AUTO_TEST_CASE(a_rate_limit_bounds_starts_in_every_second_retries_too) {
 BOOST_AUTO_TEST_CASE(batches_start_after_the_last_one_and_a_pause) {
   stub_settings s;
   s.delay_us = 100'000;
-  s.behaviors["d/c1#0"] = {b("delay:300ms")};
+  s.behaviors["d/c1#0"] = {test::scripted("delay:300ms")};
   dispatch.batch_size = 4;
   dispatch.batch_pause_us = 1'000'000;
   start(10, 8, s);

@@ -17,12 +17,6 @@ using namespace troupe;
 
 namespace {
 
-stub_behavior b(const char* text) {
-  stub_behavior out;
-  BOOST_REQUIRE(parse_stub_behavior(text, out));
-  return out;
-}
-
 struct worker_fixture : test::deterministic_fixture {
   std::shared_ptr<test::recorded> rec = std::make_shared<test::recorded>();
   stub_executor_actor exec;
@@ -95,7 +89,8 @@ BOOST_FIXTURE_TEST_SUITE(worker, worker_fixture)
 
 BOOST_AUTO_TEST_CASE(backoff_waits_two_then_three_then_four_and_a_half_s) {
   retry.max_attempts = 4;
-  script("d/c#0", {b("failure"), b("failure"), b("failure"), b("success")});
+  script("d/c#0", {test::scripted("failure"), test::scripted("failure"),
+                   test::scripted("failure"), test::scripted("success")});
   send_task("d/c#0");
   run();
   // First attempt fails at once; the retry is a timer 2.0 s out.
@@ -127,7 +122,7 @@ BOOST_AUTO_TEST_CASE(backoff_is_capped_by_max_backoff) {
   retry.backoff_us = 10'000'000;
   retry.multiplier = 3;
   retry.max_backoff_us = 20'000'000;
-  script("d/c#0", {b("failure")});
+  script("d/c#0", {test::scripted("failure")});
   send_task("d/c#0");
   run_until_idle();
   auto& r = rec->of("d/c#0");
@@ -143,7 +138,7 @@ BOOST_AUTO_TEST_CASE(full_jitter_draws_each_gap_from_the_seed) {
   retry.max_attempts = 4;
   retry.jitter = jitter_mode::full;
   cfg.jitter_seed = 42;
-  script("d/c#0", {b("failure")});
+  script("d/c#0", {test::scripted("failure")});
   send_task("d/c#0");
   run_until_idle();
   auto& r = rec->of("d/c#0");
@@ -161,7 +156,7 @@ BOOST_AUTO_TEST_CASE(full_jitter_draws_each_gap_from_the_seed) {
 }
 
 BOOST_AUTO_TEST_CASE(timeout_gives_timeout_then_a_retry) {
-  script("d/c#0", {b("timeout"), b("success")});
+  script("d/c#0", {test::scripted("timeout"), test::scripted("success")});
   send_task("d/c#0");
   run();
   BOOST_CHECK_EQUAL(status().second, task_status::running);
@@ -184,7 +179,7 @@ BOOST_AUTO_TEST_CASE(timeout_gives_timeout_then_a_retry) {
 
 BOOST_AUTO_TEST_CASE(fatal_is_never_retried) {
   retry.max_attempts = 5;
-  script("d/c#0", {b("fatal"), b("success")});
+  script("d/c#0", {test::scripted("fatal"), test::scripted("success")});
   send_task("d/c#0");
   run_until_idle();
   auto& r = rec->of("d/c#0");
@@ -196,7 +191,7 @@ BOOST_AUTO_TEST_CASE(fatal_is_never_retried) {
 
 BOOST_AUTO_TEST_CASE(max_attempts_bounds_the_retries) {
   retry.max_attempts = 3;
-  script("d/c#0", {b("failure")});
+  script("d/c#0", {test::scripted("failure")});
   send_task("d/c#0");
   run_until_idle();
   auto& r = rec->of("d/c#0");
@@ -208,7 +203,7 @@ BOOST_AUTO_TEST_CASE(max_attempts_bounds_the_retries) {
 BOOST_AUTO_TEST_CASE(last_attempt_decides_the_final_status) {
   retry.max_attempts = 2;
   retry.backoff_us = 1000;
-  script("d/c#0", {b("failure"), b("error")});
+  script("d/c#0", {test::scripted("failure"), test::scripted("error")});
   send_task("d/c#0");
   run_until_idle();
   auto& r = rec->of("d/c#0");
@@ -222,7 +217,7 @@ BOOST_AUTO_TEST_CASE(task_deadline_cuts_the_last_attempt_short) {
   retry.backoff_us = 200'000;
   retry.multiplier = 1;
   cfg.deadline_us = 2'500'000;
-  script("d/c#0", {b("timeout")});
+  script("d/c#0", {test::scripted("timeout")});
   send_task("d/c#0");
   run_until_idle();
   auto& r = rec->of("d/c#0");
@@ -238,7 +233,7 @@ BOOST_AUTO_TEST_CASE(task_deadline_cuts_the_last_attempt_short) {
 BOOST_AUTO_TEST_CASE(no_retry_when_the_backoff_would_pass_the_deadline) {
   retry.backoff_us = 5'000'000;
   cfg.deadline_us = 3'000'000;
-  script("d/c#0", {b("failure"), b("success")});
+  script("d/c#0", {test::scripted("failure"), test::scripted("success")});
   send_task("d/c#0");
   run_until_idle();
   auto& r = rec->of("d/c#0");
@@ -249,7 +244,8 @@ BOOST_AUTO_TEST_CASE(no_retry_when_the_backoff_would_pass_the_deadline) {
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_overrides_the_backoff) {
-  script("d/c#0", {b("429:retry-after=7"), b("success")});
+  script("d/c#0",
+         {test::scripted("429:retry-after=7"), test::scripted("success")});
   send_task("d/c#0");
   run_until_idle();
   auto& r = rec->of("d/c#0");
@@ -260,7 +256,7 @@ BOOST_AUTO_TEST_CASE(retry_after_overrides_the_backoff) {
 }
 
 BOOST_AUTO_TEST_CASE(cancel_during_backoff_ends_the_task_cancelled_at_once) {
-  script("d/c#0", {b("failure"), b("success")});
+  script("d/c#0", {test::scripted("failure"), test::scripted("success")});
   send_task("d/c#0");
   advance(500ms);
   caf::anon_send(w, cancel_atom::value, false, std::string{"stop"});
@@ -276,7 +272,7 @@ BOOST_AUTO_TEST_CASE(cancel_during_backoff_ends_the_task_cancelled_at_once) {
 }
 
 BOOST_AUTO_TEST_CASE(cancel_lets_the_attempt_in_flight_finish) {
-  script("d/c#0", {b("delay:300ms")});
+  script("d/c#0", {test::scripted("delay:300ms")});
   send_task("d/c#0");
   advance(100ms);
   caf::anon_send(w, cancel_atom::value, false, std::string{"stop"});
@@ -289,7 +285,7 @@ BOOST_AUTO_TEST_CASE(cancel_lets_the_attempt_in_flight_finish) {
 }
 
 BOOST_AUTO_TEST_CASE(cancel_turns_a_retryable_outcome_into_cancelled) {
-  script("d/c#0", {b("timeout"), b("success")});
+  script("d/c#0", {test::scripted("timeout"), test::scripted("success")});
   send_task("d/c#0");
   advance(100ms);
   caf::anon_send(w, cancel_atom::value, false, std::string{"stop"});
@@ -301,7 +297,7 @@ BOOST_AUTO_TEST_CASE(cancel_turns_a_retryable_outcome_into_cancelled) {
 }
 
 BOOST_AUTO_TEST_CASE(abort_cancel_stops_the_attempt_now) {
-  script("d/c#0", {b("delay:10s")});
+  script("d/c#0", {test::scripted("delay:10s")});
   send_task("d/c#0");
   advance(100ms);
   caf::anon_send(w, cancel_atom::value, true, std::string{"run aborted"});
@@ -313,7 +309,7 @@ BOOST_AUTO_TEST_CASE(abort_cancel_stops_the_attempt_now) {
 }
 
 BOOST_AUTO_TEST_CASE(auth_reports_an_abort_and_fails_the_task) {
-  script("d/c#0", {b("auth")});
+  script("d/c#0", {test::scripted("auth")});
   send_task("d/c#0");
   run();
   BOOST_REQUIRE_EQUAL(rec->aborts.size(), 1u);
@@ -325,7 +321,7 @@ BOOST_AUTO_TEST_CASE(auth_reports_an_abort_and_fails_the_task) {
 }
 
 BOOST_AUTO_TEST_CASE(an_idle_worker_reports_pending) {
-  script("d/c#0", {b("success")});
+  script("d/c#0", {test::scripted("success")});
   auto s = status();
   BOOST_CHECK_EQUAL(s.first, "");
   BOOST_CHECK_EQUAL(s.second, task_status::pending);

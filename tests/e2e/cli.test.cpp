@@ -7,6 +7,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/timeline.hpp"
 
 #include <csignal>
 #include <filesystem>
@@ -37,20 +38,14 @@ struct cli_fixture {
 
   /// Largest number of attempts that overlapped in time.
   static size_t max_overlap(const results_file& f) {
-    std::vector<std::pair<double, int>> edges;
+    std::vector<std::pair<double, double>> intervals;
     for (auto& kv : f.results)
       for (auto& a : kv.second.at("attempt_log").as_array()) {
         auto start = a.at("started_ms").to_number<double>();
         auto dur = a.at("duration_ms").to_number<double>();
-        edges.emplace_back(start, +1);
-        edges.emplace_back(start + dur, -1);
+        intervals.emplace_back(start, start + dur);
       }
-    std::sort(edges.begin(), edges.end());
-    int now = 0;
-    int most = 0;
-    for (auto& e : edges)
-      most = std::max(most, now += e.second);
-    return static_cast<size_t>(most);
+    return troupe::test::max_overlap(intervals);
   }
 };
 

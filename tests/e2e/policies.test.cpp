@@ -9,6 +9,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/timeline.hpp"
 
 #include <algorithm>
 
@@ -78,13 +79,10 @@ BOOST_AUTO_TEST_CASE(a_rate_limit_holds_in_every_one_second_window,
   BOOST_CHECK_EQUAL(f.count("FAILED"), 2u);
   auto s = starts(f);
   BOOST_REQUIRE_EQUAL(s.size(), 64u); // retries count too
-  size_t most = 0;
-  size_t lo = 0;
-  for (size_t hi = 0; hi < s.size(); ++hi) {
-    while (s[hi].first - s[lo].first >= 1000.0)
-      ++lo;
-    most = std::max(most, hi - lo + 1);
-  }
+  std::vector<double> times;
+  for (auto& x : s)
+    times.push_back(x.first);
+  auto most = most_within(std::move(times), 1000.0);
   BOOST_CHECK_LE(most, 25u); // rate + burst
   BOOST_CHECK_GE(most, 15u); // and the limit is what paced the run
 }

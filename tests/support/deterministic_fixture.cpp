@@ -14,6 +14,12 @@
 
 namespace troupe::test {
 
+stub_behavior scripted(const char* text) {
+  stub_behavior out;
+  BOOST_REQUIRE_MESSAGE(parse_stub_behavior(text, out), text);
+  return out;
+}
+
 namespace {
 
 caf::actor_system_config& prepare(caf::actor_system_config& cfg) {

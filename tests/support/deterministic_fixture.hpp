@@ -23,6 +23,10 @@
 
 namespace troupe::test {
 
+/// A stub behaviour from its text form ("failure", "delay:300ms"); fails
+/// the test if the text does not parse.
+stub_behavior scripted(const char* text);
+
 /// What a recording listener saw.
 struct recorded {
   std::vector<task_result> results;
