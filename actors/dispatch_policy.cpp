@@ -36,8 +36,12 @@ int64_t token_bucket::next_token_us(int64_t now_us) {
   refill(now_us);
   if (tokens_ >= 1.0 - 1e-9)
     return now_us;
+  // Never more than a day ahead, whatever the rate: the wait becomes a
+  // timer, whose nanoseconds must fit in 64 bits.
+  constexpr double max_wait_us = 86'400e6;
   return now_us
-         + static_cast<int64_t>(std::ceil((1.0 - tokens_) * 1e6 / rate_));
+         + static_cast<int64_t>(
+           std::min(max_wait_us, std::ceil((1.0 - tokens_) * 1e6 / rate_)));
 }
 
 void aimd_limit::on_throttle(int64_t started_us, int64_t now_us) {

@@ -53,6 +53,10 @@ parse_case_into(std::string_view json_text, const std::string& file,
       parser.reset();
       checker{where()}.fail(path, "invalid JSON (" + ec.message() + ")");
     }
+    if (auto key = duplicate_key(json_text, json::parse_options{}))
+      checker{where()}.fail(join_path(path, *key),
+                            "duplicate key (each key may appear once in an "
+                            "object)");
     auto v = parser.release();
     if (!v.is_object() || v.get_object().size() > 5
         || !v.get_object().contains("id")) {
@@ -126,6 +130,10 @@ case_reader::case_reader(const dataset_config& ds) : ds_(ds) {
     return;
   auto n = ds_.file.size();
   csv_ = n >= 4 && ds_.file.compare(n - 4, 4, ".csv") == 0;
+  if (auto err = check_input_file(ds_.file, "dataset file")) {
+    error_ = std::move(err);
+    return;
+  }
   file_ = std::fopen(ds_.file.c_str(), "rb");
   if (file_ == nullptr) {
     error_ = config_error{ds_.file + ": cannot open dataset file ("
@@ -201,8 +209,18 @@ bool case_reader::read_line(std::string& out) {
     auto* begin = buf_.data() + buf_pos_;
     auto* nl
       = static_cast<char*>(std::memchr(begin, '\n', buf_len_ - buf_pos_));
+    auto n
+      = nl == nullptr ? buf_len_ - buf_pos_ : static_cast<size_t>(nl - begin);
+    // A file without line breaks (or a runaway line) must not fill memory.
+    if (out.size() + n > ds_.max_line_bytes + 1) {
+      record_line_ = line_ + 1;
+      return fail("line longer than the limit of "
+                  + std::to_string(ds_.max_line_bytes)
+                  + " bytes (execution_policy.limits.max_line_bytes, or "
+                    "--max-line-bytes, raises it)");
+    }
     if (nl == nullptr) {
-      out.append(begin, buf_len_ - buf_pos_);
+      out.append(begin, n);
       buf_pos_ = buf_len_;
       continue;
     }
@@ -250,7 +268,12 @@ bool case_reader::read_csv_record(std::vector<std::string>& fields) {
         // The quoted field goes on on the next line.
         field += '\n';
         if (!read_line(line))
-          return fail("unterminated quoted field");
+          return error_ ? false : fail("unterminated quoted field");
+        if (field.size() + line.size() > ds_.max_line_bytes)
+          return fail("record longer than the limit of "
+                      + std::to_string(ds_.max_line_bytes)
+                      + " bytes (execution_policy.limits.max_line_bytes, or "
+                        "--max-line-bytes, raises it)");
         i = 0;
         continue;
       }

@@ -5,10 +5,12 @@
 
 #include "config/manifest.hpp"
 
+#include <boost/json/parse_options.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -33,6 +35,11 @@ std::string index_path(const std::string& path, size_t i);
 /// Errors name `where` and the line and column.
 boost::json::value parse_relaxed(std::string_view text,
                                  const std::string& where);
+
+/// The JSON path of the first key that one object of `text` holds twice
+/// ("target.type"), or nullopt. `text` parses under `opts`.
+std::optional<std::string>
+duplicate_key(std::string_view text, const boost::json::parse_options& opts);
 
 /// Checks and reads values under one error prefix ("manifest.json").
 class checker {

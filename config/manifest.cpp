@@ -171,7 +171,7 @@ target_config parse_target(const checker& chk, const json::value& v) {
   str("ca_file", t.ca_file);
   if (auto i = obj.find("max_response_bytes"); i != obj.end())
     t.max_response_bytes = static_cast<uint64_t>(chk.integer(
-      i->value(), "target.max_response_bytes", 1024, int64_t{1} << 34));
+      i->value(), "target.max_response_bytes", 1024, int64_t{1} << 28));
   auto check_url = [&](const std::string& url, const char* key) {
     if (url.compare(0, 7, "http://") != 0 && url.compare(0, 8, "https://") != 0)
       chk.fail(join_path("target", key), "must be an http:// or https:// URL",
@@ -320,8 +320,16 @@ execution_policy parse_execution(const checker& chk, const json::value& v) {
   chk.only_keys(obj, p,
                 {"concurrency", "timeout_seconds", "deadline_seconds",
                  "run_deadline_seconds", "adaptive", "batch_size",
-                 "batch_pause_seconds", "rate_limit"});
+                 "batch_pause_seconds", "rate_limit", "limits"});
   execution_policy e;
+  if (auto* x = obj.if_contains("limits")) {
+    auto lp = join_path(p, "limits");
+    auto& lim = chk.object(*x, lp);
+    chk.only_keys(lim, lp, {"max_line_bytes"});
+    if (auto* b = lim.if_contains("max_line_bytes"))
+      e.max_line_bytes = static_cast<uint64_t>(chk.integer(
+        *b, join_path(lp, "max_line_bytes"), 1024, int64_t{1} << 30));
+  }
   if (auto* x = obj.if_contains("run_deadline_seconds"))
     e.run_deadline_seconds = chk.number(
       *x, join_path(p, "run_deadline_seconds"), 0, 365 * 86400.0, true);
@@ -342,11 +350,14 @@ execution_policy parse_execution(const checker& chk, const json::value& v) {
     auto* rpm = rl.if_contains("requests_per_minute");
     if ((rps == nullptr) == (rpm == nullptr))
       chk.fail(rp, "needs one of requests_per_second and requests_per_minute");
+    // At least one a day, or a token's wait overflows the timer arithmetic
+    // (and a slower limit is a mistake, not a policy).
     e.rate_per_second
-      = rps != nullptr
-          ? chk.number(*rps, join_path(rp, "requests_per_second"), 0, 1e7, true)
-          : chk.number(*rpm, join_path(rp, "requests_per_minute"), 0, 6e8, true)
-              / 60.0;
+      = rps != nullptr ? chk.number(*rps, join_path(rp, "requests_per_second"),
+                                    1.0 / 86400, 1e7)
+                       : chk.number(*rpm, join_path(rp, "requests_per_minute"),
+                                    1.0 / 1440, 6e8)
+                           / 60.0;
     if (auto* b = rl.if_contains("burst"))
       e.burst = static_cast<uint32_t>(
         chk.integer(*b, join_path(rp, "burst"), 1, 1'000'000));
@@ -670,7 +681,8 @@ uint64_t manifest::task_count() const noexcept {
 }
 
 result<manifest> parse_manifest(const std::string& text,
-                                const std::string& path) {
+                                const std::string& path,
+                                const load_options& opts) {
   try {
     checker chk{path};
     auto root = parse_relaxed(text, path);
@@ -716,6 +728,9 @@ result<manifest> parse_manifest(const std::string& text,
         chk.fail("stub", "is only used with a \"stub\" target");
       m.stub = parse_stub(chk, i->value());
     }
+    for (auto& ds : m.datasets)
+      ds.max_line_bytes
+        = opts.max_line_bytes.value_or(m.execution.max_line_bytes);
     scan_datasets(chk, m);
     return m;
   } catch (const check_failure& e) {
@@ -723,17 +738,56 @@ result<manifest> parse_manifest(const std::string& text,
   }
 }
 
-result<manifest> load_manifest(const std::string& path) {
+std::optional<config_error> check_input_file(const std::string& path,
+                                             const char* what,
+                                             uint64_t max_bytes) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return config_error{path + ": cannot open " + what + " ("
+                        + std::strerror(errno) + ")"};
+  if (S_ISDIR(st.st_mode))
+    return config_error{path + ": is a directory, expected a " + what
+                        + " file"};
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    return config_error{path + ": is " + kind + "; a " + what
+                        + " must be a regular file"};
+  }
+  if (max_bytes > 0 && static_cast<uint64_t>(st.st_size) > max_bytes)
+    return config_error{path + ": " + what + " is " + std::to_string(st.st_size)
+                        + " bytes, over the limit of "
+                        + std::to_string(max_bytes)
+                        + " (--max-manifest-bytes raises it)"};
+  return std::nullopt;
+}
+
+result<manifest> load_manifest(const std::string& path,
+                               const load_options& opts) {
+  if (auto err = check_input_file(path, "manifest", opts.max_manifest_bytes))
+    return *err;
   std::ifstream in{path, std::ios::binary};
   if (!in)
     return config_error{path + ": cannot open manifest (" + std::strerror(errno)
                         + ")"};
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read up to one byte past the cap: a file that grew since stat() still
+  // fails.
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= opts.max_manifest_bytes
+         && in.read(chunk, sizeof(chunk)).gcount() > 0)
+    text.append(chunk, static_cast<size_t>(in.gcount()));
   if (in.bad())
     return config_error{path + ": cannot read manifest (" + std::strerror(errno)
                         + ")"};
-  return parse_manifest(text.str(), path);
+  if (text.size() > opts.max_manifest_bytes)
+    return config_error{path + ": manifest is over the limit of "
+                        + std::to_string(opts.max_manifest_bytes)
+                        + " bytes (--max-manifest-bytes raises it)"};
+  return parse_manifest(text, path, opts);
 }
 
 } // namespace troupe::config

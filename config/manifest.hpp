@@ -81,6 +81,10 @@ struct case_config {
 };
 
 /// A dataset: inline cases or a JSONL/CSV file read as a stream.
+/// Default caps on input sizes: a dataset line, and a manifest file.
+constexpr uint64_t default_max_line_bytes = uint64_t{16} << 20;
+constexpr uint64_t default_max_manifest_bytes = uint64_t{64} << 20;
+
 struct dataset_config {
   std::string name;
   double weight = 1.0;
@@ -92,6 +96,8 @@ struct dataset_config {
   uint64_t case_count = 0;
   /// Checks for every case of the dataset.
   expectation expect;
+  /// The longest line (or CSV record) its file may hold.
+  uint64_t max_line_bytes = default_max_line_bytes;
 };
 
 enum class jitter_kind { none, full, equal };
@@ -123,6 +129,8 @@ struct execution_policy {
   /// Attempts per second for the whole run (0: no limit), and the burst.
   double rate_per_second = 0;
   uint32_t burst = 1;
+  /// execution_policy.limits.max_line_bytes: the longest dataset line.
+  uint64_t max_line_bytes = default_max_line_bytes;
 };
 
 /// An action at a given time since the start of the run (stub.events).
@@ -175,11 +183,28 @@ struct manifest {
   uint64_t task_count() const noexcept;
 };
 
-/// Reads, checks and counts a manifest and its dataset files.
-result<manifest> load_manifest(const std::string& path);
+/// Caps set on the command line, over the manifest's own.
+struct load_options {
+  /// The largest manifest file (--max-manifest-bytes).
+  uint64_t max_manifest_bytes = default_max_manifest_bytes;
+  /// Overrides execution_policy.limits.max_line_bytes (--max-line-bytes).
+  std::optional<uint64_t> max_line_bytes;
+};
+
+/// Reads, checks and counts a manifest and its dataset files. Only regular
+/// files are read: a FIFO or a device could feed it without end.
+result<manifest> load_manifest(const std::string& path,
+                               const load_options& opts = {});
 
 /// Same, from text; `path` names the file in errors and anchors dataset paths.
 result<manifest> parse_manifest(const std::string& text,
-                                const std::string& path);
+                                const std::string& path,
+                                const load_options& opts = {});
+
+/// Checks that `path` is a regular file of at most `max_bytes` (0: any
+/// size); the error names `what` ("manifest", "dataset file").
+std::optional<config_error> check_input_file(const std::string& path,
+                                             const char* what,
+                                             uint64_t max_bytes = 0);
 
 } // namespace troupe::config

@@ -22,6 +22,14 @@ BOOST_AUTO_TEST_CASE(a_bucket_allows_its_burst_then_its_rate) {
   BOOST_CHECK_EQUAL(b.next_token_us(200'000), 400'000);
 }
 
+BOOST_AUTO_TEST_CASE(a_token_is_never_more_than_a_day_away) {
+  // 1e-10 per second would put the next token 317 years ahead, past what a
+  // timer's nanoseconds hold.
+  token_bucket b{1e-10, 1};
+  BOOST_CHECK(b.try_take(0));
+  BOOST_CHECK_EQUAL(b.next_token_us(5), 5 + 86'400'000'000);
+}
+
 BOOST_AUTO_TEST_CASE(no_one_second_window_exceeds_rate_plus_burst) {
   token_bucket b{20, 5};
   std::deque<int64_t> starts;

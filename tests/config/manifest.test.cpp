@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(unknown_and_missing_keys_are_errors) {
     error(with(R"("execution_policy": {"concurency": 8})")),
     "DIR/m.json: execution_policy.concurency: unknown key (expected one of: "
     "concurrency, timeout_seconds, deadline_seconds, run_deadline_seconds, "
-    "adaptive, batch_size, batch_pause_seconds, rate_limit)");
+    "adaptive, batch_size, batch_pause_seconds, rate_limit, limits)");
   BOOST_CHECK_EQUAL(error(R"({"datasets": []})"),
                     "DIR/m.json: target: missing key");
   BOOST_CHECK_EQUAL(error(R"({"target": {}, "datasets": []})"),
@@ -411,6 +411,58 @@ BOOST_AUTO_TEST_CASE(expect_is_parsed_and_checked_before_the_run) {
               "datasets": [{"name": "d", "file": "bad.jsonl"}]})"),
     "DIR/bad.jsonl:1: expect.contains: must be a string or an array of "
     "strings, got 3");
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_are_errors_naming_the_key) {
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"concurrency": 0, "concurrency": 4})")),
+    "DIR/m.json: execution_policy.concurrency: duplicate key (each key may "
+    "appear once in an object)");
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "stub"}, "datasets": [{"name": "d",
+      "cases": [{"id": "a"}, {"id": "b", "inputs": {"x": 1, "x": 2}}]}]})"),
+    "DIR/m.json: datasets[0].cases[1].inputs.x: duplicate key (each key may "
+    "appear once in an object)");
+  BOOST_CHECK_EQUAL(error(R"({"name": "a", // comment
+      "name": "b", "target": {"type": "stub"}, "datasets": []})"),
+                    "DIR/m.json: name: duplicate key (each key may appear "
+                    "once in an object)");
+  dir.write("cases.jsonl", "{\"id\": \"a\"}\n{\"id\": \"b\", \"id\": \"c\"}\n");
+  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
+      "datasets": [{"name": "d", "file": "cases.jsonl"}]})"),
+                    "DIR/cases.jsonl:2: id: duplicate key (each key may "
+                    "appear once in an object)");
+}
+
+BOOST_AUTO_TEST_CASE(a_rate_limit_below_one_a_day_is_refused) {
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"rate_limit":
+                   {"requests_per_second": 1e-10}})")),
+    "DIR/m.json: execution_policy.rate_limit.requests_per_second: must be "
+    "a number >= 1.15740740740741e-05 and <= 10000000, got 1e-10");
+  auto m = ok(with(R"("execution_policy": {"rate_limit":
+                        {"requests_per_minute": 1}})"));
+  BOOST_CHECK_CLOSE(m.execution.rate_per_second, 1.0 / 60, 1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(input_limits_are_settable_and_only_regular_files_load) {
+  auto m = ok(with(R"("execution_policy": {"limits": {"max_line_bytes":
+                                                       2048}})"));
+  BOOST_CHECK_EQUAL(m.execution.max_line_bytes, 2048u);
+  BOOST_CHECK_EQUAL(m.datasets[0].max_line_bytes, 2048u);
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"limits": {"max_line_bytes": 10}})")),
+    "DIR/m.json: execution_policy.limits.max_line_bytes: must be an integer "
+    "from 1024 to 1073741824, got 10");
+  auto r = load_manifest(dir.path());
+  BOOST_REQUIRE(std::holds_alternative<config_error>(r));
+  BOOST_CHECK_EQUAL(std::get<config_error>(r).message,
+                    dir.path() + ": is a directory, expected a manifest file");
+  r = load_manifest("/dev/null");
+  BOOST_REQUIRE(std::holds_alternative<config_error>(r));
+  BOOST_CHECK_EQUAL(std::get<config_error>(r).message,
+                    "/dev/null: is a character device; a manifest must be a "
+                    "regular file");
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_manifest_is_an_error) {

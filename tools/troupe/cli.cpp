@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 
 namespace troupe::cli {
 
@@ -54,18 +55,55 @@ Options:
   --timeline FILE         with --virtual-time, write the whole timeline to
                           FILE (the terminal gets its first 150 and last 50
                           lines)
+  --max-manifest-bytes N  refuse a manifest larger than N bytes (64 MiB)
+  --max-line-bytes N      refuse a dataset line longer than N bytes, over
+                          execution_policy.limits.max_line_bytes (16 MiB)
   -h, --help              show this help
 
 Ctrl+C cancels the run: in-flight tasks finish, the others end CANCELLED, the
 summary is printed and the exit code is 130. A second Ctrl+C quits at once.
 )";
 
-constexpr const char* validate_help = R"(Usage: troupe validate MANIFEST
+constexpr const char* validate_help
+  = R"(Usage: troupe validate MANIFEST [options]
 
 Checks MANIFEST and its dataset files without running anything and prints
 the number of tasks. Exit code 0 if it is valid, 2 otherwise; errors name the
 file, the JSON path or line, and what was expected.
+
+Options:
+  --max-manifest-bytes N  refuse a manifest larger than N bytes (64 MiB)
+  --max-line-bytes N      refuse a dataset line longer than N bytes, over
+                          execution_policy.limits.max_line_bytes (16 MiB)
 )";
+
+// "--max-...-bytes": an integer from 1,024 to 2^40.
+std::optional<uint64_t> parse_bytes(const std::string& value) {
+  errno = 0;
+  char* end = nullptr;
+  auto n = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || errno != 0 || value[0] == '-' || n < 1024
+      || n > (uint64_t{1} << 40))
+    return std::nullopt;
+  return n;
+}
+
+// Takes a --max-manifest-bytes or --max-line-bytes value; false if bad.
+bool set_limit(config::load_options& limits, const std::string& name,
+               const std::string& value) {
+  auto n = parse_bytes(value);
+  if (!n)
+    return false;
+  if (name == "--max-manifest-bytes")
+    limits.max_manifest_bytes = *n;
+  else
+    limits.max_line_bytes = *n;
+  return true;
+}
+
+bool is_limit(const std::string& name) {
+  return name == "--max-manifest-bytes" || name == "--max-line-bytes";
+}
 
 message usage_error(const std::string& what, const char* command) {
   std::string text = "troupe: " + what + "\n";
@@ -129,10 +167,17 @@ command parse_run(const std::vector<std::string>& args) {
     } else if (name == "--out" || name == "--summary-json"
                || name == "--concurrency" || name == "--progress"
                || name == "--resume" || name == "--cache"
-               || name == "--timeline") {
+               || name == "--timeline" || is_limit(name)) {
       if (!take_value() || value.empty())
         return usage_error("run: " + name + " needs a value", "run");
-      if (name == "--out") {
+      if (is_limit(name)) {
+        if (!set_limit(cmd.options.limits, name, value))
+          return usage_error("run: " + name
+                               + ": must be an integer from 1024 to 2^40, "
+                                 "got \""
+                               + value + "\"",
+                             "run");
+      } else if (name == "--out") {
         cmd.options.out = value;
       } else if (name == "--resume") {
         cmd.options.resume = value;
@@ -231,6 +276,22 @@ command parse_validate(const std::vector<std::string>& args) {
     auto& arg = args[i];
     if (is_help(arg))
       return message{validate_help, 0};
+    std::string name;
+    std::string value;
+    bool has_value = false;
+    if (split_option(arg, name, value, has_value) && is_limit(name)) {
+      if (!has_value && i + 1 < args.size()) {
+        value = args[++i];
+        has_value = true;
+      }
+      if (!has_value || !set_limit(cmd.limits, name, value))
+        return usage_error("validate: " + name
+                             + ": must be an integer from 1024 to 2^40, got "
+                               "\""
+                             + value + "\"",
+                           "validate");
+      continue;
+    }
     if (arg.size() > 1 && arg[0] == '-')
       return usage_error("validate: unknown option " + arg, "validate");
     positional.push_back(arg);

@@ -3,6 +3,7 @@
 // Command-line parsing for the troupe binary: subcommands, their flags and
 // their --help texts. Parsing only; the work is in runtime/.
 
+#include "config/manifest.hpp"
 #include "runtime/report.hpp"
 #include "runtime/run.hpp"
 
@@ -24,6 +25,7 @@ struct run_command {
 
 struct validate_command {
   std::string manifest;
+  config::load_options limits;
 };
 
 struct report_command {
