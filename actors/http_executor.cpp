@@ -2,6 +2,8 @@
 
 #include "actors/http_executor.hpp"
 
+#include "actors/redact.hpp"
+
 #include <caf/actor_addr.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -99,6 +101,18 @@ void on_chunk(executor_pointer self, uint64_t id, std::string& bytes,
 
 void on_done(executor_pointer self, uint64_t id, http_outcome& outcome);
 
+// A server may echo the key it was sent: no reply carries it further.
+void redact_reply(attempt_reply& reply, const std::string& key) {
+  if (key.empty())
+    return;
+  redact(reply.error, key);
+  redact(reply.output_json, key);
+  redact(reply.dify.task_id, key);
+  redact(reply.dify.workflow_run_id, key);
+  redact(reply.dify.conversation_id, key);
+  redact(reply.dify.message_id, key);
+}
+
 void on_done_batch(executor_pointer self, std::vector<http_result>& done) {
   for (auto& r : done)
     on_done(self, r.id, r.outcome);
@@ -118,6 +132,7 @@ void on_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
   else
     reply = classify_response(st.cfg.target, outcome, unix_now());
   reply.first_event_us = call.first_event_us;
+  redact_reply(reply, st.cfg.target.api_key);
   call.promise.deliver(std::move(reply));
   st.pending.erase(i);
 }
