@@ -5,7 +5,11 @@
 // when it closes. Lines that arrive together go out in one write(2), and a
 // line is never split across writes, so a killed process leaves whole lines.
 // After each write it sends (flush, lines written) to the actor that sends it
-// results, which keeps the number of unwritten results bounded.
+// results, which keeps the number of unwritten results bounded. The first
+// failed write sends (write_failed, why) to that actor, which stops the run;
+// from then on the sink keeps finished results in memory (CANCELLED ones
+// carry no work and are dropped), tries the file once more when it closes,
+// and else writes them to a rescue file that it names on stderr.
 
 #include "actors/result_line.hpp"
 #include "messages/type_ids.hpp"
@@ -16,6 +20,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace troupe {
@@ -41,6 +47,12 @@ struct result_sink_config {
   /// Called for every SUCCEEDED, uncached result with a cache key (the
   /// result cache's store), empty for none.
   std::function<void(const task_result&)> on_succeeded;
+  /// Held for every write(2) of whole lines: whoever must end the process
+  /// at once (a second Ctrl+C) takes it first, so that no write is cut.
+  std::shared_ptr<std::mutex> write_lock = std::make_shared<std::mutex>();
+  /// Where results go when the file refuses them at the end (a full disk):
+  /// a file in this folder, named after the process. Empty: $TMPDIR or /tmp.
+  std::string rescue_dir;
 };
 
 /// Spawns the sink; it writes the header at once.

@@ -383,6 +383,10 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self,
     [=](cancel_atom, std::string& why) {
       begin_stop(self, run_end::cancelled, std::move(why), false);
     },
+    [=](write_failed_atom, std::string& why) {
+      begin_stop(self, run_end::unwritable,
+                 "results could not be written (" + why + ")", false);
+    },
     [=](deadline_atom) {
       auto secs
         = static_cast<double>(self->state.cfg.dispatch.run_deadline_us) / 1e6;

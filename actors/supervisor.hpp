@@ -31,13 +31,15 @@ namespace troupe {
 
 /// The supervisor's handle: a worker listener plus run control. `cancel`
 /// carries the reason written to cancelled tasks. `flush` is the sink's
-/// acknowledgement of lines written; `drain`, `wake` (a rate-limit token),
-/// `batch` (the end of a batch pause) and `deadline` (the run's) are
-/// internal.
+/// acknowledgement of lines written, and `write_failed` its word that the
+/// results file refused a write: the run stops as on a cancel; `drain`, `wake`
+/// (a rate-limit token), `batch` (the end of a batch pause) and `deadline` (the
+/// run's) are internal.
 using supervisor_actor = worker_listener::extend<
   caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
   caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>,
-  caf::reacts_to<flush_atom, uint64_t>, caf::reacts_to<wake_atom>,
+  caf::reacts_to<flush_atom, uint64_t>,
+  caf::reacts_to<write_failed_atom, std::string>, caf::reacts_to<wake_atom>,
   caf::reacts_to<batch_atom>, caf::reacts_to<deadline_atom>>;
 
 /// How tasks are let out (product.md, execution_policy).

@@ -106,6 +106,8 @@ std::string to_string(run_end x) {
       return "aborted";
     case run_end::deadline:
       return "deadline";
+    case run_end::unwritable:
+      return "unwritable";
   }
   return "?";
 }

@@ -19,10 +19,11 @@ using status_counts = std::array<uint64_t, task_status_count>;
 
 /// How a run ended.
 enum class run_end : uint8_t {
-  completed, ///< every task reached a terminal status on its own
-  cancelled, ///< cancelled by the user (Ctrl+C or a scripted event)
-  aborted,   ///< stopped by the service (401, 403, quota)
-  deadline,  ///< run_deadline_seconds passed
+  completed,  ///< every task reached a terminal status on its own
+  cancelled,  ///< cancelled by the user (Ctrl+C or a scripted event)
+  aborted,    ///< stopped by the service (401, 403, quota)
+  deadline,   ///< run_deadline_seconds passed
+  unwritable, ///< the results file could not be written (exit 4)
 };
 
 std::string to_string(run_end x);

@@ -62,6 +62,7 @@ CAF_ADD_TYPE_ID(troupe, (troupe::assertion_note))
 CAF_ADD_ATOM(troupe, troupe, write_atom, "write")
 CAF_ADD_ATOM(troupe, troupe, flush_atom, "flush")
 CAF_ADD_ATOM(troupe, troupe, close_atom, "close")
+CAF_ADD_ATOM(troupe, troupe, write_failed_atom, "wfailed")
 
 // -- stub executor setters --------------------------------------------------
 

@@ -17,11 +17,19 @@ namespace troupe::runtime {
 
 namespace {
 
+/// The longest line a results file may hold: a result's output is capped
+/// at target.max_response_bytes (256 MiB at most), escaped at most 6-fold.
+constexpr size_t max_results_line_bytes = size_t{2} << 30;
+
 // Calls f(line, line number, complete?) for each line of a file.
 bool for_each_line(
   const std::string& path,
   const std::function<void(std::string_view, uint32_t, bool)>& f,
   std::string& error) {
+  if (auto err = config::check_input_file(path, "results file")) {
+    error = err->message;
+    return false;
+  }
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     error = path + ": cannot open results file (" + std::strerror(errno) + ")";
@@ -42,6 +50,14 @@ bool for_each_line(
       }
     }
     line.append(buf.data() + start, n - start);
+    // A file without line breaks must not fill memory.
+    if (line.size() > max_results_line_bytes) {
+      std::fclose(file);
+      error = path + ":" + std::to_string(number + 1) + ": line longer than "
+              + std::to_string(max_results_line_bytes)
+              + " bytes; is this a troupe results file?";
+      return false;
+    }
   }
   bool ok = !std::ferror(file);
   std::fclose(file);
@@ -181,17 +197,25 @@ config::result<results_index> results_index::read(const std::string& path,
   std::vector<entry> all;
   bool seen_header = false;
   uint64_t offset = 0;
+  std::string partial_start;
   auto on_line = [&](std::string_view line, uint32_t number, bool complete) {
     if (!error.empty())
       return;
     if (!complete) {
       idx.partial_bytes_ = line.size();
+      partial_start = line.substr(0, 16);
       return;
     }
     offset += line.size() + 1;
     idx.complete_bytes_ = offset;
     json::error_code ec;
     auto v = json::parse(line, ec);
+    if (!seen_header && (ec || !v.is_object())) {
+      error = path + ":" + std::to_string(number)
+              + ": not a troupe results file: expected a JSON header line "
+                "({\"type\": \"header\", ...})";
+      return;
+    }
     if (ec || !v.is_object()) {
       if (strict)
         error = path + ":" + std::to_string(number)
@@ -246,6 +270,12 @@ config::result<results_index> results_index::read(const std::string& path,
     return config::config_error{error};
   if (!error.empty())
     return config::config_error{error};
+  if (!seen_header && idx.partial_bytes_ > 0
+      && partial_start.compare(0, 15, "{\"type\":\"header") != 0)
+    return config::config_error{
+      path
+      + ": not a troupe results file: " + std::to_string(idx.partial_bytes_)
+      + " bytes without a line break, and no JSON header line"};
   if (!seen_header)
     return config::config_error{path
                                 + ": empty results file (no header "

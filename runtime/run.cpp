@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +41,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -214,8 +216,8 @@ const char* version() noexcept {
   return TROUPE_VERSION;
 }
 
-int validate(const std::string& path) {
-  auto loaded = config::load_manifest(path);
+int validate(const std::string& path, const config::load_options& limits) {
+  auto loaded = config::load_manifest(path, limits);
   if (auto* err = std::get_if<config::config_error>(&loaded)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
     return exit_usage;
@@ -240,8 +242,6 @@ namespace {
 struct results_target {
   std::string path;
   int fd = -1;
-  /// Empty when resuming (the file has its header).
-  std::string header_line;
   std::shared_ptr<results_index> index;
   /// Tasks an earlier run finished and this one skips.
   std::shared_ptr<run_stats> baseline;
@@ -261,10 +261,73 @@ bool skip_on_resume(task_status last, bool rerun_failed) {
   }
 }
 
+header_info header_of(const run_options& opts, const config::manifest& m,
+                      int64_t epoch_us, bool resumed) {
+  header_info header;
+  header.manifest_hash = m.hash;
+  header.version = version();
+  header.started_at_us = epoch_us;
+  header.manifest = opts.manifest;
+  header.name = m.name;
+  header.target = config::target_type_name(m.target.type);
+  header.tasks = m.task_count();
+  header.resumed = resumed;
+  return header;
+}
+
+// The header goes out before the actor system starts, so that a process
+// killed at once still leaves a file that --resume takes.
+bool write_header(const results_target& t, const header_info& h) {
+  auto line = encode_header(h);
+  if (write_all(t.fd, line.data(), line.size()))
+    return true;
+  std::fprintf(stderr, "troupe: %s: cannot write results (%s)\n",
+               t.path.c_str(), std::strerror(errno));
+  return false;
+}
+
+// A file that a run killed before its first line left behind: empty, or
+// a partial header line. --resume starts it afresh.
+bool unstarted_results_file(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return false;
+  if (st.st_size == 0)
+    return true;
+  if (st.st_size > 4096)
+    return false;
+  std::string head(static_cast<size_t>(st.st_size), '\0');
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr)
+    return false;
+  auto n = std::fread(head.data(), 1, head.size(), f);
+  std::fclose(f);
+  head.resize(n);
+  const std::string prefix = "{\"type\":\"header\"";
+  return head.find('\n') == std::string::npos
+         && head.compare(0, std::min(head.size(), prefix.size()), prefix, 0,
+                         std::min(head.size(), prefix.size()))
+              == 0;
+}
+
 // Opens --resume F: checks it belongs to this manifest, drops a partial
 // last line, and learns which tasks are done.
 std::optional<results_target> open_resume(const run_options& opts,
                                           const config::manifest& m) {
+  if (unstarted_results_file(opts.resume)) {
+    // Nothing was done: the file starts over, as a new one would.
+    results_target out;
+    out.path = opts.resume;
+    out.fd = ::open(out.path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (out.fd < 0) {
+      std::fprintf(stderr, "troupe: %s: cannot write (%s)\n", out.path.c_str(),
+                   std::strerror(errno));
+      return std::nullopt;
+    }
+    std::fprintf(stderr, "troupe: %s: no result line yet; starting it afresh\n",
+                 out.path.c_str());
+    return out;
+  }
   auto loaded = results_index::read(opts.resume, true);
   if (auto* err = std::get_if<config::config_error>(&loaded)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
@@ -311,23 +374,60 @@ std::optional<results_target> open_resume(const run_options& opts,
   return out;
 }
 
-std::optional<results_target>
-open_new(const run_options& opts, const config::manifest& m, int64_t epoch_us) {
+std::optional<results_target> open_new(const run_options& opts) {
   results_target out;
   out.path = opts.out.empty() ? default_results_path(opts.manifest) : opts.out;
   out.fd = open_results(out.path, opts.force);
   if (out.fd < 0)
     return std::nullopt;
-  header_info header;
-  header.manifest_hash = m.hash;
-  header.version = version();
-  header.started_at_us = epoch_us;
-  header.manifest = opts.manifest;
-  header.name = m.name;
-  header.target = config::target_type_name(m.target.type);
-  header.tasks = m.task_count();
-  out.header_line = encode_header(header);
   return out;
+}
+
+// The manifest and dataset file that `output` would overwrite, if any:
+// --force must never turn a run's own input into its results.
+std::optional<std::string> input_named_by(const std::string& output,
+                                          const config::manifest& m) {
+  struct stat out;
+  if (output.empty() || ::stat(output.c_str(), &out) != 0)
+    return std::nullopt;
+  auto same = [&](const std::string& path) {
+    struct stat in;
+    return ::stat(path.c_str(), &in) == 0 && in.st_dev == out.st_dev
+           && in.st_ino == out.st_ino;
+  };
+  if (same(m.path))
+    return "the manifest " + m.path;
+  for (size_t i = 0; i < m.datasets.size(); ++i)
+    if (!m.datasets[i].file.empty() && same(m.datasets[i].file))
+      return "datasets[" + std::to_string(i) + "].file " + m.datasets[i].file;
+  return std::nullopt;
+}
+
+// Refuses a run whose volume has no room for even its first results,
+// when the volume says how much it has; warns when it looks short.
+bool enough_space(const results_target& t, uint64_t tasks) {
+  struct statvfs vfs;
+  if (::fstatvfs(t.fd, &vfs) != 0 || vfs.f_blocks == 0)
+    return true; // the volume does not say
+  auto free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  constexpr uint64_t minimum = uint64_t{1} << 20;
+  if (free_bytes < minimum) {
+    std::fprintf(stderr,
+                 "troupe: %s: only %llu KiB free on its volume; free some "
+                 "space first (results could not be written)\n",
+                 t.path.c_str(),
+                 static_cast<unsigned long long>(free_bytes / 1024));
+    return false;
+  }
+  // A result line takes about half a KiB, more with large outputs.
+  if (free_bytes / 512 < tasks)
+    std::fprintf(stderr,
+                 "troupe: warning: %s: %llu MiB free may not hold %llu "
+                 "results; the run stops at the first failed write\n",
+                 t.path.c_str(),
+                 static_cast<unsigned long long>(free_bytes >> 20),
+                 static_cast<unsigned long long>(tasks));
+  return true;
 }
 
 int exit_code_of(const run_summary& summary) {
@@ -364,6 +464,8 @@ struct run_parts {
   std::shared_ptr<const result_cache> cache;
   int64_t epoch_us;
   const run_options& opts;
+  /// The sink's write lock, taken by a second Ctrl+C before it exits.
+  std::shared_ptr<std::mutex> write_lock;
 };
 
 struct run_outcome {
@@ -383,8 +485,11 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
                      caf::actor listener) {
   auto& m = p.m;
   run_actors a;
-  result_sink_config rc{
-    p.target.fd, p.target.header_line, p.epoch_us, p.target.path, {}};
+  result_sink_config rc;
+  rc.fd = p.target.fd;
+  rc.epoch_us = p.epoch_us;
+  rc.path = p.target.path;
+  rc.write_lock = p.write_lock;
   if (p.cache)
     rc.on_succeeded = [cache = p.cache](const task_result& r) {
       if (!cache->store(r.cache_key, r.task_id, r.output_json))
@@ -506,7 +611,7 @@ run_outcome run_threaded(const run_parts& p) {
         pc.width = terminal_width();
         progress = spawn_progress(sys, pc);
       }
-      signals.start([sup](int sig) {
+      signals.start(p.write_lock, [sup](int sig) {
         std::fprintf(stderr,
                      "\ntroupe: %s: cancelling; in-flight tasks finish, the "
                      "rest end CANCELLED (press Ctrl+C again to quit now)\n",
@@ -572,7 +677,7 @@ run_outcome run_virtual(const run_parts& p) {
     auto state = std::make_shared<done_state>();
     auto catcher = sys.spawn(done_catcher, state);
     auto a = spawn_run(sys, p, catcher);
-    signals.start([&interrupted](int sig) { interrupted = sig; });
+    signals.start(p.write_lock, [&interrupted](int sig) { interrupted = sig; });
     caf::anon_send(a.supervisor, start_atom::value);
     bool cancel_sent = false;
     for (;;) {
@@ -674,7 +779,7 @@ int run(const run_options& opts) {
                          "or --force\n");
     return exit_usage;
   }
-  auto loaded = config::load_manifest(opts.manifest);
+  auto loaded = config::load_manifest(opts.manifest, opts.limits);
   if (auto* err = std::get_if<config::config_error>(&loaded)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
     return exit_usage;
@@ -715,12 +820,23 @@ int run(const run_options& opts) {
   // Under virtual time the run starts at a fixed epoch, so that reruns
   // give byte-identical results.
   auto epoch_us = opts.virtual_time ? virtual_epoch_us : wall_now_us();
-  auto target
-    = opts.resume.empty() ? open_new(opts, m, epoch_us) : open_resume(opts, m);
+  for (auto* output :
+       {&opts.out, &opts.resume, &opts.summary_json, &opts.timeline})
+    if (auto input = input_named_by(*output, m)) {
+      std::fprintf(stderr,
+                   "troupe: %s: this is %s; results never overwrite a run's "
+                   "input (choose another file)\n",
+                   output->c_str(), input->c_str());
+      return exit_usage;
+    }
+  auto target = opts.resume.empty() ? open_new(opts) : open_resume(opts, m);
   if (!target)
     return exit_usage;
   auto source = make_dataset_source(m);
-  if (target->index) {
+  if (!target->index) {
+    if (!write_header(*target, header_of(opts, m, epoch_us, false)))
+      return exit_unwritable;
+  } else {
     if (target->skipped >= m.task_count()) {
       // Nothing left to do: the file stays as it is.
       auto summary = target->baseline->summary();
@@ -746,17 +862,11 @@ int run(const run_options& opts) {
                    target->path.c_str(), std::strerror(errno));
       return exit_usage;
     }
-    header_info header;
-    header.manifest_hash = m.hash;
-    header.version = version();
-    header.started_at_us = epoch_us;
-    header.manifest = opts.manifest;
-    header.name = m.name;
-    header.target = config::target_type_name(m.target.type);
-    header.tasks = m.task_count();
-    header.resumed = true;
-    target->header_line = encode_header(header);
+    if (!write_header(*target, header_of(opts, m, epoch_us, true)))
+      return exit_unwritable;
   }
+  if (!enough_space(*target, m.task_count()))
+    return exit_unwritable;
   if (cache)
     source = make_cached_source(source, cache, m.target);
   std::shared_ptr<http_client> client;
@@ -768,7 +878,9 @@ int run(const run_options& opts) {
     proxy_from_environment(copts);
     client = std::make_shared<http_client>(std::move(copts));
   }
-  run_parts parts{m, *target, source, client, api_key, cache, epoch_us, opts};
+  run_parts parts{m,        *target, source,
+                  client,   api_key, cache,
+                  epoch_us, opts,    std::make_shared<std::mutex>()};
   auto outcome = opts.virtual_time ? run_virtual(parts) : run_threaded(parts);
   auto& summary = outcome.summary;
   bool results_ok = outcome.results_ok;
@@ -784,9 +896,11 @@ int run(const run_options& opts) {
     return exit_usage;
   }
   if (!results_ok) {
-    std::fprintf(stderr, "troupe: %s: writing results failed\n",
+    std::fprintf(stderr,
+                 "troupe: %s: writing results failed; the tasks without a "
+                 "line run again with --resume once it can be written\n",
                  target->path.c_str());
-    return exit_usage;
+    return exit_unwritable;
   }
   if (auto err = source->error(); !err.empty()) {
     std::fprintf(stderr, "troupe: %s\n", err.c_str());

@@ -4,6 +4,8 @@
 // load the manifest, open the results file, start the actor system, run the
 // supervisor to the end, print the summary, and pick the exit code.
 
+#include "config/manifest.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@ enum exit_code : int {
   exit_failed = 1,     ///< some task did not
   exit_usage = 2,      ///< bad input or bad usage
   exit_aborted = 3,    ///< the service aborted the run (auth, quota)
+  exit_unwritable = 4, ///< results could not be written (disk full, ...)
   exit_cancelled = 130 ///< cancelled by the user
 };
 
@@ -41,13 +44,16 @@ struct run_options {
   bool virtual_time = false;
   /// With virtual_time: write the whole timeline to this file.
   std::string timeline;
+  /// Caps on the manifest's size and on dataset lines.
+  config::load_options limits;
 };
 
 /// Runs a manifest; returns the exit code.
 int run(const run_options& opts);
 
 /// Checks a manifest and prints its task count; returns the exit code.
-int validate(const std::string& manifest);
+int validate(const std::string& manifest,
+             const config::load_options& limits = {});
 
 /// troupe's version.
 const char* version() noexcept;

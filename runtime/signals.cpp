@@ -48,24 +48,30 @@ signal_watcher::~signal_watcher() {
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
-void signal_watcher::start(std::function<void(int)> on_first) {
-  thread_ = std::thread{[this, on_first = std::move(on_first)] {
-    auto set = watched_signals();
-    timespec tick{0, 100'000'000};
-    while (!stop_) {
-      int sig = sigtimedwait(&set, nullptr, &tick);
-      if (sig <= 0 || sig == SIGUSR1)
-        continue;
-      if (count_.fetch_add(1) == 0) {
-        on_first(sig);
-      } else {
-        static const char msg[] = "\ntroupe: second interrupt, exiting now\n";
-        auto n = ::write(STDERR_FILENO, msg, sizeof(msg) - 1);
-        (void)n;
-        ::_exit(130);
+void signal_watcher::start(std::shared_ptr<std::mutex> write_lock,
+                           std::function<void(int)> on_first) {
+  thread_ = std::thread{
+    [this, write_lock = std::move(write_lock), on_first = std::move(on_first)] {
+      auto set = watched_signals();
+      timespec tick{0, 100'000'000};
+      while (!stop_) {
+        int sig = sigtimedwait(&set, nullptr, &tick);
+        if (sig <= 0 || sig == SIGUSR1)
+          continue;
+        if (count_.fetch_add(1) == 0) {
+          on_first(sig);
+        } else {
+          static const char msg[] = "\ntroupe: second interrupt, exiting now\n";
+          auto n = ::write(STDERR_FILENO, msg, sizeof(msg) - 1);
+          (void)n;
+          // Let the write in progress end on its line boundary; no other
+          // starts, since the lock is never given back.
+          if (write_lock)
+            write_lock->lock();
+          ::_exit(130);
+        }
       }
-    }
-  }};
+    }};
 }
 
 } // namespace troupe::runtime

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 namespace troupe::runtime {
@@ -22,8 +24,11 @@ public:
   signal_watcher(const signal_watcher&) = delete;
   signal_watcher& operator=(const signal_watcher&) = delete;
 
-  /// Starts watching; `on_first` runs on the watcher's thread.
-  void start(std::function<void(int)> on_first);
+  /// Starts watching; `on_first` runs on the watcher's thread. A second
+  /// signal takes `write_lock` (the result sink's) before it exits, so that
+  /// the results file ends on a whole line.
+  void start(std::shared_ptr<std::mutex> write_lock,
+             std::function<void(int)> on_first);
 
   /// Stops watching; later signals stay blocked until destruction.
   void stop();

@@ -54,6 +54,9 @@ std::string summary_table(const run_summary& s, const std::string& name,
     case run_end::deadline:
       how = "stopped at its deadline";
       break;
+    case run_end::unwritable:
+      how = "stopped: results could not be written";
+      break;
   }
   line(out, "run \"%s\" %s in %s", name.c_str(), how,
        wall_text(s.wall_us).c_str());

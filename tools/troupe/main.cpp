@@ -16,6 +16,9 @@ const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  // A file size limit (ulimit -f) makes a write fail with EFBIG, which the
+  // run reports (exit 4), instead of killing the process mid-line.
+  std::signal(SIGXFSZ, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto cmd = troupe::cli::parse(args);
   if (auto* msg = std::get_if<troupe::cli::message>(&cmd)) {
@@ -29,5 +32,5 @@ int main(int argc, char** argv) {
   if (auto* fake = std::get_if<troupe::cli::fake_dify_command>(&cmd))
     return troupe::fake_dify::main(fake->args);
   auto& validate = std::get<troupe::cli::validate_command>(cmd);
-  return troupe::runtime::validate(validate.manifest);
+  return troupe::runtime::validate(validate.manifest, validate.limits);
 }
