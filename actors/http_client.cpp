@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -78,7 +79,11 @@ struct http_client::impl {
   int wakefd = -1;
   std::thread thread;
   std::atomic<bool> stopping{false};
+  /// Set by drain(): the loop then says when nothing is queued or active.
+  std::atomic<bool> draining{false};
   std::mutex mtx;
+  std::condition_variable idle_cv;
+  bool idle = false; // guarded by mtx
   std::vector<command> queue;
   std::unordered_map<uint64_t, transfer*> active;
   std::vector<transfer*> spare;
@@ -133,6 +138,23 @@ struct http_client::impl {
     for (auto& [id, t] : active)
       release(t);
     active.clear();
+  }
+
+  bool drain(std::chrono::milliseconds limit) {
+    if (!thread.joinable() || stopping)
+      return true;
+    draining = true;
+    wake(); // the loop checks after its next turn
+    std::unique_lock<std::mutex> lock{mtx};
+    return idle_cv.wait_for(lock, limit, [this] { return idle; });
+  }
+
+  // On the loop's thread, which alone touches `active`.
+  void report_idle() {
+    std::lock_guard<std::mutex> guard{mtx};
+    idle = queue.empty() && active.empty();
+    if (idle)
+      idle_cv.notify_all();
   }
 
   void wake() {
@@ -319,6 +341,8 @@ struct http_client::impl {
         curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
       }
       collect_done();
+      if (draining)
+        report_idle();
     }
   }
 
@@ -516,6 +540,10 @@ void http_client::submit(uint64_t id, http_call call) {
 
 void http_client::abort(uint64_t id) {
   impl_->push(command{command::abort, id, {}});
+}
+
+bool http_client::drain(std::chrono::milliseconds limit) {
+  return impl_->drain(limit);
 }
 
 void http_client::stop() {

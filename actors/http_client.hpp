@@ -9,6 +9,7 @@
 
 #include "actors/dify_protocol.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,10 @@ public:
   /// Drops a transfer and closes its connection (thread-safe); its
   /// completion is not reported.
   void abort(uint64_t id);
+
+  /// Waits at most `limit` until no transfer is queued or in progress (the
+  /// last stop calls of a run); false if some still are.
+  bool drain(std::chrono::milliseconds limit);
 
   /// Stops the loop and drops every transfer; idempotent.
   void stop();

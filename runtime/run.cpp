@@ -635,9 +635,14 @@ run_outcome run_threaded(const run_parts& p) {
       self->send_exit(a.executor, caf::exit_reason::user_shutdown);
       self->wait_for(a.executor);
     }
-    // The client's thread sends into the actor system: stop it first.
-    if (p.client)
+    // The client's thread sends into the actor system: stop it first. A
+    // Dify stop call sent as an attempt ended (a deadline, a cancel) is let
+    // finish first, briefly: dropped here, it would never reach the server,
+    // which would run the workflow to its end.
+    if (p.client) {
+      p.client->drain(std::chrono::seconds{2});
       p.client->stop();
+    }
   }
   return out;
 }

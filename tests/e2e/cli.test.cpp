@@ -317,49 +317,59 @@ BOOST_AUTO_TEST_CASE(auth_aborts_with_exit_3, *utf::timeout(60)) {
 
 BOOST_AUTO_TEST_CASE(ctrl_c_cancels_and_leaves_a_complete_file,
                      *utf::timeout(60)) {
+  auto out = dir.file("c.jsonl");
   child_process child{{troupe_binary(), "run", manifest("sigint.json"), "--out",
-                       dir.file("c.jsonl"), "--progress", "never"}};
-  // Wait for the run to be under way (the header is written at start).
-  BOOST_REQUIRE(eventually(
-    [&] {
-      return read_file(dir.file("c.jsonl")).find('\n') != std::string::npos;
-    },
-    10s));
-  std::this_thread::sleep_for(200ms);
+                       out, "--progress", "never"}};
+  // sigint.json: c0 takes 10 ms, the others 1.5 s, 4 at a time. Once c0's
+  // line is written, c1..c3 are in flight and c4 has been sent to the
+  // worker c0 freed (in the same step that wrote c0's result, so before the
+  // signal can be handled). The signal then lands while all four run: a
+  // barrier, not a sleep, so a slow start cannot make it early. Only a
+  // stall of 1.5 s between the barrier and the signal could make it late.
+  BOOST_REQUIRE(eventually([&] { return count_lines(out) >= 2; }, 20s));
   child.signal(SIGINT);
   auto r = child.wait(30s);
   BOOST_CHECK_EQUAL(r.code, 130);
-  auto f = read_results(dir.file("c.jsonl"));
+  auto f = read_results(out);
   BOOST_CHECK_EQUAL(f.lines.size(), 1u + 40u + 1u);
   BOOST_CHECK_EQUAL(f.results.size(), 40u);
-  // The four tasks in flight finished; the others never started.
-  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 4u);
-  BOOST_CHECK_EQUAL(f.count("CANCELLED"), 36u);
+  // c0 and the four tasks in flight finished; the others never started.
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 5u);
+  for (auto id : {"d/c0#0", "d/c1#0", "d/c2#0", "d/c3#0", "d/c4#0"})
+    BOOST_CHECK_EQUAL(f.status(id), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(f.count("CANCELLED"), 35u);
   BOOST_CHECK_EQUAL(f.summary().at("end").as_string(), "cancelled");
   BOOST_CHECK_EQUAL(f.results.at("d/c39#0").at("error").as_string(),
                     "cancelled by the user (SIGINT)");
+  BOOST_CHECK_EQUAL(f.attempts("d/c39#0"), 0);
   BOOST_CHECK_NE(r.out.find("cancelled"), std::string::npos);
   BOOST_CHECK_NE(r.err.find("press Ctrl+C again"), std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_second_ctrl_c_exits_at_once_with_whole_lines,
                      *utf::timeout(60)) {
+  auto out = dir.file("c2.jsonl");
   child_process child{{troupe_binary(), "run", manifest("sigint.json"), "--out",
-                       dir.file("c2.jsonl"), "--progress", "never"}};
+                       out, "--progress", "never"}};
+  // The same barrier as above: four 1.5 s tasks are in flight. (Waiting
+  // for the header alone let a loaded machine take the first signal before
+  // any task started; the run then ended at once, summary and all.)
+  BOOST_REQUIRE(eventually([&] { return count_lines(out) >= 2; }, 20s));
+  child.signal(SIGINT);
+  // The first interrupt has been taken (it says so) before the second.
   BOOST_REQUIRE(eventually(
     [&] {
-      return read_file(dir.file("c2.jsonl")).find('\n') != std::string::npos;
+      return read_file(child.stderr_path()).find("press Ctrl+C again")
+             != std::string::npos;
     },
-    10s));
-  child.signal(SIGINT);
-  std::this_thread::sleep_for(100ms);
+    20s));
   child.signal(SIGINT);
   auto r = child.wait(30s);
   BOOST_CHECK_EQUAL(r.code, 130);
   // In-flight tasks need 1.5 s: the second interrupt did not wait for them,
   // and what was written is whole lines.
-  auto f = read_results(dir.file("c2.jsonl"));
-  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 0u);
+  auto f = read_results(out);
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 1u); // c0, before the signals
   BOOST_CHECK(!f.has_summary());
   for (auto& kv : f.result_count)
     BOOST_CHECK_EQUAL(kv.second, 1);

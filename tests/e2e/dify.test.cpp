@@ -326,10 +326,13 @@ BOOST_AUTO_TEST_CASE(a_silent_server_times_out_and_frees_the_connection,
 BOOST_AUTO_TEST_CASE(a_401_aborts_the_run_and_stops_calling,
                      *utf::timeout(60)) {
   fake_dify_process server;
+  // c0's 401 comes at once; the call beside it takes 1 s, so the abort is
+  // handled long before a third call could start (with 50 ms calls, as
+  // before, a loaded machine could let one or two more through).
   std::string cases = R"([{"id": "c0", "inputs": {"_fault": "401"}})";
   for (int i = 1; i < 30; ++i)
     cases += R"(, {"id": "c)" + std::to_string(i)
-             + R"(", "inputs": {"_latency_ms": 50}})";
+             + R"(", "inputs": {"_latency_ms": 1000}})";
   cases += "]";
   auto m = manifest(target(server), cases,
                     R"("execution_policy": {"concurrency": 2})");

@@ -46,6 +46,11 @@ public:
     return out_path_;
   }
 
+  /// The file the child's standard error goes to (to wait for a message).
+  const std::string& stderr_path() const noexcept {
+    return err_path_;
+  }
+
 private:
   pid_t pid_ = -1;
   std::string out_path_;

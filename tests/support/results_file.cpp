@@ -7,6 +7,8 @@
 
 #include "tests/support/temp_dir.hpp"
 
+#include <algorithm>
+
 namespace json = boost::json;
 
 namespace troupe::test {
@@ -73,6 +75,11 @@ size_t results_file::count(const std::string& s) const {
     if (kv.second.at("status") == s.c_str())
       ++n;
   return n;
+}
+
+size_t count_lines(const std::string& path) {
+  auto text = read_file(path);
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 } // namespace troupe::test

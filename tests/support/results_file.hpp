@@ -34,4 +34,8 @@ struct results_file {
 /// Reads and checks a results file.
 results_file read_results(const std::string& path);
 
+/// Number of line breaks in a file so far (0 if it cannot be read): a
+/// barrier for tests that act once a run has written some lines.
+size_t count_lines(const std::string& path);
+
 } // namespace troupe::test
