@@ -22,7 +22,8 @@ Usage:
 
 Run `troupe COMMAND --help` for a command's options.
 Exit codes: 0 all tasks succeeded, 1 some did not, 2 bad input or usage,
-3 aborted by the service (auth, quota), 130 cancelled (Ctrl+C).
+3 aborted by the service (auth, quota), 4 results could not be written,
+130 cancelled (Ctrl+C).
 )";
 
 constexpr const char* run_help = R"(Usage: troupe run MANIFEST [options]
