@@ -124,14 +124,24 @@ result<case_config> parse_case(const std::string& json_text,
 case_reader::case_reader(const dataset_config& ds) : ds_(ds) {
   if (ds_.file.empty())
     return;
-  auto n = ds_.file.size();
-  csv_ = n >= 4 && ds_.file.compare(n - 4, 4, ".csv") == 0;
   file_ = std::fopen(ds_.file.c_str(), "rb");
   if (file_ == nullptr) {
     error_ = config_error{ds_.file + ": cannot open dataset file ("
                           + std::strerror(errno) + ")"};
     return;
   }
+  start();
+}
+
+case_reader::case_reader(const dataset_config& ds, std::FILE* stream)
+  : ds_(ds), file_(stream) {
+  start();
+}
+
+// Reads the CSV header row, if any, from the open file.
+void case_reader::start() {
+  auto n = ds_.file.size();
+  csv_ = n >= 4 && ds_.file.compare(n - 4, 4, ".csv") == 0;
   buf_.resize(read_chunk);
   if (csv_) {
     if (!read_csv_record(csv_header_)) {

@@ -537,7 +537,11 @@ std::vector<std::vector<scripted_id>> scripted_ids(const checker& chk,
                      [&](auto& d) { return d.name == kv.first; }))
       chk.fail("stub.dataset_behaviors[\"" + kv.first + "\"]",
                "no dataset named \"" + kv.first + "\"");
-  for (auto& [id, path] : ids) {
+  for (auto& entry : ids) {
+    // Named references, not a structured binding: the lambda below captures
+    // them, which clang accepts only from C++20 on.
+    auto& id = entry.first;
+    auto& path = entry.second;
     auto slash = id.find('/');
     auto hash = id.rfind('#');
     auto bad = [&] {

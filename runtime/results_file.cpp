@@ -17,16 +17,11 @@ namespace troupe::runtime {
 
 namespace {
 
-// Calls f(line, line number, complete?) for each line of a file.
-bool for_each_line(
-  const std::string& path,
-  const std::function<void(std::string_view, uint32_t, bool)>& f,
-  std::string& error) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    error = path + ": cannot open results file (" + std::strerror(errno) + ")";
-    return false;
-  }
+using line_fn = std::function<void(std::string_view, uint32_t, bool)>;
+
+// Calls f(line, line number, complete?) for each line of an open file.
+bool for_each_line(std::FILE* file, const std::string& path, const line_fn& f,
+                   std::string& error) {
   std::vector<char> buf(1 << 16);
   std::string line;
   uint32_t number = 0;
@@ -43,15 +38,26 @@ bool for_each_line(
     }
     line.append(buf.data() + start, n - start);
   }
-  bool ok = !std::ferror(file);
-  std::fclose(file);
-  if (!ok) {
+  if (std::ferror(file)) {
     error = path + ": cannot read results file";
     return false;
   }
   if (!line.empty())
     f(line, ++number, false);
   return true;
+}
+
+// The same for the file at `path`.
+bool for_each_line(const std::string& path, const line_fn& f,
+                   std::string& error) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    error = path + ": cannot open results file (" + std::strerror(errno) + ")";
+    return false;
+  }
+  bool ok = for_each_line(file, path, f, error);
+  std::fclose(file);
+  return ok;
 }
 
 task_status status_from(std::string_view name, bool& ok) {
@@ -175,6 +181,17 @@ bool parse_result_line(const json::object& o, task_result& r) {
 
 config::result<results_index> results_index::read(const std::string& path,
                                                   bool strict) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr)
+    return config::config_error{path + ": cannot open results file ("
+                                + std::strerror(errno) + ")"};
+  auto result = read(file, path, strict);
+  std::fclose(file);
+  return result;
+}
+
+config::result<results_index>
+results_index::read(std::FILE* file, const std::string& path, bool strict) {
   results_index idx;
   idx.path_ = path;
   std::string error;
@@ -242,7 +259,7 @@ config::result<results_index> results_index::read(const std::string& path,
     }
     all.push_back({task_hash(id), number, status});
   };
-  if (!for_each_line(path, on_line, error))
+  if (!for_each_line(file, path, on_line, error))
     return config::config_error{error};
   if (!error.empty())
     return config::config_error{error};
