@@ -2,6 +2,8 @@
 
 #include "runtime/results_file.hpp"
 
+#include "actors/result_line.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -60,6 +62,16 @@ bool for_each_line(const std::string& path, const line_fn& f,
   return ok;
 }
 
+// One line as JSON; a number beyond a double (1e400, which troupe never
+// writes) makes it as broken as bad syntax, since it would be written back
+// (report, diff) as "Infinity", which is not JSON.
+json::value parse_line(std::string_view line, json::error_code& ec) {
+  auto v = json::parse(line, ec);
+  if (!ec && !all_finite(v))
+    ec = json::make_error_code(json::error::exponent_overflow);
+  return v;
+}
+
 task_status status_from(std::string_view name, bool& ok) {
   for (size_t i = 0; i < task_status_count; ++i)
     if (name == status_name(static_cast<task_status>(i))) {
@@ -76,16 +88,29 @@ std::string str(const json::object& o, std::string_view key) {
                                         : std::string{};
 }
 
+// Milliseconds as microseconds; -1 when absent or beyond an int64_t (a
+// hand-edited 1e300 must not overflow the conversion).
 int64_t ms_as_us(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   if (v == nullptr || !v->is_number())
     return -1;
-  return static_cast<int64_t>(v->to_number<double>() * 1000 + 0.5);
+  auto us = v->to_number<double>() * 1000 + 0.5;
+  return us > -9.2e18 && us < 9.2e18 ? static_cast<int64_t>(us) : -1;
 }
 
+// An integer, or -1 when absent or out of range; a fraction is cut off
+// (to_number<int64_t> would throw on 1.5 or 1e300).
 int64_t integer(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
-  return v != nullptr && v->is_number() ? v->to_number<int64_t>() : -1;
+  if (v == nullptr || !v->is_number())
+    return -1;
+  if (v->is_int64())
+    return v->get_int64();
+  if (v->is_uint64())
+    return v->get_uint64() <= INT64_MAX ? static_cast<int64_t>(v->get_uint64())
+                                        : -1;
+  auto d = v->get_double();
+  return d > -9.2e18 && d < 9.2e18 ? static_cast<int64_t>(d) : -1;
 }
 
 } // namespace
@@ -208,7 +233,7 @@ results_index::read(std::FILE* file, const std::string& path, bool strict) {
     offset += line.size() + 1;
     idx.complete_bytes_ = offset;
     json::error_code ec;
-    auto v = json::parse(line, ec);
+    auto v = parse_line(line, ec);
     if (ec || !v.is_object()) {
       if (strict)
         error = path + ":" + std::to_string(number)
@@ -294,7 +319,7 @@ bool results_index::for_each_last(
     if (!complete)
       return;
     json::error_code ec;
-    auto v = json::parse(line, ec);
+    auto v = parse_line(line, ec);
     if (ec || !v.is_object() || !parse_result_line(v.get_object(), r))
       return;
     auto h = task_hash(r.task_id);
