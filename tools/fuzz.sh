@@ -54,7 +54,7 @@ for name in "${harnesses[@]}"; do
     failed=1
     echo "fuzz $name: FAIL (log: $work/log)"
     grep -E 'ERROR|runtime error|invariant|Test unit written' "$work/log" \
-      | head -n 5 | sed 's/^/  /'
+      | head -n 5 | sed 's/^/  /' || true
   fi
 done
 exit "$failed"
