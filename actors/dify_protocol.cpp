@@ -9,6 +9,8 @@
 #include <boost/json/value.hpp>
 
 #include <cctype>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 
@@ -162,13 +164,21 @@ std::string string_at(const json::value& v, std::string_view key) {
   return std::string{x->get_string()};
 }
 
+// An integer, or -1: a fraction is cut off, and a number that does not fit
+// is as absent (to_number<int64_t> would throw on either).
 int64_t int_at(const json::value& v, std::string_view key) {
   if (!v.is_object())
     return -1;
   auto* x = v.get_object().if_contains(key);
   if (x == nullptr || !x->is_number())
     return -1;
-  return x->to_number<int64_t>();
+  if (x->is_int64())
+    return x->get_int64();
+  if (x->is_uint64())
+    return x->get_uint64() <= INT64_MAX ? static_cast<int64_t>(x->get_uint64())
+                                        : -1;
+  auto d = x->get_double();
+  return d > -9.2e18 && d < 9.2e18 ? static_cast<int64_t>(d) : -1;
 }
 
 double double_at(const json::value& v, std::string_view key) {
@@ -177,7 +187,8 @@ double double_at(const json::value& v, std::string_view key) {
   auto* x = v.get_object().if_contains(key);
   if (x == nullptr || !x->is_number())
     return -1;
-  return x->to_number<double>();
+  auto d = x->to_number<double>();
+  return std::isfinite(d) ? d : -1;
 }
 
 const json::value* member(const json::value& v, std::string_view key) {
@@ -258,14 +269,21 @@ attempt_reply transport_error(const http_outcome& o) {
   return r;
 }
 
-attempt_reply malformed(const http_outcome& o, const std::string& what) {
+attempt_reply malformed(int status, const std::string& what,
+                        const std::string& body) {
   attempt_reply r;
   r.result = outcome::error;
-  r.http_status = o.status;
-  r.error = "malformed response (" + what + "): " + excerpt(o.body);
+  r.http_status = status;
+  r.error = "malformed response (" + what + "): " + excerpt(body);
   r.error_code = "malformed_response";
   return r;
 }
+
+attempt_reply malformed(const http_outcome& o, const std::string& what) {
+  return malformed(o.status, what, o.body);
+}
+
+const char* out_of_range = "a number out of range";
 
 // A finished workflow run: blocking `data`, or workflow_finished's data.
 attempt_reply workflow_result(const json::value& data, int status,
@@ -280,8 +298,17 @@ attempt_reply workflow_result(const json::value& data, int status,
   auto error = string_at(data, "error");
   if (run_status == "succeeded" || run_status == "partial-succeeded") {
     r.result = outcome::success;
-    if (auto* out = member(data, "outputs"); out != nullptr && !out->is_null())
+    if (auto* out = member(data, "outputs");
+        out != nullptr && !out->is_null()) {
+      if (!all_finite(*out)) {
+        auto text = json::serialize(*out);
+        auto bad = malformed(status, out_of_range, text);
+        bad.dify = r.dify;
+        bad.tokens = r.tokens;
+        return bad;
+      }
       r.output_json = json::serialize(*out);
+    }
     return r;
   }
   if (run_status == "stopped" && stop_requested) {
@@ -342,6 +369,8 @@ attempt_reply classify_http_ok(const http_target& t, const http_outcome& o) {
     return r;
   }
   if (t.output_pointer.empty()) {
+    if (!all_finite(v))
+      return malformed(o, out_of_range);
     r.output_json = json::serialize(v);
     return r;
   }
@@ -352,6 +381,8 @@ attempt_reply classify_http_ok(const http_target& t, const http_outcome& o) {
                       + " matches nothing in the response",
                     "output_pointer");
   }
+  if (!all_finite(*x))
+    return malformed(o, out_of_range);
   r.output_json = json::serialize(*x);
   return r;
 }

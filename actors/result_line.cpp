@@ -2,8 +2,11 @@
 
 #include "actors/result_line.hpp"
 
+#include <boost/json/value.hpp>
+
 #include <charconv>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 
 namespace troupe {
@@ -439,6 +442,26 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
   append_time(out, epoch_us, s.wall_us);
   out += '}';
   return out;
+}
+
+bool all_finite(const boost::json::value& v) noexcept {
+  namespace json = boost::json;
+  switch (v.kind()) {
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (auto& x : v.get_array())
+        if (!all_finite(x))
+          return false;
+      return true;
+    case json::kind::object:
+      for (auto& kv : v.get_object())
+        if (!all_finite(kv.value()))
+          return false;
+      return true;
+    default:
+      return true;
+  }
 }
 
 } // namespace troupe

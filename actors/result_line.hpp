@@ -7,6 +7,8 @@
 #include "messages/run.hpp"
 #include "messages/task.hpp"
 
+#include <boost/json/fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -49,5 +51,9 @@ void append_json_string(std::string& out, std::string_view s);
 
 /// Appends microseconds as milliseconds with up to three decimals.
 void append_ms(std::string& out, int64_t us);
+
+/// Whether every number in `v` is finite: Boost.JSON reads 1e400 as
+/// infinity and would write it back as "Infinity", which is not JSON.
+bool all_finite(const boost::json::value& v) noexcept;
 
 } // namespace troupe

@@ -33,6 +33,53 @@ std::string case_id_of(const checker& chk, const json::value& v,
   return id;
 }
 
+// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), as JSON text must be.
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      lo = c == 0xE0 ? 0xA0 : 0x80;
+      hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      lo = c == 0xF0 ? 0x90 : 0x80;
+      hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n)
+      return false;
+    auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c1 < lo || c1 > hi)
+      return false;
+    for (size_t k = 2; k <= n; ++k) {
+      auto ck = static_cast<unsigned char>(s[i + k]);
+      if (ck < 0x80 || ck > 0xBF)
+        return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// The error for a CSV field that is not UTF-8 (a file saved as Latin-1).
+std::string not_utf8(size_t column, const char* of = "") {
+  return "column " + std::to_string(column + 1) + of
+         + " is not valid UTF-8 (save the file as UTF-8)";
+}
+
 } // namespace
 
 std::optional<config_error>
@@ -83,6 +130,7 @@ parse_case_into(std::string_view json_text, const std::string& file,
         if (!kv.value().is_object())
           checker{where()}.fail(join_path(path, "inputs"), "must be an object",
                                 kv.value());
+        checker{where()}.finite_numbers(kv.value(), join_path(path, "inputs"));
         out.inputs_json = json::serialize(kv.value());
       } else if (key == "query") {
         if (!kv.value().is_string())
@@ -128,8 +176,6 @@ result<case_config> parse_case(const std::string& json_text,
 case_reader::case_reader(const dataset_config& ds) : ds_(ds) {
   if (ds_.file.empty())
     return;
-  auto n = ds_.file.size();
-  csv_ = n >= 4 && ds_.file.compare(n - 4, 4, ".csv") == 0;
   if (auto err = check_input_file(ds_.file, "dataset file")) {
     error_ = std::move(err);
     return;
@@ -140,6 +186,18 @@ case_reader::case_reader(const dataset_config& ds) : ds_(ds) {
                           + std::strerror(errno) + ")"};
     return;
   }
+  start();
+}
+
+case_reader::case_reader(const dataset_config& ds, std::FILE* stream)
+  : ds_(ds), file_(stream) {
+  start();
+}
+
+// Reads the CSV header row, if any, from the open file.
+void case_reader::start() {
+  auto n = ds_.file.size();
+  csv_ = n >= 4 && ds_.file.compare(n - 4, 4, ".csv") == 0;
   buf_.resize(read_chunk);
   if (csv_) {
     if (!read_csv_record(csv_header_)) {
@@ -149,6 +207,8 @@ case_reader::case_reader(const dataset_config& ds) : ds_(ds) {
     }
     bool has_id = false;
     for (size_t i = 0; i < csv_header_.size(); ++i) {
+      if (!valid_utf8(csv_header_[i]))
+        fail(not_utf8(i, " of the header row"));
       if (csv_header_[i].empty())
         fail("column " + std::to_string(i + 1) + " has an empty name");
       for (size_t j = 0; j < i; ++j)
@@ -320,6 +380,9 @@ bool case_reader::next_csv(case_config& out) {
   json::object inputs;
   for (size_t i = 0; i < fields.size(); ++i) {
     auto& name = csv_header_[i];
+    // The fields become JSON (inputs, the task id in the results file).
+    if (!valid_utf8(fields[i]))
+      return fail(not_utf8(i));
     if (name == "id") {
       if (fields[i].empty())
         return fail("id: must be a non-empty string");

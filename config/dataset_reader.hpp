@@ -22,6 +22,10 @@ public:
   /// Opens the dataset's file, if it has one.
   explicit case_reader(const dataset_config& ds);
 
+  /// Reads `ds`'s file from `stream`, already open, and closes it at the
+  /// end; `ds.file` names it in errors and its extension picks CSV or JSONL.
+  case_reader(const dataset_config& ds, std::FILE* stream);
+
   ~case_reader();
 
   case_reader(const case_reader&) = delete;
@@ -41,6 +45,7 @@ public:
   }
 
 private:
+  void start();
   bool next_jsonl(case_config& out);
   bool next_csv(case_config& out);
   bool read_line(std::string& out);

@@ -67,8 +67,10 @@ expectation parse_expect(const checker& chk, const json::value& v,
       }
     }
   }
-  if (auto* x = obj.if_contains("equals"))
+  if (auto* x = obj.if_contains("equals")) {
+    chk.finite_numbers(*x, join_path(path, "equals"));
     e.equals_json = json::serialize(*x);
+  }
   if (auto* x = obj.if_contains("json")) {
     auto jpath = join_path(path, "json");
     for (auto& kv : chk.object(*x, jpath)) {
@@ -77,6 +79,7 @@ expectation parse_expect(const checker& chk, const json::value& v,
         chk.fail(jpath + "[\"" + pointer + "\"]",
                  "must be keyed by a JSON Pointer (\"\" or \"/a/b\", with ~0 "
                  "and ~1 as the only escapes)");
+      chk.finite_numbers(kv.value(), jpath + "[\"" + pointer + "\"]");
       e.json_pointers.push_back(pointer);
       e.json_values.push_back(json::serialize(kv.value()));
     }

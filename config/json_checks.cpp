@@ -158,6 +158,25 @@ private:
   std::string key_;
 };
 
+bool all_finite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (auto& x : v.get_array())
+        if (!all_finite(x))
+          return false;
+      return true;
+    case json::kind::object:
+      for (auto& kv : v.get_object())
+        if (!all_finite(kv.value()))
+          return false;
+      return true;
+    default:
+      return true;
+  }
+}
+
 } // namespace
 
 std::optional<std::string> duplicate_key(std::string_view text,
@@ -335,6 +354,31 @@ bool checker::boolean(const json::value& v, const std::string& path) const {
   if (!v.is_bool())
     fail(path, "must be true or false", v);
   return v.get_bool();
+}
+
+void checker::finite_numbers(const json::value& v,
+                             const std::string& path) const {
+  // A quick pass first: paths are built only to name a bad number.
+  if (all_finite(v))
+    return;
+  switch (v.kind()) {
+    case json::kind::double_:
+      if (!std::isfinite(v.get_double()))
+        fail(path, "number out of range (beyond +-1.8e308)");
+      break;
+    case json::kind::array: {
+      auto& arr = v.get_array();
+      for (size_t i = 0; i < arr.size(); ++i)
+        finite_numbers(arr[i], index_path(path, i));
+      break;
+    }
+    case json::kind::object:
+      for (auto& kv : v.get_object())
+        finite_numbers(kv.value(), join_path(path, kv.key()));
+      break;
+    default:
+      break;
+  }
 }
 
 } // namespace troupe::config

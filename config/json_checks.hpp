@@ -79,6 +79,11 @@ public:
 
   bool boolean(const boost::json::value& v, const std::string& path) const;
 
+  /// Fails on a number anywhere in `v` that overflows a double: Boost.JSON
+  /// reads 1e400 as infinity and would write it back as invalid JSON.
+  void finite_numbers(const boost::json::value& v,
+                      const std::string& path) const;
+
   const std::string& where() const noexcept {
     return where_;
   }

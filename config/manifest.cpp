@@ -217,6 +217,7 @@ target_config parse_target(const checker& chk, const json::value& v) {
       }
     }
     if (auto i = obj.find("body"); i != obj.end()) {
+      chk.finite_numbers(i->value(), "target.body");
       t.body = i->value().is_string() ? std::string{i->value().get_string()}
                                       : json::serialize(i->value());
       check_placeholders(chk, t.body, "target.body");
@@ -261,6 +262,8 @@ dataset_config parse_dataset(const checker& chk, const json::value& v,
     for (size_t i = 0; i < arr.size(); ++i) {
       auto case_path = index_path(cases_path, i);
       chk.object(arr[i], case_path);
+      // Before serialize, which would write 1e400 as "Infinity".
+      chk.finite_numbers(arr[i], case_path);
       auto parsed = parse_case(json::serialize(arr[i]), chk.where(), case_path);
       if (auto* err = std::get_if<config_error>(&parsed))
         throw check_failure(err->message);
@@ -548,7 +551,11 @@ std::vector<std::vector<scripted_id>> scripted_ids(const checker& chk,
                      [&](auto& d) { return d.name == kv.first; }))
       chk.fail("stub.dataset_behaviors[\"" + kv.first + "\"]",
                "no dataset named \"" + kv.first + "\"");
-  for (auto& [id, path] : ids) {
+  for (auto& entry : ids) {
+    // Named references, not a structured binding: the lambda below captures
+    // them, which clang accepts only from C++20 on.
+    auto& id = entry.first;
+    auto& path = entry.second;
     auto slash = id.find('/');
     auto hash = id.rfind('#');
     auto bad = [&] {
@@ -713,9 +720,12 @@ result<manifest> parse_manifest(const std::string& text,
       auto& arr = chk.array(i->value(), "parameters");
       if (arr.empty())
         chk.fail("parameters", "must hold at least one parameter set");
-      for (size_t j = 0; j < arr.size(); ++j)
-        m.parameters.push_back(
-          json::serialize(chk.object(arr[j], index_path("parameters", j))));
+      for (size_t j = 0; j < arr.size(); ++j) {
+        auto ppath = index_path("parameters", j);
+        chk.object(arr[j], ppath);
+        chk.finite_numbers(arr[j], ppath);
+        m.parameters.push_back(json::serialize(arr[j]));
+      }
     } else {
       m.parameters.push_back("{}");
     }

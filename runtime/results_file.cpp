@@ -2,6 +2,8 @@
 
 #include "runtime/results_file.hpp"
 
+#include "actors/result_line.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -21,20 +23,11 @@ namespace {
 /// at target.max_response_bytes (256 MiB at most), escaped at most 6-fold.
 constexpr size_t max_results_line_bytes = size_t{2} << 30;
 
-// Calls f(line, line number, complete?) for each line of a file.
-bool for_each_line(
-  const std::string& path,
-  const std::function<void(std::string_view, uint32_t, bool)>& f,
-  std::string& error) {
-  if (auto err = config::check_input_file(path, "results file")) {
-    error = err->message;
-    return false;
-  }
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    error = path + ": cannot open results file (" + std::strerror(errno) + ")";
-    return false;
-  }
+using line_fn = std::function<void(std::string_view, uint32_t, bool)>;
+
+// Calls f(line, line number, complete?) for each line of an open file.
+bool for_each_line(std::FILE* file, const std::string& path, const line_fn& f,
+                   std::string& error) {
   std::vector<char> buf(1 << 16);
   std::string line;
   uint32_t number = 0;
@@ -52,22 +45,46 @@ bool for_each_line(
     line.append(buf.data() + start, n - start);
     // A file without line breaks must not fill memory.
     if (line.size() > max_results_line_bytes) {
-      std::fclose(file);
       error = path + ":" + std::to_string(number + 1) + ": line longer than "
               + std::to_string(max_results_line_bytes)
               + " bytes; is this a troupe results file?";
       return false;
     }
   }
-  bool ok = !std::ferror(file);
-  std::fclose(file);
-  if (!ok) {
+  if (std::ferror(file)) {
     error = path + ": cannot read results file";
     return false;
   }
   if (!line.empty())
     f(line, ++number, false);
   return true;
+}
+
+// The same for the file at `path`.
+bool for_each_line(const std::string& path, const line_fn& f,
+                   std::string& error) {
+  if (auto err = config::check_input_file(path, "results file")) {
+    error = err->message;
+    return false;
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    error = path + ": cannot open results file (" + std::strerror(errno) + ")";
+    return false;
+  }
+  bool ok = for_each_line(file, path, f, error);
+  std::fclose(file);
+  return ok;
+}
+
+// One line as JSON; a number beyond a double (1e400, which troupe never
+// writes) makes it as broken as bad syntax, since it would be written back
+// (report, diff) as "Infinity", which is not JSON.
+json::value parse_line(std::string_view line, json::error_code& ec) {
+  auto v = json::parse(line, ec);
+  if (!ec && !all_finite(v))
+    ec = json::make_error_code(json::error::exponent_overflow);
+  return v;
 }
 
 task_status status_from(std::string_view name, bool& ok) {
@@ -86,16 +103,29 @@ std::string str(const json::object& o, std::string_view key) {
                                         : std::string{};
 }
 
+// Milliseconds as microseconds; -1 when absent or beyond an int64_t (a
+// hand-edited 1e300 must not overflow the conversion).
 int64_t ms_as_us(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   if (v == nullptr || !v->is_number())
     return -1;
-  return static_cast<int64_t>(v->to_number<double>() * 1000 + 0.5);
+  auto us = v->to_number<double>() * 1000 + 0.5;
+  return us > -9.2e18 && us < 9.2e18 ? static_cast<int64_t>(us) : -1;
 }
 
+// An integer, or -1 when absent or out of range; a fraction is cut off
+// (to_number<int64_t> would throw on 1.5 or 1e300).
 int64_t integer(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
-  return v != nullptr && v->is_number() ? v->to_number<int64_t>() : -1;
+  if (v == nullptr || !v->is_number())
+    return -1;
+  if (v->is_int64())
+    return v->get_int64();
+  if (v->is_uint64())
+    return v->get_uint64() <= INT64_MAX ? static_cast<int64_t>(v->get_uint64())
+                                        : -1;
+  auto d = v->get_double();
+  return d > -9.2e18 && d < 9.2e18 ? static_cast<int64_t>(d) : -1;
 }
 
 } // namespace
@@ -191,6 +221,19 @@ bool parse_result_line(const json::object& o, task_result& r) {
 
 config::result<results_index> results_index::read(const std::string& path,
                                                   bool strict) {
+  if (auto err = config::check_input_file(path, "results file"))
+    return *err;
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr)
+    return config::config_error{path + ": cannot open results file ("
+                                + std::strerror(errno) + ")"};
+  auto result = read(file, path, strict);
+  std::fclose(file);
+  return result;
+}
+
+config::result<results_index>
+results_index::read(std::FILE* file, const std::string& path, bool strict) {
   results_index idx;
   idx.path_ = path;
   std::string error;
@@ -209,7 +252,7 @@ config::result<results_index> results_index::read(const std::string& path,
     offset += line.size() + 1;
     idx.complete_bytes_ = offset;
     json::error_code ec;
-    auto v = json::parse(line, ec);
+    auto v = parse_line(line, ec);
     if (!seen_header && (ec || !v.is_object())) {
       error = path + ":" + std::to_string(number)
               + ": not a troupe results file: expected a JSON header line "
@@ -266,7 +309,7 @@ config::result<results_index> results_index::read(const std::string& path,
     }
     all.push_back({task_hash(id), number, status});
   };
-  if (!for_each_line(path, on_line, error))
+  if (!for_each_line(file, path, on_line, error))
     return config::config_error{error};
   if (!error.empty())
     return config::config_error{error};
@@ -307,7 +350,7 @@ bool results_index::for_each_last(
     if (!complete)
       return;
     json::error_code ec;
-    auto v = json::parse(line, ec);
+    auto v = parse_line(line, ec);
     if (ec || !v.is_object() || !parse_result_line(v.get_object(), r))
       return;
     auto h = task_hash(r.task_id);

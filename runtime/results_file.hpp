@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
@@ -44,6 +45,11 @@ public:
   /// line an error (resume), else it is skipped and counted (report).
   static config::result<results_index> read(const std::string& path,
                                             bool strict);
+
+  /// The same, from `file`, already open at its start and left open;
+  /// `path` names it in errors and is where for_each_last() reads again.
+  static config::result<results_index>
+  read(std::FILE* file, const std::string& path, bool strict);
 
   const results_header& header() const noexcept {
     return header_;
