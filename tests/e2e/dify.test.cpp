@@ -670,6 +670,28 @@ BOOST_AUTO_TEST_CASE(a_barrier_that_is_never_reached_fails_the_held_calls,
   BOOST_CHECK_GE(server.stats().at("hold_timeouts").as_int64(), 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_held_call_whose_client_gives_up_is_dropped_and_counted,
+                     *utf::timeout(60)) {
+  // Each attempt times out while held; the server lets it go (it no longer
+  // counts towards the two) and counts it, as troupe counts the attempt.
+  fake_dify_process server{
+    {"--hold-until-active", "2", "--hold-timeout-ms", "50000"}};
+  auto m = manifest(target(server), R"([{"id": "a"}])",
+                    R"("execution_policy": {"timeout_seconds": 0.5},
+                       "retry_policy": {"max_attempts": 2,
+                                        "backoff_seconds": 0.05})");
+  BOOST_CHECK_EQUAL(run(m).code, 1);
+  auto f = results();
+  BOOST_CHECK_EQUAL(f.status("d/a#0"), "TIMEOUT");
+  BOOST_CHECK_EQUAL(f.attempts("d/a#0"), 2);
+  BOOST_CHECK(
+    eventually([&] { return server.stats().at("held").as_int64() == 0; }, 10s));
+  auto stats = server.stats();
+  BOOST_CHECK_EQUAL(server.calls("/v1/workflows/run"), 2);
+  BOOST_CHECK_EQUAL(stats.at("max_active").as_int64(), 1);
+  BOOST_CHECK_EQUAL(stats.at("hold_released").as_bool(), false);
+}
+
 BOOST_AUTO_TEST_CASE(the_echo_key_faults_repeat_the_authorization_header,
                      *utf::timeout(60)) {
   // The server side of the redaction tests (issue 14, item 7): it really
