@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TROUPE = os.environ.get("TROUPE", os.path.join(HERE, "..", "build", "troupe"))
@@ -238,13 +239,100 @@ def b7(folder):
             "target": "< 2 s", **machine()}
 
 
-WORKLOADS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b7": b7}
+SOAK_TABLE = os.path.join(HERE, "..", "tests", "e2e", "soak-faults.json")
+
+
+def soak_mode(folder, table, n, concurrency, mode):
+    """One soak run: n tasks in `mode` on a server of their own."""
+    every, offset, faults = table["every"], table["offset"], table["faults"]
+
+    def fault_of(i):
+        return faults[(i // every) % len(faults)] if i % every == offset else None
+
+    cases = os.path.join(folder, "soak-%s.jsonl" % mode)
+    with open(cases, "w") as f:
+        for i in range(n):
+            inputs = {"text": "case %d" % i}
+            fault = fault_of(i)
+            if fault:
+                inputs["_fault"] = fault["fault"]
+                if "times" in fault:
+                    inputs["_fault_times"] = fault["times"]
+            f.write(json.dumps({"id": "c%d" % i, "inputs": inputs}) + "\n")
+    os.environ["BENCH_KEY"] = "app-bench"
+    with fake_dify() as server:
+        policy = dict(table["execution_policy"], concurrency=concurrency)
+        m = write_manifest(folder, "soak-" + mode, cases, concurrency, extra={
+            "target": {"type": "dify-workflow", "base_url": server.url + "/v1",
+                       "api_key_env": "BENCH_KEY", "response_mode": mode},
+            "execution_policy": policy,
+            "retry_policy": table["retry_policy"], "stub": None})
+        out = os.path.join(folder, "soak-%s-results.jsonl" % mode)
+        start = time.monotonic()
+        code = subprocess.run([TROUPE, "run", m, "--out", out, "--force",
+                               "--progress", "never"],
+                              stdout=subprocess.DEVNULL).returncode
+        wall = time.monotonic() - start
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with direct.open(server.url + "/_fake/stats") as r:
+            stats = json.load(r)
+    lines, wrong, attempts = {}, [], 0
+    with open(out) as f:
+        for line in f:
+            r = json.loads(line)
+            if r["type"] == "result":
+                lines.setdefault(r["task_id"], []).append(r)
+    for i in range(n):
+        got = lines.get("d/c%d#0" % i, [])
+        if len(got) != 1:
+            wrong.append({"task": i, "result_lines": len(got)})
+            continue
+        r = got[0]
+        attempts += r["attempts"]
+        fault = fault_of(i) or {"status": "SUCCEEDED", "attempts": 1,
+                                "first": "SUCCEEDED"}
+        first = r["attempt_log"][0]["status"] if r["attempt_log"] else None
+        if (r["status"], r["attempts"], first) != (
+                fault["status"], fault["attempts"], fault["first"]):
+            wrong.append({"task": i, "fault": fault.get("fault"),
+                          "status": r["status"], "attempts": r["attempts"],
+                          "first": first, "error": r.get("error")})
+    calls = stats["by_path"].get("/v1/workflows/run", 0)
+    return {"mode": mode, "exit": code, "wall_s": round(wall, 2),
+            "result_lines": sum(len(v) for v in lines.values()),
+            "wrong": len(wrong), "first_wrong": wrong[:5],
+            "server_calls": calls, "sum_of_attempts": attempts,
+            "ok": not wrong and calls == attempts and code == 1}
+
+
+def soak(folder):
+    """The ctest fault soak (tests/e2e/soak.test.cpp) at SOAK_TASKS tasks
+    (default 20,000), blocking and streaming; exits 1 if anything is off."""
+    with open(SOAK_TABLE) as f:
+        table = json.load(f)
+    n = int(os.environ.get("SOAK_TASKS", "20000"))
+    conc = int(os.environ.get("SOAK_CONCURRENCY",
+                              table["execution_policy"]["concurrency"]))
+    modes = [soak_mode(folder, table, n, conc, m)
+             for m in ("blocking", "streaming")]
+    result = {"id": "soak", "tasks": n, "concurrency": conc, "modes": modes,
+              "ok": all(m["ok"] for m in modes), **machine()}
+    if not result["ok"]:
+        print(json.dumps(result), flush=True)
+        sys.exit("soak: a task ended wrong or the counts differ")
+    return result
+
+
+WORKLOADS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b7": b7,
+             "soak": soak}
+# "all" is the benchmarks; the soak is a check and runs when named.
+BENCHMARKS = ["b1", "b2", "b3", "b4", "b5", "b7"]
 
 
 def main(argv):
     names = argv or ["all"]
     if names == ["all"]:
-        names = list(WORKLOADS)
+        names = BENCHMARKS
     for name in names:
         if name not in WORKLOADS:
             sys.exit("unknown workload %s (have: %s)" % (name, ", ".join(WORKLOADS)))

@@ -2,6 +2,7 @@
 // fault of the Dify API, checked in the results file, the exit code and the
 // server's own account of the calls it got.
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -99,6 +100,32 @@ struct dify_fixture {
 
   static std::string str(const json::value& v) {
     return v.is_string() ? std::string{v.get_string()} : json::serialize(v);
+  }
+
+  /// The text a raw reply carries: a workflow's outputs.text or an answer,
+  /// blocking, or joined from the events of a stream.
+  static std::string answer_text(const std::string& body) {
+    auto text_of = [](const json::object& o) -> std::string {
+      if (auto* a = o.if_contains("answer"))
+        return str(*a);
+      if (auto* d = o.if_contains("data"); d != nullptr && d->is_object())
+        if (auto* out = d->as_object().if_contains("outputs");
+            out != nullptr && out->is_object())
+          return str(out->at("text"));
+      return {};
+    };
+    if (!starts(body, "event:") && !starts(body, "data:"))
+      return text_of(json::parse(body).as_object());
+    std::string text;
+    for (size_t at = body.find("data: "); at != std::string::npos;
+         at = body.find("data: ", at + 1)) {
+      auto o = json::parse(body.substr(at + 6, body.find('\n', at) - at - 6))
+                 .as_object();
+      auto event = str(o.at("event"));
+      if (event == "message" || event == "workflow_finished")
+        text += text_of(o);
+    }
+    return text;
   }
 };
 
@@ -603,14 +630,128 @@ BOOST_AUTO_TEST_CASE(the_adaptive_example_settles_under_the_cap,
   BOOST_CHECK_LT(rejected, 100);
 }
 
-BOOST_AUTO_TEST_CASE(ten_thousand_requests_in_flight, *utf::timeout(240)) {
+BOOST_AUTO_TEST_CASE(the_barrier_holds_calls_until_n_are_open,
+                     *utf::timeout(60)) {
+  // Three calls answered only once all three are open: max_active is 3
+  // however far apart they arrive (up to the 50 s hold timeout).
+  fake_dify_process server{
+    {"--hold-until-active", "3", "--hold-timeout-ms", "50000"}};
+  auto m
+    = manifest(target(server), R"([{"id": "a"}, {"id": "b"}, {"id": "c"}])",
+               R"("execution_policy": {"concurrency": 3,
+                                            "timeout_seconds": 55},
+                       "retry_policy": {"max_attempts": 1})");
+  BOOST_CHECK_EQUAL(run(m).code, 0);
+  BOOST_CHECK_EQUAL(results().count("SUCCEEDED"), 3u);
+  auto stats = server.stats();
+  BOOST_CHECK_EQUAL(stats.at("max_active").as_int64(), 3);
+  BOOST_CHECK_EQUAL(stats.at("hold_released").as_bool(), true);
+  BOOST_CHECK_EQUAL(stats.at("hold_timeouts").as_int64(), 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_barrier_that_is_never_reached_fails_the_held_calls,
+                     *utf::timeout(60)) {
+  // Two tasks can never make five calls open at once.
+  fake_dify_process server{
+    {"--hold-until-active", "5", "--hold-timeout-ms", "300"}};
+  auto m = manifest(target(server), R"([{"id": "a"}, {"id": "b"}])",
+                    R"("execution_policy": {"concurrency": 2},
+                       "retry_policy": {"max_attempts": 1})");
+  BOOST_CHECK_EQUAL(run(m).code, 1);
+  auto f = results();
+  for (auto id : {"d/a#0", "d/b#0"}) {
+    auto& r = f.results.at(id);
+    BOOST_CHECK_EQUAL(r.at("status").as_string(), "FAILED");
+    BOOST_CHECK_EQUAL(r.at("http_status").as_int64(), 503);
+    // K depends on when the second call came; N and T do not.
+    auto error = str(r.at("error"));
+    BOOST_CHECK_MESSAGE(error.find("hold-until-active: only ")
+                            != std::string::npos
+                          && ends(error, " of 5 calls arrived within 300 ms"),
+                        error);
+  }
+  BOOST_CHECK_GE(server.stats().at("hold_timeouts").as_int64(), 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_held_call_whose_client_gives_up_is_dropped_and_counted,
+                     *utf::timeout(60)) {
+  // Each attempt times out while held; the server lets it go (it no longer
+  // counts towards the two) and counts it, as troupe counts the attempt.
+  fake_dify_process server{
+    {"--hold-until-active", "2", "--hold-timeout-ms", "50000"}};
+  auto m = manifest(target(server), R"([{"id": "a"}])",
+                    R"("execution_policy": {"timeout_seconds": 0.5},
+                       "retry_policy": {"max_attempts": 2,
+                                        "backoff_seconds": 0.05})");
+  BOOST_CHECK_EQUAL(run(m).code, 1);
+  auto f = results();
+  BOOST_CHECK_EQUAL(f.status("d/a#0"), "TIMEOUT");
+  BOOST_CHECK_EQUAL(f.attempts("d/a#0"), 2);
+  BOOST_CHECK(
+    eventually([&] { return server.stats().at("held").as_int64() == 0; }, 10s));
+  auto stats = server.stats();
+  BOOST_CHECK_EQUAL(server.calls("/v1/workflows/run"), 2);
+  BOOST_CHECK_EQUAL(stats.at("max_active").as_int64(), 1);
+  BOOST_CHECK_EQUAL(stats.at("hold_released").as_bool(), false);
+}
+
+BOOST_AUTO_TEST_CASE(the_echo_key_faults_repeat_the_authorization_header,
+                     *utf::timeout(60)) {
+  // The server side of the redaction tests (issue 14, item 7): it really
+  // leaks the key, in outputs, answers and error messages. Raw HTTP, so
+  // this holds whatever troupe redacts.
+  key = "app-SECRET-echo-1234";
+  fake_dify_process server{{}, key};
+  auto auth = "Bearer " + key;
+  auto leak = "you sent " + auth;
+  auto call = [&](const std::string& path, const std::string& fault,
+                  const std::string& mode) {
+    return http_post(server.base_url() + path,
+                     R"({"inputs": {"_fault": ")" + fault
+                       + R"("}, "query": "q", "user": "u", "response_mode": ")"
+                       + mode + "\"}",
+                     auth);
+  };
+  for (auto mode : {"blocking", "streaming"}) {
+    for (auto path :
+         {"/workflows/run", "/chat-messages", "/completion-messages"}) {
+      auto ok = call(path, "echo_key", mode);
+      BOOST_CHECK_EQUAL(ok.status, 200);
+      BOOST_CHECK_MESSAGE(answer_text(ok.body) == leak,
+                          path << " " << mode << ": " << ok.body);
+      auto bad = call(path, "echo_key_error", mode);
+      BOOST_CHECK_EQUAL(bad.status, 400);
+      BOOST_CHECK_MESSAGE(bad.body.find(R"("message":")" + leak + "\"")
+                            != std::string::npos,
+                          bad.body);
+    }
+  }
+  // The blocking workflow's outputs, exactly.
+  auto v = json::parse(call("/workflows/run", "echo_key", "blocking").body);
+  BOOST_CHECK_EQUAL(v.at("data").at("outputs").at("text").as_string(), leak);
+}
+
+// Both processes raise their soft file limit to the hard one; 10,000
+// connections need that many descriptors in each, and some to spare.
+boost::test_tools::assertion_result
+file_limit_allows_ten_thousand(utf::test_unit_id) {
   rlimit lim{};
   ::getrlimit(RLIMIT_NOFILE, &lim);
-  BOOST_REQUIRE_MESSAGE(lim.rlim_max >= 10'500,
-                        "needs a file limit of 10,500; ulimit -Hn is "
-                          << lim.rlim_max);
-  // Every call waits 3 s in the server, so all 10,000 must be open at once.
-  fake_dify_process server{{"--latency-ms", "3000"}};
+  boost::test_tools::assertion_result ok(lim.rlim_max == RLIM_INFINITY
+                                         || lim.rlim_max >= 10'500);
+  ok.message() << "needs a hard file limit (ulimit -Hn) of 10,500, got "
+               << lim.rlim_max;
+  return ok;
+}
+
+BOOST_AUTO_TEST_CASE(ten_thousand_requests_in_flight,
+                     *utf::precondition(file_limit_allows_ten_thousand)
+                       * utf::timeout(290)) {
+  // The server answers no call until all 10,000 are open at once, so the
+  // test shows 10,000 in flight however slow the ramp: only a ramp longer
+  // than the 240 s hold timeout fails it, and then it says so.
+  fake_dify_process server{
+    {"--hold-until-active", "10000", "--hold-timeout-ms", "240000"}};
   std::string cases = "[";
   for (int i = 0; i < 10'000; ++i)
     cases
@@ -618,11 +759,15 @@ BOOST_AUTO_TEST_CASE(ten_thousand_requests_in_flight, *utf::timeout(240)) {
   cases += "]";
   auto m = manifest(target(server), cases,
                     R"("execution_policy": {"concurrency": 10000,
-                                            "timeout_seconds": 60})");
-  auto r = run(m, {}, 200s);
+                                            "timeout_seconds": 600},
+                       "retry_policy": {"max_attempts": 1})");
+  auto r = run(m, {}, 280s);
+  auto stats = server.stats();
+  BOOST_TEST_MESSAGE("fake-dify: " << json::serialize(stats));
+  BOOST_CHECK_EQUAL(stats.at("hold_timeouts").as_int64(), 0);
   BOOST_CHECK_EQUAL(r.code, 0);
   BOOST_CHECK_EQUAL(results().count("SUCCEEDED"), 10'000u);
-  BOOST_CHECK_EQUAL(server.stats().at("max_active").as_int64(), 10'000);
+  BOOST_CHECK_EQUAL(stats.at("max_active").as_int64(), 10'000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -79,4 +79,28 @@ std::string http_get(const std::string& url, const std::string& ca_file) {
   return rc == CURLE_OK ? body : std::string{};
 }
 
+http_reply http_post(const std::string& url, const std::string& body,
+                     const std::string& authorization) {
+  http_reply reply;
+  CURL* e = curl_easy_init();
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers
+    = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROXY, "");
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &collect);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &reply.body);
+  if (curl_easy_perform(e) == CURLE_OK)
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &reply.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(e);
+  return reply;
+}
+
 } // namespace troupe::test

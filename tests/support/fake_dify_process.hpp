@@ -47,4 +47,16 @@ private:
 /// `ca_file` verifies an HTTPS server.
 std::string http_get(const std::string& url, const std::string& ca_file = "");
 
+/// What a raw request got back.
+struct http_reply {
+  /// The HTTP status, or 0 when the call failed on the wire.
+  long status = 0;
+  std::string body;
+};
+
+/// A blocking POST of the JSON `body` with `Authorization: authorization`,
+/// within 10 s: for tests that look at the server itself, not at troupe.
+http_reply http_post(const std::string& url, const std::string& body,
+                     const std::string& authorization);
+
 } // namespace troupe::test

@@ -10,6 +10,8 @@
 
 #include "tools/fake_dify/fake_dify.hpp"
 
+#include "tools/fake_dify/hold_barrier.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
@@ -70,6 +72,13 @@ Options:
   --retry-after S        429s carry "Retry-After: S"
   --max-active N         over N calls at once, answer 400 "Too many requests"
                          (Dify's APP_MAX_ACTIVE_REQUESTS)
+  --hold-until-active N  a barrier: hold every run call, unanswered, until N
+                         are open at once; then the held calls and all later
+                         ones go on as usual (their latency starts then)
+  --hold-timeout-ms T    if N calls are not open within T ms of the first
+                         held call (default 60000), the held calls answer
+                         503 "hold-until-active: only K of N calls arrived
+                         within T ms", and the next call starts a new wait
   --tls-cert FILE        serve HTTPS with this certificate (PEM) ...
   --tls-key FILE         ... and this key
   --threads N            event-loop threads (default 1)
@@ -80,11 +89,19 @@ Per request, reserved input fields choose a fault for that call only:
   "_fault": "500" | "502" | "503" | "504" | "429" | "429:retry-after=S" |
             "429-date:S" | "daily" | "too_many" | "400" | "401" | "403" |
             "404" | "quota" | "failed" | "stopped" | "reset" | "malformed" |
-            "cut" | "stream_error" | "hang" | "large"
+            "cut" | "stream_error" | "hang" | "large" | "echo_key" |
+            "echo_key_error"
+                         echo_key: a success whose output (workflow outputs,
+                         or the answer) is "you sent " and the request's
+                         whole Authorization header; echo_key_error: a 400
+                         invalid_param "you sent Bearer <key>" (a server that
+                         leaks the key, for redaction tests)
   "_fault_times": N      only the first N calls with the same "_fault_key"
                          (default: the same inputs) get the fault
   "_latency_ms": N       this call's latency
-GET /_fake/stats reports the calls, statuses and stop calls seen.
+GET /_fake/stats reports the calls, statuses and stop calls seen, the most
+calls open at once ("max_active"), and the barrier's state ("held",
+"hold_released", "hold_timeouts").
 )";
 
 // -- options
@@ -100,6 +117,8 @@ struct options {
   double rate_429 = 0;
   int64_t retry_after_s = -1;
   int64_t max_active = 0;
+  int64_t hold_until_active = 0;
+  int64_t hold_timeout_ms = 60000;
   std::string tls_cert;
   std::string tls_key;
   int threads = 1;
@@ -183,6 +202,14 @@ std::string parse_options(const std::vector<std::string>& args, options& o,
       if (!parse_int(value, n) || n < 1)
         return "--max-active: expected an integer >= 1";
       o.max_active = n;
+    } else if (arg == "--hold-until-active") {
+      if (!parse_int(value, n) || n < 1)
+        return "--hold-until-active: expected an integer >= 1";
+      o.hold_until_active = n;
+    } else if (arg == "--hold-timeout-ms") {
+      if (!parse_int(value, n) || n < 1)
+        return "--hold-timeout-ms: expected milliseconds >= 1";
+      o.hold_timeout_ms = n;
     } else if (arg == "--tls-cert") {
       o.tls_cert = value;
     } else if (arg == "--tls-key") {
@@ -225,6 +252,7 @@ struct server_state {
   std::vector<std::string> stops;
   std::unordered_map<std::string, std::string> runs; // run id -> JSON
   std::deque<std::string> run_order;
+  hold_barrier* barrier = nullptr; // with --hold-until-active
 
   double draw() {
     std::lock_guard<std::mutex> guard{mtx};
@@ -284,6 +312,12 @@ struct server_state {
     for (auto& s : stops)
       st.emplace_back(s);
     o["stops"] = std::move(st);
+    if (barrier) {
+      auto b = barrier->snapshot();
+      o["held"] = b.held;
+      o["hold_released"] = b.released;
+      o["hold_timeouts"] = b.timeouts;
+    }
     return json::serialize(o);
   }
 };
@@ -367,14 +401,17 @@ struct call_facts {
   json::object inputs;
   std::string query;
   std::string conversation_id;
+  std::string authorization; // the whole header, for the echo_key faults
 };
 
 plan success_plan(server_state& st, const call_facts& c, bool failed,
-                  bool stopped) {
+                  bool stopped, bool echo_key) {
   plan p;
   p.app = c.app;
   auto now = static_cast<int64_t>(std::time(nullptr));
-  auto text = echo_text(c.inputs, c.query);
+  // A leaky app that repeats the caller's key, as some error pages do.
+  auto text
+    = echo_key ? "you sent " + c.authorization : echo_text(c.inputs, c.query);
   auto tokens = static_cast<int64_t>(10 + text.size() / 4);
   p.task_id = st.new_id("task");
   auto run_id = st.new_id("run");
@@ -487,7 +524,8 @@ plan success_plan(server_state& st, const call_facts& c, bool failed,
 }
 
 // Looks at a run call and decides what it gets.
-plan plan_call(server_state& st, app_kind app, const std::string& body) {
+plan plan_call(server_state& st, app_kind app, const std::string& body,
+               const std::string& authorization) {
   json::error_code ec;
   auto v = json::parse(body, ec);
   if (ec || !v.is_object())
@@ -497,6 +535,7 @@ plan plan_call(server_state& st, app_kind app, const std::string& body) {
   auto& o = v.get_object();
   call_facts c;
   c.app = app;
+  c.authorization = authorization;
   auto* user = o.if_contains("user");
   if (user == nullptr || !user->is_string() || user->get_string().empty())
     return error_plan(400, "invalid_param", "Arg user must be provided.");
@@ -551,10 +590,12 @@ plan plan_call(server_state& st, app_kind app, const std::string& body) {
   plan p;
   if (fault.empty() || fault == "failed" || fault == "stopped" || fault == "cut"
       || fault == "stream_error" || fault == "reset" || fault == "malformed"
-      || fault == "hang" || fault == "large") {
-    p = success_plan(st, c, fault == "failed", fault == "stopped");
+      || fault == "hang" || fault == "large" || fault == "echo_key") {
+    p = success_plan(st, c, fault == "failed", fault == "stopped",
+                     fault == "echo_key");
   }
-  if (fault.empty() || fault == "failed" || fault == "stopped") {
+  if (fault.empty() || fault == "failed" || fault == "stopped"
+      || fault == "echo_key") {
   } else if (fault == "500") {
     p = error_plan(500, "internal_server_error",
                    "The server encountered an internal error and was unable "
@@ -593,6 +634,8 @@ plan plan_call(server_state& st, app_kind app, const std::string& body) {
                    "maximum concurrent requests allowed is 1.");
   } else if (fault == "400") {
     p = error_plan(400, "invalid_param", "text is required in input form");
+  } else if (fault == "echo_key_error") {
+    p = error_plan(400, "invalid_param", "you sent " + c.authorization);
   } else if (fault == "401") {
     p = error_plan(401, "unauthorized", "Access token is invalid");
   } else if (fault == "403") {
@@ -753,11 +796,11 @@ private:
       return on_stop(req);
     if (method == http::verb::post) {
       if (path_ == "/v1/workflows/run")
-        return on_run(app_kind::workflow, req.body());
+        return on_run(app_kind::workflow, req);
       if (path_ == "/v1/chat-messages")
-        return on_run(app_kind::chat, req.body());
+        return on_run(app_kind::chat, req);
       if (path_ == "/v1/completion-messages")
-        return on_run(app_kind::completion, req.body());
+        return on_run(app_kind::completion, req);
     }
     respond(404,
             error_body(404, "not_found", "The requested URL was not found."),
@@ -797,7 +840,7 @@ private:
     respond(200, "{\"result\":\"success\"}", {}, true);
   }
 
-  void on_run(app_kind app, const std::string& body) {
+  void on_run(app_kind app, const http::request<http::string_body>& req) {
     if (st_.opts.max_active > 0 && st_.active.load() >= st_.opts.max_active) {
       {
         std::lock_guard<std::mutex> guard{st_.mtx};
@@ -812,7 +855,15 @@ private:
                      {}, true);
     }
     active_.emplace(st_);
-    plan_ = plan_call(st_, app, body);
+    plan_ = plan_call(st_, app, req.body(),
+                      std::string{req[http::field::authorization]});
+    if (st_.barrier)
+      return hold();
+    go_on();
+  }
+
+  // The planned answer, after its latency.
+  void go_on() {
     if (plan_.kind == plan::hang) {
       st_.count(path_, 0);
       return hang();
@@ -825,6 +876,81 @@ private:
       return;
     }
     execute();
+  }
+
+  // -- the barrier (--hold-until-active)
+  // -------------------------------------------------------------------
+  //
+  //  hold ─▶ holding ──wake──▶ released ─▶ go_on
+  //            │  (a read watches   ├────▶ failed ─▶ 503
+  //            │   the socket)      └─ the client left meanwhile ─▶ close
+  //            └─ the client leaves ─▶ gone: close
+
+  enum class hold_state { holding, released, failed, gone };
+
+  void hold() {
+    hold_state_ = hold_state::holding;
+    auto self = this->shared_from_this();
+    auto wake = [self](hold_barrier::outcome o, const std::string& message) {
+      net::post(self->stream_.get_executor(),
+                [self, o, message] { self->on_wake(o, message); });
+    };
+    hold_id_ = st_.barrier->enter(st_.active.load(), wake);
+    if (hold_id_ == 0)
+      return go_on();
+    watch_held();
+  }
+
+  // While held, a pending read notices a client that gives up; bytes that
+  // arrive (a pipelined request) stay in the buffer for the next parse.
+  void watch_held() {
+    watching_ = true;
+    stream_.async_read_some(
+      buffer_.prepare(512),
+      [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+        self->watching_ = false;
+        self->buffer_.commit(n);
+        if (self->hold_state_ != hold_state::holding)
+          return self->finish_hold(); // on_wake cancelled this read
+        if (!ec)
+          return self->watch_held();
+        if (self->st_.barrier->leave(self->hold_id_)) {
+          self->hold_state_ = hold_state::gone;
+          return self->drop_held();
+        }
+        // Its wake is already posted; on_wake finishes.
+        self->client_left_ = true;
+      });
+  }
+
+  void on_wake(hold_barrier::outcome o, const std::string& message) {
+    hold_state_ = o == hold_barrier::outcome::release ? hold_state::released
+                                                      : hold_state::failed;
+    hold_message_ = message;
+    if (watching_) {
+      // The read's handler goes on from here.
+      beast::error_code ec;
+      beast::get_lowest_layer(stream_).socket().cancel(ec);
+      return;
+    }
+    finish_hold();
+  }
+
+  void finish_hold() {
+    if (client_left_)
+      return drop_held();
+    if (hold_state_ == hold_state::failed)
+      return respond(503, error_body(503, "service_unavailable", hold_message_),
+                     {}, true);
+    go_on();
+  }
+
+  // A held call whose client left still counts as a call received, as a
+  // hung one does, so the server's count matches the client's attempts.
+  void drop_held() {
+    st_.count(path_, 0);
+    active_.reset();
+    close();
   }
 
   void execute() {
@@ -992,6 +1118,11 @@ private:
   unsigned version_ = 11;
   size_t next_event_ = 0;
   int64_t event_gap_ms_ = 0;
+  hold_state hold_state_ = hold_state::holding;
+  uint64_t hold_id_ = 0;
+  std::string hold_message_;
+  bool watching_ = false;
+  bool client_left_ = false;
 };
 
 // -- the acceptor
@@ -1077,6 +1208,12 @@ int main(const std::vector<std::string>& args) {
   st.rng.seed(opts.seed);
   try {
     net::io_context ioc{opts.threads};
+    // Declared after the io_context, so its timer goes first.
+    std::optional<hold_barrier> barrier;
+    if (opts.hold_until_active > 0)
+      st.barrier
+        = &barrier.emplace(ioc, opts.hold_until_active,
+                           std::chrono::milliseconds{opts.hold_timeout_ms});
     std::optional<ssl::context> tls;
     if (!opts.tls_cert.empty()) {
       tls.emplace(ssl::context::tls_server);
