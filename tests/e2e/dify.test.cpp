@@ -731,6 +731,53 @@ BOOST_AUTO_TEST_CASE(the_echo_key_faults_repeat_the_authorization_header,
   BOOST_CHECK_EQUAL(v.at("data").at("outputs").at("text").as_string(), leak);
 }
 
+BOOST_AUTO_TEST_CASE(an_echoed_key_is_masked_in_everything_troupe_writes,
+                     *utf::timeout(120)) {
+  // Issue 14, item 7: a server that echoes the key put it in error, output,
+  // the printed summary and the HTML report. Every target type, both modes.
+  key = "app-SECRET-abc123";
+  fake_dify_process server{{}, key};
+  auto http = R"({"type": "http", "url": ")" + server.url()
+              + R"J(/v1/workflows/run", "api_key_env": "TEST_DIFY_KEY",
+                  "body": {"inputs": {"_fault": "{{inputs._fault}}"},
+                           "user": "u", "response_mode": "blocking"},
+                  "output_pointer": "/data/outputs/text"})J";
+  std::vector<std::string> targets{
+    target(server, "blocking"),
+    target(server, "streaming"),
+    target(server, "blocking", "dify-chat"),
+    target(server, "streaming", "dify-chat"),
+    target(server, "streaming", "dify-completion"),
+    http};
+  for (auto& t : targets) {
+    auto m = manifest(t, R"([{"id": "ok", "query": "q",
+                                "inputs": {"_fault": "echo_key"}},
+                               {"id": "bad", "query": "q",
+                                "inputs": {"_fault": "echo_key_error"}}])");
+    auto summary = dir.file("s" + std::to_string(runs) + ".json");
+    auto r = run(m, {"--summary-json", summary});
+    BOOST_CHECK_EQUAL(r.code, 1); // "bad" is a FAILED 400
+    auto html = dir.file("h" + std::to_string(runs) + ".html");
+    auto rep = run_process({troupe_binary(), "report", out, "--html", html},
+                           30s, dir.path());
+    BOOST_CHECK_EQUAL(rep.code, 0);
+    auto lines = read_file(out);
+    for (auto& text : {lines, r.out, r.err, read_file(summary), rep.out,
+                       rep.err, read_file(html)})
+      BOOST_CHECK_MESSAGE(text.find("SECRET") == std::string::npos,
+                          t << ": the key leaked: " << text.substr(0, 400));
+    auto f = results();
+    BOOST_CHECK_MESSAGE(
+      str(f.results.at("d/ok#0").at("output")).find("you sent Bearer app-***")
+        != std::string::npos,
+      t);
+    BOOST_CHECK_MESSAGE(
+      str(f.results.at("d/bad#0").at("error")).find("you sent Bearer app-***")
+        != std::string::npos,
+      t);
+  }
+}
+
 // Both processes raise their soft file limit to the hard one; 10,000
 // connections need that many descriptors in each, and some to spare.
 boost::test_tools::assertion_result
