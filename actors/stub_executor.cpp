@@ -1,6 +1,18 @@
 // The stub executor actor.
+//
+// One executor serves every worker, so an attempt that throws must not take
+// it down: CAF 0.17 ends an actor whose handler throws, whatever its
+// exception handler returns, and the attempts it holds would then wait for
+// their deadlines and every later one fail. So each attempt's work is caught
+// here and answered ERROR (retryable, error_code "executor_exception"), and
+// the executor goes on. Should it die anyway, its exception handler names
+// the reason in the error the pending request gets, and workers turn failed
+// requests into ERROR attempts; it is not respawned, since a new one would
+// have lost the script and the setters' changes.
 
 #include "actors/stub_executor.hpp"
+
+#include "actors/crash_reason.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -32,17 +44,34 @@ struct stub_executor_state {
 
 using stub_pointer = stub_executor_actor::stateful_pointer<stub_executor_state>;
 
+void do_execute(stub_pointer self, attempt_request& req,
+                caf::typed_response_promise<attempt_reply>& rp);
+
 caf::typed_response_promise<attempt_reply> on_execute(stub_pointer self,
                                                       attempt_request& req) {
-  auto& st = self->state;
-  ++st.executed;
+  ++self->state.executed;
   auto rp = self->make_response_promise<attempt_reply>();
+  try {
+    do_execute(self, req, rp);
+  } catch (const std::exception& e) {
+    attempt_reply r;
+    r.result = outcome::error;
+    r.error = std::string{"executor threw: "} + e.what();
+    r.error_code = "executor_exception";
+    rp.deliver(std::move(r));
+  }
+  return rp;
+}
+
+void do_execute(stub_pointer self, attempt_request& req,
+                caf::typed_response_promise<attempt_reply>& rp) {
+  auto& st = self->state;
   auto b = st.script.pick(req.task.id, req.attempt);
   if (b.action != stub_action::timeout && b.delay_us == 0) {
     st.max_in_flight
       = std::max<uint64_t>(st.max_in_flight, st.pending.size() + 1);
     rp.deliver(stub_reply(b, req.task));
-    return rp;
+    return;
   }
   // "timeout" parks the promise until the worker's deadline makes it abort.
   auto reply = b.action == stub_action::timeout ? attempt_reply{}
@@ -52,12 +81,12 @@ caf::typed_response_promise<attempt_reply> on_execute(stub_pointer self,
   if (b.action != stub_action::timeout)
     self->delayed_send(self, std::chrono::microseconds{b.delay_us},
                        reply_atom::value, req.request_id);
-  return rp;
 }
 
 stub_executor_actor::behavior_type stub_executor(stub_pointer self,
                                                  stub_settings settings) {
   self->state.script = stub_script{std::move(settings)};
+  self->set_exception_handler(crash_reason);
   return {
     [=](execute_atom, attempt_request& req) { return on_execute(self, req); },
     [=](reply_atom, uint64_t id) {

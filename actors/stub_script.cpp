@@ -5,6 +5,8 @@
 #include "actors/backoff.hpp"
 #include "actors/result_line.hpp"
 
+#include <stdexcept>
+
 namespace troupe {
 
 namespace {
@@ -84,6 +86,8 @@ attempt_reply stub_reply(const stub_behavior& b, const task_spec& task) {
       r.error = "stub 401 Unauthorized";
       r.error_code = "http_401";
       break;
+    case stub_action::crash:
+      throw std::runtime_error("stub crash");
   }
   return r;
 }

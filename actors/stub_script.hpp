@@ -65,7 +65,8 @@ private:
 };
 
 /// The reply a behaviour gives (not called for "timeout", which never
-/// answers).
+/// answers). Throws std::runtime_error for "crash", as a buggy executor
+/// would.
 attempt_reply stub_reply(const stub_behavior& b, const task_spec& task);
 
 } // namespace troupe

@@ -5,10 +5,20 @@
 // yes: no stop, the sink keeping up, the batch not used up, the adaptive
 // limit on calls in flight, and a token from the rate limiter (whose next
 // token schedules a `wake`). Whatever ends an attempt calls pump() again.
+//
+// Supervision: the supervisor monitors every worker. A worker that dies
+// (an exception in a handler) ends the task it held ERROR, error_code
+// "worker_crashed" with the exit reason, exactly once; a new worker takes
+// its index and the run goes on. A worker's messages reach the supervisor
+// in the order sent, its down message last, so a result sent before dying
+// frees the slot first and the down message finds no task to fail. One
+// thing cannot be told apart: a task handed to a worker that had already
+// died (after sending its last result) also ends worker_crashed.
 
 #include "actors/supervisor.hpp"
 
 #include "actors/assertions.hpp"
+#include "actors/crash_reason.hpp"
 #include "actors/dispatch_policy.hpp"
 #include "actors/run_stats.hpp"
 
@@ -18,8 +28,10 @@
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -44,9 +56,16 @@ struct permit_request {
   caf::typed_response_promise<bool> promise;
 };
 
+/// The task a worker holds, kept to end it if the worker dies.
+struct worker_slot {
+  std::optional<task_spec> task;
+  int64_t dispatched_us = -1;
+};
+
 struct supervisor_state {
   supervisor_config cfg;
   std::vector<worker_actor> workers;
+  std::vector<worker_slot> slots;
   std::vector<uint32_t> idle;
   /// Tasks handed to workers and not finished.
   uint64_t in_flight = 0;
@@ -175,6 +194,8 @@ void pump(supervisor_pointer self) {
     ++st.in_flight;
     if (batches)
       --st.batch_left;
+    st.slots[idx].task = *st.held;
+    st.slots[idx].dispatched_us = now_us(self);
     self->send(st.workers[idx], run_atom::value, std::move(*st.held));
     st.held.reset();
   }
@@ -290,6 +311,14 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
 
 void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   auto& st = self->state;
+  // Only the worker now at `idx` speaks for it (see the note on top).
+  if (idx >= st.workers.size()
+      || self->current_sender()
+           != caf::actor_cast<caf::strong_actor_ptr>(st.workers[idx]))
+    return;
+  auto& slot = st.slots[idx];
+  if (slot.task && slot.task->seq == r.seq)
+    slot.task.reset();
   --st.in_flight;
   st.in_backoff.erase(r.seq);
   if (r.status == task_status::succeeded)
@@ -306,6 +335,53 @@ void on_throttle(supervisor_pointer self, int64_t started_us) {
     st.aimd.on_throttle(started_us, now_us(self));
 }
 
+// Spawns the worker at `idx` and monitors it.
+void spawn_slot(supervisor_pointer self, uint32_t idx) {
+  auto& st = self->state;
+  auto wc = st.cfg.worker;
+  wc.index = idx;
+  wc.listener = caf::actor_cast<worker_listener>(self);
+  wc.gated = st.cfg.dispatch.gates_retries();
+  auto w = spawn_worker(self->system(), std::move(wc));
+  self->monitor(w);
+  st.workers[idx] = std::move(w);
+}
+
+// A worker died: its task ends ERROR, a new worker takes its place.
+void on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
+  auto& st = self->state;
+  if (st.finishing)
+    return; // finish() stops the workers itself
+  auto i = std::find_if(st.workers.begin(), st.workers.end(),
+                        [&](auto& w) { return w.address() == dm.source; });
+  if (i == st.workers.end())
+    return;
+  auto idx = static_cast<uint32_t>(i - st.workers.begin());
+  spawn_slot(self, idx);
+  auto& slot = st.slots[idx];
+  if (!slot.task)
+    return; // it was idle: its index stays in `idle`
+  auto seq = slot.task->seq;
+  auto r = result_for(std::move(*slot.task));
+  slot.task.reset();
+  r.status = task_status::error;
+  r.error_code = "worker_crashed";
+  r.error = "worker " + std::to_string(idx) + " crashed: "
+            + (dm.reason ? crash_text(self->system(), dm.reason)
+                         : std::string{"it stopped"});
+  r.started_us = slot.dispatched_us;
+  r.finished_us = now_us(self);
+  --st.in_flight;
+  // Whatever the dead worker held with us goes: its backoff, its permit.
+  st.in_backoff.erase(seq);
+  st.permits.erase(std::remove_if(st.permits.begin(), st.permits.end(),
+                                  [&](auto& p) { return p.seq == seq; }),
+                   st.permits.end());
+  write_result(self, std::move(r));
+  st.idle.push_back(idx);
+  pump(self);
+}
+
 void on_start(supervisor_pointer self) {
   auto& st = self->state;
   if (!st.workers.empty())
@@ -319,13 +395,10 @@ void on_start(supervisor_pointer self) {
   if (d.run_deadline_us > 0)
     self->delayed_send(self, std::chrono::microseconds{d.run_deadline_us},
                        deadline_atom::value);
-  auto listener = caf::actor_cast<worker_listener>(self);
+  st.workers.resize(st.cfg.concurrency);
+  st.slots.resize(st.cfg.concurrency);
   for (uint32_t i = 0; i < st.cfg.concurrency; ++i) {
-    auto wc = st.cfg.worker;
-    wc.index = i;
-    wc.listener = listener;
-    wc.gated = d.gates_retries();
-    st.workers.push_back(spawn_worker(self->system(), std::move(wc)));
+    spawn_slot(self, i);
     st.idle.push_back(st.cfg.concurrency - 1 - i); // worker 0 goes first
   }
   pump(self);
@@ -360,6 +433,7 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self,
     self->state.stats = *self->state.cfg.baseline;
     self->state.stats.mark_baseline();
   }
+  self->set_down_handler([=](caf::down_msg& dm) { on_worker_down(self, dm); });
   return {
     [=](start_atom) { on_start(self); },
     [=](result_atom, uint32_t idx, task_result& r) { on_result(self, idx, r); },

@@ -19,10 +19,15 @@
 // run with a 60 s timeout would pile up millions of dead timers. Instead a
 // worker keeps at most a few deadline timers of its own: when one fires
 // before the current attempt's deadline, it is re-armed for that deadline.
+//
+// A worker does not catch what its handlers throw: an exception ends it
+// with the exception's text as its exit reason, and the supervisor, which
+// monitors it, ends its task ERROR (worker_crashed) and spawns another.
 
 #include "actors/worker.hpp"
 
 #include "actors/assertions.hpp"
+#include "actors/crash_reason.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -75,6 +80,12 @@ int64_t now_us(worker_pointer self) {
     .count();
 }
 
+// Calls the test-only fault hook, if any.
+void fault_point(worker_pointer self, worker_fault_point at) {
+  if (self->state.cfg.fault)
+    self->state.cfg.fault(at, self->state.task);
+}
+
 std::string seconds_text(int64_t us) {
   auto s = std::to_string(static_cast<double>(us) / 1e6);
   s.erase(s.find_last_not_of('0') + 1);
@@ -101,6 +112,7 @@ void complete(worker_pointer self, task_status status) {
       = check_expectation(st.task.expect, r.output_json, r.latency_us);
   }
   self->send(st.cfg.listener, result_atom::value, st.cfg.index, std::move(r));
+  fault_point(self, worker_fault_point::result);
   st.result = task_result{};
   st.task = task_spec{};
   st.status = task_status::pending;
@@ -147,6 +159,7 @@ void try_retry(worker_pointer self, task_status last, int64_t retry_after_us) {
   }
   st.status = task_status::queued;
   self->send(st.cfg.listener, backoff_atom::value, true, st.task.seq);
+  fault_point(self, worker_fault_point::backoff);
   self->delayed_send(self, std::chrono::microseconds{delay}, retry_atom::value,
                      st.gen);
   self->become(backing_off(self));
@@ -227,7 +240,7 @@ void on_request_error(worker_pointer self, const caf::error& err) {
   auto& r = st.result;
   r.output_json.clear();
   r.http_status = 0;
-  r.error = "executor failed: " + self->system().render(err);
+  r.error = "executor failed: " + crash_text(self->system(), err);
   r.error_code = "executor";
   record_attempt(self, task_status::error, r.error, 0);
   try_retry(self, task_status::error, -1);
@@ -279,6 +292,7 @@ void do_attempt(worker_pointer self) {
   }
   arm_deadline(self, st.attempt_deadline_us);
   st.request_id = (uint64_t{st.cfg.index} << 40) | ++st.requests;
+  fault_point(self, worker_fault_point::attempt);
   attempt_request req{st.request_id, st.attempt, st.task};
   auto gen = st.gen;
   // No CAF timeout here: the deadline timer above bounds the attempt.
@@ -341,6 +355,7 @@ void ask_permit(worker_pointer self, uint64_t gen) {
         if (gen == self->state.gen)
           complete_cancelled(self, "cancelled before its retry could start");
       });
+  fault_point(self, worker_fault_point::permit);
 }
 
 worker_actor::behavior_type idle(worker_pointer self) {
@@ -407,6 +422,7 @@ worker_actor::behavior_type backing_off(worker_pointer self) {
 
 worker_actor::behavior_type worker(worker_pointer self, worker_config cfg) {
   self->state.cfg = std::move(cfg);
+  self->set_exception_handler(crash_reason);
   return idle(self);
 }
 

@@ -14,6 +14,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace troupe {
@@ -39,6 +40,14 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<status_atom>::with<std::string, task_status>,
   caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<deadline_atom, int64_t>>;
 
+/// Where a worker calls its test-only fault hook (worker_config::fault).
+enum class worker_fault_point {
+  attempt, ///< before an attempt's request is sent
+  backoff, ///< after it told the listener it backs off
+  permit,  ///< after it asked the listener for a retry's permit
+  result,  ///< after it sent a task's result
+};
+
 /// A worker's parameters.
 struct worker_config {
   /// Position in the pool; tags results and request ids.
@@ -56,6 +65,9 @@ struct worker_config {
   caf::actor_clock::time_point run_start;
   /// Retries wait for the listener's permit (rate limit, adaptive).
   bool gated = false;
+  /// Tests only: called at each fault point; a hook that throws kills the
+  /// worker there, as a bug would, so that supervision can be tested.
+  std::function<void(worker_fault_point, const task_spec&)> fault;
 };
 
 /// Spawns a worker.

@@ -387,7 +387,7 @@ std::vector<stub_behavior> parse_behaviors(const checker& chk,
     if (!parse_stub_behavior(text, out))
       chk.fail(bpath,
                "must be a behaviour (success, failure, fatal, timeout, "
-               "error, 429, 429:retry-after=S, delay:Nms, auth)",
+               "error, 429, 429:retry-after=S, delay:Nms, auth, crash)",
                b);
     return out;
   };

@@ -187,6 +187,8 @@ bool parse_stub_behavior(const std::string& text, stub_behavior& out) {
     result.action = stub_action::throttle;
   else if (text == "auth")
     result.action = stub_action::auth;
+  else if (text == "crash")
+    result.action = stub_action::crash;
   else if (text.compare(0, 6, "delay:") == 0) {
     result.action = stub_action::success;
     if (!parse_duration(text.substr(6), "", result.delay_us))
@@ -222,6 +224,8 @@ std::string to_string(const stub_behavior& x) {
       return "429";
     case stub_action::auth:
       return "auth";
+    case stub_action::crash:
+      return "crash";
   }
   return "?";
 }

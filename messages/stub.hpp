@@ -19,6 +19,7 @@ enum class stub_action : uint8_t {
   error,    ///< ERROR (as a connection reset)
   throttle, ///< HTTP 429, with an optional Retry-After
   auth,     ///< HTTP 401: aborts the run
+  crash,    ///< the executor throws while handling it: ERROR, retryable
 };
 
 /// One scripted attempt.

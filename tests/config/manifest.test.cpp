@@ -360,7 +360,7 @@ BOOST_AUTO_TEST_CASE(scripted_behaviours_must_name_real_tasks) {
     error(with(R"("stub": {"task_behaviors": {"d/c1#0": ["fatal", "meh"]}})")),
     "DIR/m.json: stub.task_behaviors[\"d/c1#0\"][1]: must be a behaviour "
     "(success, failure, fatal, timeout, error, 429, 429:retry-after=S, "
-    "delay:Nms, auth), got \"meh\"");
+    "delay:Nms, auth, crash), got \"meh\"");
 }
 
 BOOST_AUTO_TEST_CASE(expect_is_parsed_and_checked_before_the_run) {
