@@ -1,4 +1,9 @@
 // The service executor actor.
+//
+// One executor serves every worker, so, as the stub executor does, it
+// catches what a call's own code throws (building the request, parsing a
+// chunk or the reply) and answers that attempt ERROR ("executor_exception",
+// retryable) instead of dying with every other call it holds.
 
 #include "actors/http_executor.hpp"
 
@@ -13,8 +18,10 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <ctime>
+#include <exception>
 #include <optional>
 #include <unordered_map>
+#include <variant>
 
 namespace troupe {
 
@@ -47,6 +54,14 @@ struct http_executor_state {
 using executor_pointer
   = http_executor_actor::stateful_pointer<http_executor_state>;
 
+attempt_reply exception_reply(const std::exception& e) {
+  attempt_reply r;
+  r.result = outcome::error;
+  r.error = std::string{"executor threw: "} + e.what();
+  r.error_code = "executor_exception";
+  return r;
+}
+
 int64_t unix_now() {
   return static_cast<int64_t>(std::time(nullptr));
 }
@@ -65,7 +80,13 @@ caf::typed_response_promise<attempt_reply> on_execute(executor_pointer self,
                                                       attempt_request& req) {
   auto& st = self->state;
   auto rp = self->make_response_promise<attempt_reply>();
-  auto built = build_call(st.cfg.target, req.task);
+  std::variant<http_call, attempt_reply> built;
+  try {
+    built = build_call(st.cfg.target, req.task);
+  } catch (const std::exception& e) {
+    rp.deliver(exception_reply(e));
+    return rp;
+  }
   if (auto* reply = std::get_if<attempt_reply>(&built)) {
     rp.deliver(std::move(*reply));
     return rp;
@@ -90,10 +111,17 @@ void on_chunk(executor_pointer self, uint64_t id, std::string& bytes,
     return;
   auto& call = i->second;
   st.scratch.clear();
-  call.parser.feed(bytes, st.scratch);
-  for (auto& e : st.scratch)
-    if (call.events->on_event(e) && call.first_event_us < 0)
-      call.first_event_us = at_us - call.started_us;
+  try {
+    call.parser.feed(bytes, st.scratch);
+    for (auto& e : st.scratch)
+      if (call.events->on_event(e) && call.first_event_us < 0)
+        call.first_event_us = at_us - call.started_us;
+  } catch (const std::exception& e) {
+    call.promise.deliver(exception_reply(e));
+    st.cfg.client->abort(id);
+    st.pending.erase(i);
+    return;
+  }
   // A cancel that came before the task id was known.
   if (call.stop_wanted)
     send_stop(self, call);
@@ -127,10 +155,14 @@ void on_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
     return; // aborted meanwhile
   auto& call = i->second;
   attempt_reply reply;
-  if (call.events && outcome.status == 200)
-    reply = call.events->finish(outcome, call.stop_sent, unix_now());
-  else
-    reply = classify_response(st.cfg.target, outcome, unix_now());
+  try {
+    if (call.events && outcome.status == 200)
+      reply = call.events->finish(outcome, call.stop_sent, unix_now());
+    else
+      reply = classify_response(st.cfg.target, outcome, unix_now());
+  } catch (const std::exception& e) {
+    reply = exception_reply(e);
+  }
   reply.first_event_us = call.first_event_us;
   redact_reply(reply, st.cfg.target.api_key);
   call.promise.deliver(std::move(reply));
