@@ -755,9 +755,13 @@ std::optional<config_error> check_input_file(const std::string& path,
   if (::stat(path.c_str(), &st) != 0)
     return config_error{path + ": cannot open " + what + " ("
                         + std::strerror(errno) + ")"};
-  if (S_ISDIR(st.st_mode))
-    return config_error{path + ": is a directory, expected a " + what
-                        + " file"};
+  if (S_ISDIR(st.st_mode)) {
+    // `what` may name the file already ("dataset file", "results file").
+    std::string noun = what;
+    if (noun.size() < 5 || noun.compare(noun.size() - 5, 5, " file") != 0)
+      noun += " file";
+    return config_error{path + ": is a directory, expected a " + noun};
+  }
   if (!S_ISREG(st.st_mode)) {
     const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
                        : S_ISCHR(st.st_mode)  ? "a character device"
