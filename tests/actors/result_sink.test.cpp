@@ -79,25 +79,25 @@ struct result_sink_fixture : test::deterministic_fixture {
   std::shared_ptr<writer_log> log = std::make_shared<writer_log>();
 
   result_sink_config config_for(const std::string& path) {
-    result_sink_config cfg;
-    cfg.fd
+    result_sink_config sink_cfg;
+    sink_cfg.fd
       = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    BOOST_REQUIRE(cfg.fd >= 0);
-    cfg.path = path;
-    cfg.header_line = "{\"type\":\"header\"}\n";
-    cfg.rescue_dir = dir.path();
-    return cfg;
+    BOOST_REQUIRE(sink_cfg.fd >= 0);
+    sink_cfg.path = path;
+    sink_cfg.header_line = "{\"type\":\"header\"}\n";
+    sink_cfg.rescue_dir = dir.path();
+    return sink_cfg;
   }
 
   /// A sink on /dev/full, which refuses every write with ENOSPC. No
   /// header: the runtime writes it before the sink starts.
   result_sink_config full_disk_config() {
-    result_sink_config cfg;
-    cfg.fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
-    BOOST_REQUIRE(cfg.fd >= 0);
-    cfg.path = "/dev/full";
-    cfg.rescue_dir = dir.path();
-    return cfg;
+    result_sink_config sink_cfg;
+    sink_cfg.fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    BOOST_REQUIRE(sink_cfg.fd >= 0);
+    sink_cfg.path = "/dev/full";
+    sink_cfg.rescue_dir = dir.path();
+    return sink_cfg;
   }
 };
 
@@ -153,10 +153,10 @@ BOOST_AUTO_TEST_CASE(results_of_one_burst_are_acknowledged_in_one_flush) {
 BOOST_AUTO_TEST_CASE(only_succeeded_uncached_results_with_a_key_are_stored) {
   auto path = dir.file("r.jsonl");
   auto stored = std::make_shared<std::vector<std::string>>();
-  auto cfg = config_for(path);
-  cfg.on_succeeded
+  auto sink_cfg = config_for(path);
+  sink_cfg.on_succeeded
     = [=](const task_result& r) { stored->push_back(r.task_id); };
-  auto sink = spawn_result_sink(sys, std::move(cfg));
+  auto sink = spawn_result_sink(sys, std::move(sink_cfg));
   auto w = sys.spawn(writer, sink, log);
   auto keyed = result("keyed", task_status::succeeded);
   keyed.cache_key = "k1";
