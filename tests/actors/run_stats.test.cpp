@@ -23,7 +23,7 @@ task_result result(const std::string& id, task_status s, int64_t latency_us,
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(run_stats_suite)
+BOOST_AUTO_TEST_SUITE(run_stats)
 
 BOOST_AUTO_TEST_CASE(equal_values_give_exact_percentiles) {
   latency_histogram h;
@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(memory_is_fixed_whatever_the_values) {
 }
 
 BOOST_AUTO_TEST_CASE(summary_keeps_the_five_slowest_and_groups_failures) {
-  run_stats stats;
+  troupe::run_stats stats;
   for (int i = 0; i < 20; ++i)
     stats.add(
       result("t" + std::to_string(i), task_status::succeeded, 1000 * (i + 1)));
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(summary_keeps_the_five_slowest_and_groups_failures) {
 }
 
 BOOST_AUTO_TEST_CASE(failure_groups_are_bounded) {
-  run_stats stats;
+  troupe::run_stats stats;
   for (int i = 0; i < 200; ++i)
     stats.add(result("f" + std::to_string(i), task_status::failed, 1, 1,
                      "code_" + std::to_string(i)));

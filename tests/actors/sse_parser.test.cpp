@@ -26,7 +26,7 @@ std::string render(const std::vector<sse_event>& xs) {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(sse_parser_suite)
+BOOST_AUTO_TEST_SUITE(sse_parser)
 
 BOOST_AUTO_TEST_CASE(a_dify_stream_splits_into_events_at_any_byte) {
   std::string stream
@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(a_dify_stream_splits_into_events_at_any_byte) {
 }
 
 BOOST_AUTO_TEST_CASE(a_crlf_split_between_reads_ends_one_line) {
-  sse_parser p;
+  troupe::sse_parser p;
   std::vector<sse_event> out;
   p.feed("data: a\r", out);
   p.feed("\n", out);
@@ -63,18 +63,18 @@ BOOST_AUTO_TEST_CASE(a_crlf_split_between_reads_ends_one_line) {
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_cut_mid_event_is_seen_as_such) {
-  sse_parser p;
+  troupe::sse_parser p;
   std::vector<sse_event> out;
   p.feed("data: {\"event\":\"workflow_started\"}\n\ndata: {\"ev", out);
   BOOST_CHECK_EQUAL(out.size(), 1u);
   BOOST_CHECK(p.mid_event());
-  sse_parser q;
+  troupe::sse_parser q;
   q.feed("data: x\n\n", out);
   BOOST_CHECK(!q.mid_event());
 }
 
 BOOST_AUTO_TEST_CASE(events_without_data_dispatch_nothing) {
-  sse_parser p;
+  troupe::sse_parser p;
   std::vector<sse_event> out;
   p.feed("event: ping\n\nevent: ping\n\n:keepalive\n\n", out);
   BOOST_CHECK(out.empty());

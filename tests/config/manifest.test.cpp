@@ -49,7 +49,7 @@ struct manifest_fixture {
 
 } // namespace
 
-BOOST_FIXTURE_TEST_SUITE(manifest_parsing, manifest_fixture)
+BOOST_FIXTURE_TEST_SUITE(manifest, manifest_fixture)
 
 BOOST_AUTO_TEST_CASE(the_full_example_parses_into_structs) {
   dir.write("cases.jsonl", "{\"id\": \"b1\", \"inputs\": {\"x\": 1}}\n"
