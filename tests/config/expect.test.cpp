@@ -6,25 +6,17 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <functional>
+#include "tests/support/check_failure.hpp"
 
 using namespace troupe;
 using namespace troupe::config;
+
+using troupe::test::failure_of;
 
 namespace {
 
 expectation parse(const char* text) {
   return parse_expect(checker{"m.json"}, boost::json::parse(text), "expect");
-}
-
-/// The message of the check_failure `f` throws, or "" if none.
-std::string failure_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const check_failure& e) {
-    return e.what();
-  }
-  return "";
 }
 
 std::string error_of(const char* text) {

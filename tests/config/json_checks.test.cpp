@@ -7,23 +7,16 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <functional>
+#include "tests/support/check_failure.hpp"
+
 #include <limits>
 
 using namespace troupe::config;
 namespace json = boost::json;
 
-namespace {
+using troupe::test::failure_of;
 
-/// The message of the check_failure `f` throws, or "" if none.
-std::string failure_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const check_failure& e) {
-    return e.what();
-  }
-  return "";
-}
+namespace {
 
 const checker chk{"m.json"};
 
