@@ -3,7 +3,7 @@
 // The supervisor's task stream over a manifest: datasets in order, each case
 // crossed with every parameter set, inputs merged (the case wins on a clash).
 
-#include "actors/task_source.hpp"
+#include "actors/supervisor/task_source.hpp"
 #include "config/manifest.hpp"
 #include "runtime/result_cache.hpp"
 

@@ -2,7 +2,7 @@
 
 #include "runtime/html_report.hpp"
 
-#include "actors/result_line.hpp"
+#include "actors/results/result_line.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -2,8 +2,8 @@
 
 #include "runtime/report.hpp"
 
-#include "actors/result_line.hpp"
-#include "actors/run_stats.hpp"
+#include "actors/results/result_line.hpp"
+#include "actors/supervisor/run_stats.hpp"
 #include "runtime/html_report.hpp"
 #include "runtime/summary_table.hpp"
 

@@ -2,7 +2,7 @@
 
 #include "runtime/results_file.hpp"
 
-#include "actors/result_line.hpp"
+#include "actors/results/result_line.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

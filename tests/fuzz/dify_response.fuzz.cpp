@@ -7,7 +7,7 @@
 // endian, mod 600), then a line "Retry-After<TAB>output_pointer", then the
 // body.
 
-#include "actors/dify_protocol.hpp"
+#include "actors/http/dify_protocol.hpp"
 
 #include "tests/fuzz/fuzz_support.hpp"
 

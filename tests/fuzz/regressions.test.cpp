@@ -3,7 +3,7 @@
 // error or a sound value. The inputs live in tests/fuzz/regressions/<fuzzer>/,
 // where tools/fuzz.sh also replays them.
 
-#include "actors/dify_protocol.hpp"
+#include "actors/http/dify_protocol.hpp"
 #include "config/dataset_reader.hpp"
 #include "config/manifest.hpp"
 #include "runtime/results_file.hpp"

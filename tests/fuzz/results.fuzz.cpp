@@ -2,8 +2,8 @@
 // strictly and leniently, then every line as `report` reads it, summed up,
 // and written again as a result line, which must be valid JSON.
 
-#include "actors/result_line.hpp"
-#include "actors/run_stats.hpp"
+#include "actors/results/result_line.hpp"
+#include "actors/supervisor/run_stats.hpp"
 #include "runtime/results_file.hpp"
 
 #include <boost/json/parse.hpp>

@@ -1,7 +1,7 @@
 // Fuzzes the SSE parser: a stream fed whole and fed in pieces (the first
 // byte picks the piece size) must give the same events.
 
-#include "actors/sse_parser.hpp"
+#include "actors/http/sse_parser.hpp"
 
 #include "tests/fuzz/fuzz_support.hpp"
 

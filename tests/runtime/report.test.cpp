@@ -4,7 +4,7 @@
 
 #include "runtime/report.hpp"
 
-#include "actors/result_line.hpp"
+#include "actors/results/result_line.hpp"
 
 #include <boost/test/unit_test.hpp>
 

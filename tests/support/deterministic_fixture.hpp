@@ -5,8 +5,8 @@
 // actors that stand where the supervisor or the sink would be and record
 // what they get.
 
-#include "actors/result_sink.hpp"
-#include "actors/worker.hpp"
+#include "actors/results/result_sink.hpp"
+#include "actors/worker/worker.hpp"
 #include "messages/type_ids.hpp"
 
 #include <caf/actor_clock.hpp>

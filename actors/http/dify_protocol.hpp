@@ -1,0 +1,147 @@
+#pragma once
+
+// Dify's Service API (and the generic http target) as pure functions: the
+// call an attempt makes, and the classified reply its response gives
+// (product.md "Retry", dify-api.md). No I/O here, so every odd corner is
+// unit-tested: HTTP 200 with a failed run, 400 "Too many requests", error
+// events with their fields at the top level, streams cut short.
+
+#include "actors/http/sse_parser.hpp"
+#include "messages/execution.hpp"
+#include "messages/task.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace troupe {
+
+enum class target_kind : uint8_t {
+  dify_workflow,
+  dify_chat,
+  dify_completion,
+  http,
+};
+
+/// A service target, with its secret, as the executor needs it.
+struct http_target {
+  target_kind kind = target_kind::dify_workflow;
+  /// Dify: ".../v1", without a trailing slash.
+  std::string base_url;
+  /// The API key itself (from the environment); never written anywhere.
+  std::string api_key;
+  bool streaming = false;
+  std::string user = "troupe";
+  /// http target: templates with {{inputs.X}}, {{params.X}}, {{case_id}}.
+  std::string method = "POST";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::vector<std::pair<int, int>> success_status{{200, 299}};
+  std::string output_pointer;
+  /// Transport settings.
+  std::string ca_file;
+  uint64_t max_response_bytes = 16 * 1024 * 1024;
+};
+
+/// One HTTP request, ready for the client.
+struct http_call {
+  std::string method = "POST";
+  std::string url;
+  /// "Name: value" lines.
+  std::vector<std::string> headers;
+  std::string body;
+  /// Deliver the body as it arrives (SSE).
+  bool stream = false;
+};
+
+/// What the transport brought back.
+struct http_outcome {
+  /// The HTTP status, 0 when no response came.
+  int status = 0;
+  std::string body;
+  std::string retry_after;
+  std::string content_type;
+  /// A transport failure (libcurl's code and text), 0 for none.
+  int transport_error = 0;
+  std::string transport_message;
+  /// The transfer was a TLS failure (certificate, handshake).
+  bool tls_error = false;
+  /// The response passed max_response_bytes and was cut off.
+  bool too_large = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_outcome& x) {
+  return f(caf::meta::type_name("troupe::http_outcome"), x.status, x.body,
+           x.retry_after, x.content_type, x.transport_error,
+           x.transport_message, x.tls_error, x.too_large);
+}
+
+/// A finished transfer: its id and what came back.
+struct http_result {
+  uint64_t id = 0;
+  http_outcome outcome;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_result& x) {
+  return f(caf::meta::type_name("troupe::http_result"), x.id, x.outcome);
+}
+
+/// The call for one attempt, or (a template that cannot be filled in) the
+/// reply that ends it.
+std::variant<http_call, attempt_reply> build_call(const http_target& t,
+                                                  const task_spec& task);
+
+/// Dify's stop call for a streaming task.
+http_call build_stop_call(const http_target& t, const std::string& task_id);
+
+/// Classifies a whole response (blocking mode, or a stream that was
+/// refused before it started). `now_unix_s` turns an HTTP-date Retry-After
+/// into a delay.
+attempt_reply classify_response(const http_target& t, const http_outcome& o,
+                                int64_t now_unix_s);
+
+/// A Retry-After header in microseconds, -1 if absent or unreadable.
+int64_t parse_retry_after(const std::string& value, int64_t now_unix_s);
+
+/// Follows one Dify stream, event by event.
+class dify_stream {
+public:
+  explicit dify_stream(target_kind kind) : kind_(kind) {}
+
+  /// Takes one SSE event; true if it was the first event with content.
+  bool on_event(const sse_event& e);
+
+  /// Dify's task id, once an event carried it.
+  const std::string& task_id() const noexcept {
+    return info_.task_id;
+  }
+
+  /// Whether the final event (workflow_finished, message_end, error) came.
+  bool finished() const noexcept {
+    return finished_;
+  }
+
+  /// The reply for the stream as it ended; `stop_requested` turns a stopped
+  /// run into CANCELLED.
+  attempt_reply finish(const http_outcome& transport, bool stop_requested,
+                       int64_t now_unix_s);
+
+private:
+  target_kind kind_;
+  dify_info info_;
+  bool started_ = false;
+  bool finished_ = false;
+  std::string answer_;
+  std::string final_data_;  // workflow_finished's data, or message_end
+  std::string error_event_; // the error event, whole
+  int64_t tokens_ = -1;
+};
+
+} // namespace troupe

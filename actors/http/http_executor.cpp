@@ -1,0 +1,233 @@
+// The service executor actor.
+//
+// One executor serves every worker, so, as the stub executor does, it
+// catches what a call's own code throws (building the request, parsing a
+// chunk or the reply) and answers that attempt ERROR ("executor_exception",
+// retryable) instead of dying with every other call it holds.
+
+#include "actors/http/http_executor.hpp"
+
+#include "actors/http/redact.hpp"
+
+#include <caf/actor_addr.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <ctime>
+#include <exception>
+#include <optional>
+#include <unordered_map>
+#include <variant>
+
+namespace troupe {
+
+namespace {
+
+/// Stop calls get ids of their own, apart from attempts' ids.
+constexpr uint64_t stop_call_bit = uint64_t{1} << 63;
+
+struct pending_call {
+  caf::typed_response_promise<attempt_reply> promise;
+  int64_t started_us = 0;
+  bool stream = false;
+  sse_parser parser;
+  std::optional<dify_stream> events;
+  int64_t first_event_us = -1;
+  bool stop_wanted = false;
+  bool stop_sent = false;
+};
+
+struct http_executor_state {
+  http_executor_config cfg;
+  std::unordered_map<uint64_t, pending_call> pending;
+  std::vector<sse_event> scratch;
+  uint64_t calls = 0;
+  uint64_t stop_calls = 0;
+  uint64_t next_stop_id = 0;
+  static inline const char* name = "http_executor";
+};
+
+using executor_pointer
+  = http_executor_actor::stateful_pointer<http_executor_state>;
+
+attempt_reply exception_reply(const std::exception& e) {
+  attempt_reply r;
+  r.result = outcome::error;
+  r.error = std::string{"executor threw: "} + e.what();
+  r.error_code = "executor_exception";
+  return r;
+}
+
+int64_t unix_now() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+
+void send_stop(executor_pointer self, pending_call& call) {
+  auto& st = self->state;
+  if (call.stop_sent || !call.events || call.events->task_id().empty())
+    return;
+  call.stop_sent = true;
+  ++st.stop_calls;
+  st.cfg.client->submit(stop_call_bit | ++st.next_stop_id,
+                        build_stop_call(st.cfg.target, call.events->task_id()));
+}
+
+caf::typed_response_promise<attempt_reply> on_execute(executor_pointer self,
+                                                      attempt_request& req) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<attempt_reply>();
+  std::variant<http_call, attempt_reply> built;
+  try {
+    built = build_call(st.cfg.target, req.task);
+  } catch (const std::exception& e) {
+    rp.deliver(exception_reply(e));
+    return rp;
+  }
+  if (auto* reply = std::get_if<attempt_reply>(&built)) {
+    rp.deliver(std::move(*reply));
+    return rp;
+  }
+  auto& call = std::get<http_call>(built);
+  ++st.calls;
+  auto& p = st.pending[req.request_id];
+  p.promise = rp;
+  p.started_us = http_client::now_us();
+  p.stream = call.stream;
+  if (p.stream)
+    p.events.emplace(st.cfg.target.kind);
+  st.cfg.client->submit(req.request_id, std::move(call));
+  return rp;
+}
+
+void on_chunk(executor_pointer self, uint64_t id, std::string& bytes,
+              int64_t at_us) {
+  auto& st = self->state;
+  auto i = st.pending.find(id);
+  if (i == st.pending.end() || !i->second.events)
+    return;
+  auto& call = i->second;
+  st.scratch.clear();
+  try {
+    call.parser.feed(bytes, st.scratch);
+    for (auto& e : st.scratch)
+      if (call.events->on_event(e) && call.first_event_us < 0)
+        call.first_event_us = at_us - call.started_us;
+  } catch (const std::exception& e) {
+    call.promise.deliver(exception_reply(e));
+    st.cfg.client->abort(id);
+    st.pending.erase(i);
+    return;
+  }
+  // A cancel that came before the task id was known.
+  if (call.stop_wanted)
+    send_stop(self, call);
+}
+
+void on_done(executor_pointer self, uint64_t id, http_outcome& outcome);
+
+// A server may echo the key it was sent: no reply carries it further.
+void redact_reply(attempt_reply& reply, const std::string& key) {
+  if (key.empty())
+    return;
+  redact(reply.error, key);
+  redact(reply.output_json, key);
+  redact(reply.dify.task_id, key);
+  redact(reply.dify.workflow_run_id, key);
+  redact(reply.dify.conversation_id, key);
+  redact(reply.dify.message_id, key);
+}
+
+void on_done_batch(executor_pointer self, std::vector<http_result>& done) {
+  for (auto& r : done)
+    on_done(self, r.id, r.outcome);
+}
+
+void on_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
+  auto& st = self->state;
+  if (id & stop_call_bit)
+    return; // Dify answers a stop call with {"result": "success"}, always
+  auto i = st.pending.find(id);
+  if (i == st.pending.end())
+    return; // aborted meanwhile
+  auto& call = i->second;
+  attempt_reply reply;
+  try {
+    if (call.events && outcome.status == 200)
+      reply = call.events->finish(outcome, call.stop_sent, unix_now());
+    else
+      reply = classify_response(st.cfg.target, outcome, unix_now());
+  } catch (const std::exception& e) {
+    reply = exception_reply(e);
+  }
+  reply.first_event_us = call.first_event_us;
+  redact_reply(reply, st.cfg.target.api_key);
+  call.promise.deliver(std::move(reply));
+  st.pending.erase(i);
+}
+
+void on_abort(executor_pointer self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.pending.find(id);
+  if (i == st.pending.end())
+    return;
+  // Tell Dify to stop the run before its stream's connection closes.
+  if (i->second.stream)
+    send_stop(self, i->second);
+  st.cfg.client->abort(id);
+  st.pending.erase(i);
+}
+
+void on_cancel(executor_pointer self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.pending.find(id);
+  if (i == st.pending.end() || !i->second.stream)
+    return; // a blocking call just finishes
+  i->second.stop_wanted = true;
+  send_stop(self, i->second);
+}
+
+http_executor_actor::behavior_type http_executor(executor_pointer self,
+                                                 http_executor_config cfg) {
+  self->state.cfg = std::move(cfg);
+  // The client's thread reaches this actor through a weak handle, so the
+  // client does not keep the actor alive.
+  auto addr = self->address();
+  self->state.cfg.client->start(
+    [addr](std::vector<http_result>&& done) {
+      if (auto hdl = caf::actor_cast<caf::actor>(addr))
+        caf::anon_send(hdl, http_done_atom::value, std::move(done));
+    },
+    [addr](uint64_t id, int status, std::string&& bytes, int64_t at_us) {
+      if (auto hdl = caf::actor_cast<caf::actor>(addr))
+        caf::anon_send(hdl, http_chunk_atom::value, id, status,
+                       std::move(bytes), at_us);
+    });
+  return {
+    [=](execute_atom, attempt_request& req) { return on_execute(self, req); },
+    [=](abort_atom, uint64_t id) { on_abort(self, id); },
+    [=](cancel_atom, uint64_t id) { on_cancel(self, id); },
+    [=](http_done_atom, std::vector<http_result>& done) {
+      on_done_batch(self, done);
+    },
+    [=](http_chunk_atom, uint64_t id, int, std::string& bytes, int64_t at_us) {
+      on_chunk(self, id, bytes, at_us);
+    },
+    [=](status_atom) {
+      return caf::result<uint64_t, uint64_t>{self->state.calls,
+                                             self->state.stop_calls};
+    },
+  };
+}
+
+} // namespace
+
+http_executor_actor spawn_http_executor(caf::actor_system& sys,
+                                        http_executor_config cfg) {
+  return sys.spawn(http_executor, std::move(cfg));
+}
+
+} // namespace troupe

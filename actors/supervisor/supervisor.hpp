@@ -1,0 +1,88 @@
+#pragma once
+
+// The supervisor spawns exactly `concurrency` workers, hands each a task as
+// soon as it is free (work pulling), keeps the run's statistics, forwards
+// results to the sink and, on cancel, stops the run cooperatively: no new
+// dispatch, in-flight tasks finish or time out, every unstarted task ends
+// CANCELLED, then the workers stop.
+//
+//   start ─▶ dispatch ─▶ worker ×N ─▶ result ─▶ sink (one line)
+//               ▲                        │
+//               └──── next task ◀────────┘
+//   cancel ─▶ workers finish ─▶ drain: unstarted tasks CANCELLED ─▶ close
+//             sink (summary line) ─▶ (done, summary) to the listener
+
+#include "actors/results/result_sink.hpp"
+#include "actors/supervisor/run_stats.hpp"
+#include "actors/supervisor/task_source.hpp"
+#include "actors/worker/worker.hpp"
+#include "messages/type_ids.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+/// The supervisor's handle: a worker listener plus run control. `cancel`
+/// carries the reason written to cancelled tasks. `flush` is the sink's
+/// acknowledgement of lines written, and `write_failed` its word that the
+/// results file refused a write: the run stops as on a cancel; `drain`, `wake`
+/// (a rate-limit token), `batch` (the end of a batch pause) and `deadline` (the
+/// run's) are internal.
+using supervisor_actor = worker_listener::extend<
+  caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
+  caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>,
+  caf::reacts_to<flush_atom, uint64_t>,
+  caf::reacts_to<write_failed_atom, std::string>, caf::reacts_to<wake_atom>,
+  caf::reacts_to<batch_atom>, caf::reacts_to<deadline_atom>>;
+
+/// How tasks are let out (product.md, execution_policy).
+struct dispatch_settings {
+  /// Attempts (retries included) per second for the whole run, 0 for no
+  /// limit, and how many may start at once after a quiet spell.
+  double rate_per_second = 0;
+  uint32_t burst = 1;
+  /// AIMD on the number of calls in flight.
+  bool adaptive = false;
+  /// Tasks per batch, 0 for no batches, and the pause after each.
+  uint32_t batch_size = 0;
+  int64_t batch_pause_us = 0;
+  /// The run's deadline, -1 for none.
+  int64_t run_deadline_us = -1;
+
+  /// Whether retries must ask for a permit.
+  bool gates_retries() const noexcept {
+    return rate_per_second > 0 || adaptive;
+  }
+};
+
+/// The supervisor's parameters.
+struct supervisor_config {
+  /// Number of workers to spawn.
+  uint32_t concurrency = 8;
+  /// The workers' parameters; index and listener are filled in per worker.
+  worker_config worker;
+  std::shared_ptr<task_source> source;
+  /// Number of tasks the source will give.
+  uint64_t total = 0;
+  result_sink_actor sink;
+  /// Receives (done_atom, run_summary, bool results_ok) when the run is over
+  /// and the results file is closed; results_ok is false if a write failed.
+  caf::actor listener;
+  /// The tasks an earlier run of a resumed results file finished, and that
+  /// this run does not run again: they count in the summary.
+  std::shared_ptr<run_stats> baseline;
+  dispatch_settings dispatch;
+};
+
+/// Spawns the supervisor; it starts on `start`.
+supervisor_actor spawn_supervisor(caf::actor_system& sys,
+                                  supervisor_config cfg);
+
+} // namespace troupe

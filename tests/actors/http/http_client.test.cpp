@@ -1,0 +1,171 @@
+// The libcurl client on its own, against a fake-dify process: statuses and
+// bodies as the server sent them, Retry-After, transport failures, the size
+// cap, streaming chunks, and aborts that report nothing.
+
+#include "actors/http/http_client.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/fake_dify_process.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+using namespace std::chrono_literals;
+using namespace troupe;
+namespace utf = boost::unit_test;
+using client_type = troupe::http_client;
+
+namespace {
+
+/// Collects what the client's thread reports, and lets the test wait.
+struct collector {
+  std::mutex mx;
+  std::condition_variable cv;
+  std::map<uint64_t, http_outcome> done;
+  std::map<uint64_t, std::string> streamed;
+  std::map<uint64_t, int> stream_status;
+
+  /// Waits until `id` is done (30 s at most, for a loaded machine).
+  http_outcome wait(uint64_t id) {
+    std::unique_lock<std::mutex> guard{mx};
+    BOOST_REQUIRE_MESSAGE(
+      cv.wait_for(guard, 30s, [&] { return done.count(id) > 0; }),
+      "no completion for " << id);
+    return done[id];
+  }
+};
+
+struct http_client_fixture {
+  test::fake_dify_process server;
+  collector got;
+  http_client_options opts;
+  // Not `http_client`: the suite has the class's name.
+  std::unique_ptr<client_type> client;
+
+  void start() {
+    client = std::make_unique<client_type>(opts);
+    client->start(
+      [this](std::vector<http_result>&& xs) {
+        std::lock_guard<std::mutex> guard{got.mx};
+        for (auto& x : xs)
+          got.done[x.id] = std::move(x.outcome);
+        got.cv.notify_all();
+      },
+      [this](uint64_t id, int status, std::string&& bytes, int64_t) {
+        std::lock_guard<std::mutex> guard{got.mx};
+        got.stream_status[id] = status;
+        got.streamed[id] += bytes;
+      });
+  }
+
+  http_call workflow_call(const std::string& inputs,
+                          const std::string& key = "app-test",
+                          const std::string& mode = "blocking") {
+    http_call c;
+    c.url = server.base_url() + "/workflows/run";
+    c.headers
+      = {"Authorization: Bearer " + key, "Content-Type: application/json"};
+    c.body = R"({"inputs":)" + inputs + R"(,"response_mode":")" + mode
+             + R"(","user":"u"})";
+    c.stream = mode == "streaming";
+    return c;
+  }
+
+  ~http_client_fixture() {
+    if (client)
+      client->stop();
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(http_client, http_client_fixture)
+
+BOOST_AUTO_TEST_CASE(a_blocking_call_gets_the_status_and_the_whole_body,
+                     *utf::timeout(60)) {
+  start();
+  client->submit(1, workflow_call(R"({"text":"hi"})"));
+  auto o = got.wait(1);
+  BOOST_CHECK_EQUAL(o.status, 200);
+  BOOST_CHECK_EQUAL(o.transport_error, 0);
+  BOOST_CHECK(!o.too_large);
+  BOOST_CHECK_EQUAL(o.content_type.rfind("application/json", 0), 0u);
+  auto v = boost::json::parse(o.body);
+  BOOST_CHECK_EQUAL(v.at("data").at("status").as_string(), "succeeded");
+}
+
+BOOST_AUTO_TEST_CASE(an_error_status_comes_back_with_the_server_body,
+                     *utf::timeout(60)) {
+  start();
+  client->submit(1, workflow_call(R"({"text":"hi"})", "app-wrong"));
+  auto o = got.wait(1);
+  BOOST_CHECK_EQUAL(o.status, 401);
+  BOOST_CHECK_EQUAL(o.transport_error, 0);
+  BOOST_CHECK_EQUAL(
+    o.body,
+    R"({"code":"unauthorized","message":"Access token is invalid","status":401})");
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_is_passed_on_as_the_server_wrote_it,
+                     *utf::timeout(60)) {
+  start();
+  client->submit(1, workflow_call(R"({"_fault":"429:retry-after=3"})"));
+  auto o = got.wait(1);
+  BOOST_CHECK_EQUAL(o.status, 429);
+  BOOST_CHECK_EQUAL(o.retry_after, "3");
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_connection_is_a_transport_error,
+                     *utf::timeout(60)) {
+  start();
+  auto call = workflow_call("{}");
+  // Port 1 on loopback: nothing listens there.
+  call.url = "http://127.0.0.1:1/v1/workflows/run";
+  client->submit(1, call);
+  auto o = got.wait(1);
+  BOOST_CHECK_EQUAL(o.status, 0);
+  BOOST_CHECK_NE(o.transport_error, 0);
+  BOOST_CHECK(!o.transport_message.empty());
+  BOOST_CHECK(!o.tls_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_response_over_the_cap_is_cut_off, *utf::timeout(60)) {
+  opts.max_response_bytes = 64 * 1024;
+  start();
+  client->submit(1, workflow_call(R"({"_fault":"large"})"));
+  auto o = got.wait(1);
+  BOOST_CHECK(o.too_large);
+  BOOST_CHECK_EQUAL(o.status, 200);
+  BOOST_CHECK_EQUAL(o.transport_error, 0);
+  BOOST_CHECK(o.body.size() <= 64 * 1024);
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_delivers_its_bytes_as_chunks, *utf::timeout(60)) {
+  start();
+  client->submit(1, workflow_call(R"({"text":"hi"})", "app-test", "streaming"));
+  auto o = got.wait(1);
+  BOOST_CHECK_EQUAL(o.transport_error, 0);
+  std::lock_guard<std::mutex> guard{got.mx};
+  BOOST_CHECK_EQUAL(got.stream_status[1], 200);
+  BOOST_CHECK(got.streamed[1].find("data: ") != std::string::npos);
+  BOOST_CHECK(got.streamed[1].find("\"workflow_finished\"")
+              != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_aborted_transfer_reports_nothing_and_drains,
+                     *utf::timeout(60)) {
+  start();
+  client->submit(1, workflow_call(R"({"_fault":"hang"})"));
+  client->submit(2, workflow_call(R"({"text":"hi"})"));
+  BOOST_CHECK_EQUAL(got.wait(2).status, 200);
+  client->abort(1);
+  BOOST_CHECK(client->drain(20s));
+  std::lock_guard<std::mutex> guard{got.mx};
+  BOOST_CHECK_EQUAL(got.done.count(1), 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
