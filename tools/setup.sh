@@ -10,6 +10,8 @@ packages=(
   libcaf-dev
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
   libcurl4-openssl-dev libssl-dev libjemalloc-dev
+  # command lines (CLI11, header-only) and formatting (fmt)
+  libcli11-dev libfmt-dev
   # fuzzing (tools/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests and benchmarks: certificates, load generator, bench scripts
