@@ -3,6 +3,7 @@
 #include "actors/http/dify_protocol.hpp"
 
 #include "actors/results/result_line.hpp"
+#include "messages/error_code.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -135,11 +136,11 @@ bool render(const std::string& templ, const task_spec& task,
   }
 }
 
-attempt_reply rejected(std::string error, std::string code) {
+attempt_reply rejected(std::string error, error_code code) {
   attempt_reply r;
   r.result = outcome::rejected;
   r.error = std::move(error);
-  r.error_code = std::move(code);
+  r.error_code = to_string(code);
   return r;
 }
 
@@ -221,9 +222,7 @@ attempt_reply service_error(int status, const std::string& code,
     r.error += " " + code;
   if (!message.empty())
     r.error += ": " + message;
-  r.error_code = "http_" + std::to_string(status);
-  if (!code.empty())
-    r.error_code += ":" + code;
+  r.error_code = http_error_code(status, code);
   r.retry_after_us = retry_after_us;
   bool daily_cap = code == "rate_limit_error"
                    && (message.find("RPD") != std::string::npos
@@ -258,13 +257,13 @@ attempt_reply transport_error(const http_outcome& o) {
   r.http_status = o.status;
   if (o.too_large) {
     r.error = "response larger than the limit (target.max_response_bytes)";
-    r.error_code = "response_too_large";
+    r.error_code = to_string(error_code::response_too_large);
   } else if (o.tls_error) {
     r.error = "TLS: " + o.transport_message;
-    r.error_code = "tls";
+    r.error_code = to_string(error_code::tls);
   } else {
     r.error = "connection: " + o.transport_message;
-    r.error_code = "connection";
+    r.error_code = to_string(error_code::connection);
   }
   return r;
 }
@@ -275,7 +274,7 @@ attempt_reply malformed(int status, const std::string& what,
   r.result = outcome::error;
   r.http_status = status;
   r.error = "malformed response (" + what + "): " + excerpt(body);
-  r.error_code = "malformed_response";
+  r.error_code = to_string(error_code::malformed_response);
   return r;
 }
 
@@ -320,7 +319,7 @@ attempt_reply workflow_result(const json::value& data, int status,
   r.error = "workflow " + (run_status.empty() ? "ended" : run_status);
   if (!error.empty())
     r.error += ": " + error;
-  r.error_code = "workflow_" + (run_status.empty() ? "unknown" : run_status);
+  r.error_code = workflow_error_code(run_status);
   return r;
 }
 
@@ -379,7 +378,7 @@ attempt_reply classify_http_ok(const http_target& t, const http_outcome& o) {
   if (x == nullptr) {
     return rejected("output_pointer " + t.output_pointer
                       + " matches nothing in the response",
-                    "output_pointer");
+                    error_code::output_pointer);
   }
   if (!all_finite(*x))
     return malformed(o, out_of_range);
@@ -437,7 +436,7 @@ std::variant<http_call, attempt_reply> build_call(const http_target& t,
   auto fail = [&](const char* where) {
     return rejected(std::string{"target."} + where + ": no value for {{"
                       + missing + "}} in this task",
-                    "template");
+                    error_code::template_value);
   };
   c.method = t.method;
   if (!render(t.url, task, in_obj, par_obj, escaping::url, c.url, missing))
@@ -587,7 +586,7 @@ attempt_reply dify_stream::finish(const http_outcome& transport,
     r.error = kind_ == target_kind::dify_workflow
                 ? "stream ended before workflow_finished"
                 : "stream ended before message_end";
-    r.error_code = "stream_cut";
+    r.error_code = to_string(error_code::stream_cut);
   }
   // Identifiers seen on the way count whatever the outcome.
   if (r.dify.task_id.empty())
