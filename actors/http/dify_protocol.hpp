@@ -5,6 +5,10 @@
 // (product.md "Retry", dify-api.md). No I/O here, so every odd corner is
 // unit-tested: HTTP 200 with a failed run, 400 "Too many requests", error
 // events with their fields at the top level, streams cut short.
+//
+// dify_request.cpp builds calls (http_template.cpp fills in the http
+// target's templates), dify_reply.cpp classifies whole responses and
+// dify_stream.cpp follows streams; protocol_parts.hpp holds what they share.
 
 #include "actors/http/sse_parser.hpp"
 #include "messages/execution.hpp"

@@ -8,6 +8,7 @@
 #include "actors/http/http_executor.hpp"
 
 #include "actors/http/redact.hpp"
+#include "messages/error_code.hpp"
 
 #include <caf/actor_addr.hpp>
 #include <caf/actor_cast.hpp>
@@ -58,7 +59,7 @@ attempt_reply exception_reply(const std::exception& e) {
   attempt_reply r;
   r.result = outcome::error;
   r.error = std::string{"executor threw: "} + e.what();
-  r.error_code = "executor_exception";
+  r.error_code = to_string(error_code::executor_exception);
   return r;
 }
 

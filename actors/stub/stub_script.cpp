@@ -4,6 +4,7 @@
 
 #include "actors/results/result_line.hpp"
 #include "actors/worker/backoff.hpp"
+#include "messages/error_code.hpp"
 
 #include <stdexcept>
 
@@ -56,35 +57,35 @@ attempt_reply stub_reply(const stub_behavior& b, const task_spec& task) {
     case stub_action::failure:
       r.result = outcome::failure;
       r.error = "stub failure";
-      r.error_code = "stub_failure";
+      r.error_code = to_string(error_code::stub_failure);
       break;
     case stub_action::fatal:
       r.result = outcome::rejected;
       r.error = "stub fatal failure (not retried)";
-      r.error_code = "stub_fatal";
+      r.error_code = to_string(error_code::stub_fatal);
       break;
     case stub_action::timeout:
       r.result = outcome::timeout;
       r.error = "stub timeout";
-      r.error_code = "timeout";
+      r.error_code = to_string(error_code::timeout);
       break;
     case stub_action::error:
       r.result = outcome::error;
       r.error = "stub error";
-      r.error_code = "stub_error";
+      r.error_code = to_string(error_code::stub_error);
       break;
     case stub_action::throttle:
       r.result = outcome::throttled;
       r.http_status = 429;
       r.error = "stub 429 Too Many Requests";
-      r.error_code = "http_429";
+      r.error_code = http_error_code(429);
       r.retry_after_us = b.retry_after_us;
       break;
     case stub_action::auth:
       r.result = outcome::abort_run;
       r.http_status = 401;
       r.error = "stub 401 Unauthorized";
-      r.error_code = "http_401";
+      r.error_code = http_error_code(401);
       break;
     case stub_action::crash:
       throw std::runtime_error("stub crash");

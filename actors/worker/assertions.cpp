@@ -7,7 +7,8 @@
 #include <boost/json/value.hpp>
 #include <boost/regex.hpp>
 
-#include <cstdio>
+#include <fmt/format.h>
+
 #include <unordered_map>
 
 namespace json = boost::json;
@@ -50,9 +51,7 @@ const boost::regex& compiled(const std::string& pattern) {
 }
 
 std::string ms_text(int64_t us) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3g", static_cast<double>(us) / 1e3);
-  return buf;
+  return fmt::format("{:.3g}", static_cast<double>(us) / 1e3);
 }
 
 } // namespace

@@ -2,6 +2,8 @@
 
 #include "actors/worker/backoff.hpp"
 
+#include "messages/fnv1a.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -37,11 +39,7 @@ int64_t backoff_delay_us(const retry_settings& policy, uint32_t k,
 }
 
 double unit_draw(uint64_t seed, std::string_view key, uint64_t n) noexcept {
-  uint64_t h = 1469598103934665603ull ^ splitmix64(seed);
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  auto h = fnv1a(key, troupe_hash_basis ^ splitmix64(seed));
   auto x = splitmix64(h ^ splitmix64(n + 0x632be59bd9b4e019ull));
   return static_cast<double>(x >> 11) * 0x1.0p-53;
 }

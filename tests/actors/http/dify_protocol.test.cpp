@@ -117,6 +117,25 @@ BOOST_AUTO_TEST_CASE(http_templates_fill_in_escaped_values) {
     r.error, "target.body: no value for {{inputs.missing}} in this task");
 }
 
+BOOST_AUTO_TEST_CASE(
+  http_templates_keep_unclosed_braces_and_miss_unknown_names) {
+  http_target t;
+  t.kind = target_kind::http;
+  t.url = "https://svc.test/{{case_id}}/{{inputs.text";
+  BOOST_CHECK_EQUAL(std::get<http_call>(build_call(t, task())).url,
+                    "https://svc.test/c1/{{inputs.text");
+  t.url = "https://svc.test/{{input.text}}";
+  auto r = std::get<attempt_reply>(build_call(t, task()));
+  BOOST_CHECK_EQUAL(r.error,
+                    "target.url: no value for {{input.text}} in this task");
+  BOOST_CHECK_EQUAL(r.error_code, "template");
+  auto numbers = task();
+  numbers.inputs_json = R"({"n":3,"o":{"a":[1]}})";
+  t.url = "https://svc.test/{{inputs.n}}/{{inputs.o}}";
+  BOOST_CHECK_EQUAL(std::get<http_call>(build_call(t, numbers)).url,
+                    "https://svc.test/3/%7B%22a%22%3A%5B1%5D%7D");
+}
+
 BOOST_AUTO_TEST_CASE(a_succeeded_workflow_gives_outputs_tokens_and_ids) {
   auto r = classify(workflow(),
                     ok(R"({"task_id":"t1","workflow_run_id":"r1","data":{)"

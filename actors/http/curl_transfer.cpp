@@ -1,0 +1,162 @@
+// Easy-handle options and callbacks for one transfer.
+
+#include "actors/http/curl_transfer.hpp"
+
+#include "actors/http/socket_set.hpp"
+
+#include <strings.h>
+
+#include <cstring>
+#include <string_view>
+
+namespace troupe::curl {
+
+namespace {
+
+bool is_tls_error(CURLcode rc) {
+  switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* ptr) {
+  auto* t = static_cast<transfer*>(ptr);
+  auto len = size * n;
+  std::string_view line{data, len};
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    auto name = line.substr(0, colon);
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (
+      !value.empty()
+      && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.remove_suffix(1);
+    auto is = [&](const char* want) {
+      return name.size() == std::strlen(want)
+             && ::strncasecmp(name.data(), want, name.size()) == 0;
+    };
+    if (is("retry-after"))
+      t->outcome.retry_after.assign(value);
+    else if (is("content-type"))
+      t->outcome.content_type.assign(value);
+  }
+  return len;
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* ptr) {
+  auto* t = static_cast<transfer*>(ptr);
+  auto len = size * n;
+  t->received += len;
+  if (t->received > t->limit) {
+    t->outcome.too_large = true;
+    return 0; // aborts the transfer
+  }
+  if (t->stream) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200) {
+      (*t->on_chunk)(t->id, 200, std::string{data, len}, http_client::now_us());
+      return len;
+    }
+  }
+  t->outcome.body.append(data, len);
+  return len;
+}
+
+} // namespace
+
+void configure(transfer& t, const http_client_options& opts,
+               curl_slist* headers, void* sockets) {
+  auto* e = t.easy;
+  curl_easy_setopt(e, CURLOPT_URL, t.call.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &socket_set::on_close);
+  curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, sockets);
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  if (!opts.ca_file.empty())
+    curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_file.c_str());
+  // The transfer as a whole has no libcurl timeout: the worker's deadline
+  // aborts it.
+  bool https = t.call.url.compare(0, 8, "https://") == 0;
+  // An explicit proxy (empty for none) also spares libcurl its own
+  // environment lookups on every request.
+  auto& proxy = https ? opts.https_proxy : opts.http_proxy;
+  curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
+  curl_easy_setopt(e, CURLOPT_NOPROXY,
+                   opts.no_proxy.empty() ? nullptr : opts.no_proxy.c_str());
+  auto& m = t.call.method;
+  if (m == "GET") {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, nullptr);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+                     m == "POST" ? nullptr : m.c_str());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.call.body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(t.call.body.size()));
+  }
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+}
+
+void complete(transfer& t, CURLcode rc) {
+  long status = 0;
+  curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+  auto& o = t.outcome;
+  o.status = static_cast<int>(status);
+  if (rc != CURLE_OK && !o.too_large) {
+    o.transport_error = static_cast<int>(rc);
+    o.transport_message = t.error[0] != '\0' ? t.error : curl_easy_strerror(rc);
+    o.tls_error = is_tls_error(rc);
+  }
+}
+
+header_lists::~header_lists() {
+  for (auto& kv : lists_)
+    curl_slist_free_all(kv.second);
+}
+
+void header_lists::assign(transfer& t) {
+  std::string key;
+  for (auto& h : t.call.headers) {
+    key += h;
+    key += '\n';
+  }
+  if (auto i = lists_.find(key); i != lists_.end()) {
+    t.headers = i->second;
+    t.owns_headers = false;
+    return;
+  }
+  curl_slist* list = nullptr;
+  for (auto& h : t.call.headers)
+    list = curl_slist_append(list, h.c_str());
+  // No "Expect: 100-continue" round trip for large bodies.
+  list = curl_slist_append(list, "Expect:");
+  if (lists_.size() < 64) {
+    lists_.emplace(std::move(key), list);
+    t.owns_headers = false;
+  } else {
+    t.owns_headers = true; // templated headers: one list per transfer
+  }
+  t.headers = list;
+}
+
+} // namespace troupe::curl
