@@ -13,6 +13,7 @@
 #include "actors/stub/stub_executor.hpp"
 
 #include "actors/crash_reason.hpp"
+#include "messages/error_code.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -57,7 +58,7 @@ caf::typed_response_promise<attempt_reply> on_execute(stub_pointer self,
     attempt_reply r;
     r.result = outcome::error;
     r.error = std::string{"executor threw: "} + e.what();
-    r.error_code = "executor_exception";
+    r.error_code = to_string(error_code::executor_exception);
     rp.deliver(std::move(r));
   }
   return rp;
