@@ -68,4 +68,17 @@ typename Inspector::result_type inspect(Inspector& f, attempt_reply& x) {
            x.first_event_us, x.retry_after_us, x.dify);
 }
 
+/// The HTTP executor's answer to `status`: the calls it made, and the Dify
+/// stop calls among them.
+struct http_executor_status {
+  uint64_t calls = 0;
+  uint64_t stop_calls = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_executor_status& x) {
+  return f(caf::meta::type_name("troupe::http_executor_status"), x.calls,
+           x.stop_calls);
+}
+
 } // namespace troupe

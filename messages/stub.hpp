@@ -48,4 +48,17 @@ bool parse_stub_behavior(const std::string& text, stub_behavior& out);
 /// The text form parse_stub_behavior accepts.
 std::string to_string(const stub_behavior& x);
 
+/// The stub executor's answer to `status`: the attempts it ran, and the
+/// most it ran at once.
+struct stub_executor_status {
+  uint64_t executed = 0;
+  uint64_t max_in_flight = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stub_executor_status& x) {
+  return f(caf::meta::type_name("troupe::stub_executor_status"), x.executed,
+           x.max_in_flight);
+}
+
 } // namespace troupe

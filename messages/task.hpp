@@ -101,19 +101,13 @@ struct task_spec {
   uint64_t seq = 0;
   /// The checks on the output (dataset's and case's).
   expectation expect;
-  /// Content hash for the result cache, empty when there is no cache.
-  std::string cache_key;
-  /// The cache already holds a succeeded output for this task.
-  bool cached = false;
-  std::string cached_output_json;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_spec& x) {
   return f(caf::meta::type_name("troupe::task_spec"), x.id, x.dataset,
            x.case_id, x.param_index, x.params_json, x.inputs_json, x.query,
-           x.conversation_id, x.seq, x.expect, x.cache_key, x.cached,
-           x.cached_output_json);
+           x.conversation_id, x.seq, x.expect);
 }
 
 /// What Dify says about a call, where it applies (empty / -1 otherwise).
@@ -180,8 +174,6 @@ struct task_result {
   std::vector<assertion_result> assertions;
   /// The output came from the result cache; no call was made.
   bool cached = false;
-  /// Where to cache a succeeded output, empty for nowhere.
-  std::string cache_key;
 
   /// Whether any assertion failed.
   bool assertions_failed() const noexcept {
@@ -208,7 +200,19 @@ typename Inspector::result_type inspect(Inspector& f, task_result& x) {
            x.case_id, x.params_json, x.status, x.attempt_log, x.started_us,
            x.finished_us, x.latency_us, x.output_json, x.error, x.error_code,
            x.http_status, x.tokens, x.first_event_us, x.seq, x.dify,
-           x.assertions, x.cached, x.cache_key);
+           x.assertions, x.cached);
+}
+
+/// A worker's answer to `status`: the task it holds (empty when idle) and
+/// where that task stands (PENDING when idle, QUEUED in backoff, RUNNING).
+struct worker_status {
+  std::string task_id;
+  task_status status = task_status::pending;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_status& x) {
+  return f(caf::meta::type_name("troupe::worker_status"), x.task_id, x.status);
 }
 
 } // namespace troupe

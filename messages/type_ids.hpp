@@ -27,7 +27,6 @@ CAF_ADD_ATOM(troupe, troupe, backoff_atom, "backoff")
 CAF_ADD_ATOM(troupe, troupe, throttle_atom, "throttle")
 CAF_ADD_ATOM(troupe, troupe, permit_atom, "permit")
 CAF_ADD_ATOM(troupe, troupe, wake_atom, "wake")
-CAF_ADD_ATOM(troupe, troupe, batch_atom, "batch")
 CAF_ADD_ATOM(troupe, troupe, abort_atom, "abort")
 CAF_ADD_ATOM(troupe, troupe, reply_atom, "reply")
 CAF_ADD_ATOM(troupe, troupe, http_done_atom, "httpdone")
@@ -52,6 +51,9 @@ CAF_ADD_ATOM(troupe, troupe, done_atom, "done")
 CAF_ADD_ATOM(troupe, troupe, drain_atom, "drain")
 
 CAF_ADD_TYPE_ID(troupe, (troupe::run_status))
+CAF_ADD_TYPE_ID(troupe, (troupe::worker_status))
+CAF_ADD_TYPE_ID(troupe, (troupe::http_executor_status))
+CAF_ADD_TYPE_ID(troupe, (troupe::stub_executor_status))
 CAF_ADD_TYPE_ID(troupe, (troupe::task_note))
 CAF_ADD_TYPE_ID(troupe, (troupe::failure_group))
 CAF_ADD_TYPE_ID(troupe, (troupe::run_summary))
@@ -59,8 +61,11 @@ CAF_ADD_TYPE_ID(troupe, (troupe::assertion_note))
 
 // -- result sink ------------------------------------------------------------
 
+// flush: the sink's own "write the batch now"; written: its acknowledgement
+// (lines written) to whoever sends it results.
 CAF_ADD_ATOM(troupe, troupe, write_atom, "write")
 CAF_ADD_ATOM(troupe, troupe, flush_atom, "flush")
+CAF_ADD_ATOM(troupe, troupe, written_atom, "written")
 CAF_ADD_ATOM(troupe, troupe, close_atom, "close")
 CAF_ADD_ATOM(troupe, troupe, write_failed_atom, "wfailed")
 
@@ -97,6 +102,9 @@ void for_each_message_type(F&& f) {
   f(type_tag<attempt_request>{}, "troupe::attempt_request");
   f(type_tag<attempt_reply>{}, "troupe::attempt_reply");
   f(type_tag<run_status>{}, "troupe::run_status");
+  f(type_tag<worker_status>{}, "troupe::worker_status");
+  f(type_tag<http_executor_status>{}, "troupe::http_executor_status");
+  f(type_tag<stub_executor_status>{}, "troupe::stub_executor_status");
   f(type_tag<task_note>{}, "troupe::task_note");
   f(type_tag<failure_group>{}, "troupe::failure_group");
   f(type_tag<run_summary>{}, "troupe::run_summary");

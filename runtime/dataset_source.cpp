@@ -122,9 +122,6 @@ private:
     out.expect = ds.expect.empty() ? c.expect
                                    : config::merge_expect(ds.expect, c.expect);
     out.seq = seq_++;
-    out.cache_key.clear();
-    out.cached = false;
-    out.cached_output_json.clear();
   }
 
   const config::manifest& m_;
@@ -156,36 +153,6 @@ private:
   std::function<bool(const task_spec&)> keep_;
 };
 
-class cached_source : public task_source {
-public:
-  cached_source(std::shared_ptr<task_source> source,
-                std::shared_ptr<const result_cache> cache,
-                const config::target_config& target)
-    : source_(std::move(source)), cache_(std::move(cache)), target_(target) {}
-
-  bool next(task_spec& out) override {
-    if (!source_->next(out))
-      return false;
-    out.cache_key = result_cache::key(target_, out);
-    out.cached = false;
-    out.cached_output_json.clear();
-    if (auto hit = cache_->lookup(out.cache_key)) {
-      out.cached = true;
-      out.cached_output_json = std::move(*hit);
-    }
-    return true;
-  }
-
-  std::string error() const override {
-    return source_->error();
-  }
-
-private:
-  std::shared_ptr<task_source> source_;
-  std::shared_ptr<const result_cache> cache_;
-  const config::target_config& target_;
-};
-
 } // namespace
 
 std::shared_ptr<task_source> make_dataset_source(const config::manifest& m) {
@@ -196,14 +163,6 @@ std::shared_ptr<task_source>
 make_filtered_source(std::shared_ptr<task_source> source,
                      std::function<bool(const task_spec&)> keep) {
   return std::make_shared<filtered_source>(std::move(source), std::move(keep));
-}
-
-std::shared_ptr<task_source>
-make_cached_source(std::shared_ptr<task_source> source,
-                   std::shared_ptr<const result_cache> cache,
-                   const config::target_config& target) {
-  return std::make_shared<cached_source>(std::move(source), std::move(cache),
-                                         target);
 }
 
 } // namespace troupe::runtime

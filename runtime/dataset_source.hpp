@@ -5,7 +5,6 @@
 
 #include "actors/supervisor/task_source.hpp"
 #include "config/manifest.hpp"
-#include "runtime/result_cache.hpp"
 
 #include <functional>
 #include <memory>
@@ -20,12 +19,5 @@ std::shared_ptr<task_source> make_dataset_source(const config::manifest& m);
 std::shared_ptr<task_source>
 make_filtered_source(std::shared_ptr<task_source> source,
                      std::function<bool(const task_spec&)> keep);
-
-/// Gives every task of `source` its cache key and, on a hit, its cached
-/// output.
-std::shared_ptr<task_source>
-make_cached_source(std::shared_ptr<task_source> source,
-                   std::shared_ptr<const result_cache> cache,
-                   const config::target_config& target);
 
 } // namespace troupe::runtime

@@ -1,4 +1,4 @@
-// The result cache on disk: DIR/ab/abcdef....json.
+// The result cache on disk (DIR/ab/abcdef....json), and in front of a run.
 
 #include "runtime/result_cache.hpp"
 
@@ -96,6 +96,58 @@ bool result_cache::store(const std::string& key, const std::string& task_id,
     return false;
   }
   return true;
+}
+
+cached_source::cached_source(std::shared_ptr<task_source> source,
+                             std::shared_ptr<const result_cache> cache,
+                             const config::target_config& target)
+  : source_(std::move(source)), cache_(std::move(cache)), target_(target) {}
+
+bool cached_source::next(task_spec& out) {
+  if (!source_->next(out))
+    return false;
+  auto key = result_cache::key(target_, out);
+  std::lock_guard<std::mutex> guard{mutex_};
+  keys_[out.seq] = std::move(key);
+  return true;
+}
+
+bool cached_source::next_item(source_item& out) {
+  out.answer.reset();
+  if (!source_->next(out.task))
+    return false;
+  auto key = result_cache::key(target_, out.task);
+  if (auto hit = cache_->lookup(key)) {
+    auto& r = out.answer.emplace(result_for(out.task));
+    r.status = task_status::succeeded;
+    r.output_json = std::move(*hit);
+    r.cached = true;
+    return true;
+  }
+  std::lock_guard<std::mutex> guard{mutex_};
+  keys_[out.task.seq] = std::move(key);
+  return true;
+}
+
+std::string cached_source::error() const {
+  return source_->error();
+}
+
+void cached_source::observe(const task_result& r) {
+  std::string key;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto i = keys_.find(r.seq);
+    if (i == keys_.end())
+      return;
+    key = std::move(i->second);
+    keys_.erase(i);
+  }
+  if (r.status != task_status::succeeded || r.cached)
+    return;
+  if (!cache_->store(key, r.task_id, r.output_json))
+    std::fprintf(stderr, "troupe: %s: cannot write a cache entry\n",
+                 cache_->dir().c_str());
 }
 
 } // namespace troupe::runtime

@@ -461,7 +461,7 @@ struct run_parts {
   std::shared_ptr<task_source> source;
   std::shared_ptr<http_client> client;
   std::string api_key;
-  std::shared_ptr<const result_cache> cache;
+  std::shared_ptr<cached_source> cache;
   int64_t epoch_us;
   const run_options& opts;
   /// The sink's write lock, taken by a second Ctrl+C before it exits.
@@ -491,11 +491,8 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   rc.path = p.target.path;
   rc.write_lock = p.write_lock;
   if (p.cache)
-    rc.on_succeeded = [cache = p.cache](const task_result& r) {
-      if (!cache->store(r.cache_key, r.task_id, r.output_json))
-        std::fprintf(stderr, "troupe: %s: cannot write a cache entry\n",
-                     cache->dir().c_str());
-    };
+    rc.observer
+      = [cache = p.cache](const task_result& r) { cache->observe(r); };
   a.sink = spawn_result_sink(sys, std::move(rc));
   if (p.client) {
     a.executor = spawn_http_executor(
@@ -872,8 +869,9 @@ int run(const run_options& opts) {
   }
   if (!enough_space(*target, m.task_count()))
     return exit_unwritable;
+  std::shared_ptr<cached_source> cached;
   if (cache)
-    source = make_cached_source(source, cache, m.target);
+    source = cached = std::make_shared<cached_source>(source, cache, m.target);
   std::shared_ptr<http_client> client;
   if (config::is_http_target(m.target.type)) {
     raise_file_limit();
@@ -884,7 +882,7 @@ int run(const run_options& opts) {
     client = std::make_shared<http_client>(std::move(copts));
   }
   run_parts parts{m,        *target, source,
-                  client,   api_key, cache,
+                  client,   api_key, cached,
                   epoch_us, opts,    std::make_shared<std::mutex>()};
   auto outcome = opts.virtual_time ? run_virtual(parts) : run_threaded(parts);
   auto& summary = outcome.summary;

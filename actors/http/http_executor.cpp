@@ -218,8 +218,7 @@ http_executor_actor::behavior_type http_executor(executor_pointer self,
       on_chunk(self, id, bytes, at_us);
     },
     [=](status_atom) {
-      return caf::result<uint64_t, uint64_t>{self->state.calls,
-                                             self->state.stop_calls};
+      return http_executor_status{self->state.calls, self->state.stop_calls};
     },
   };
 }

@@ -23,7 +23,7 @@ namespace troupe {
 using http_executor_actor = executor_actor::extend<
   caf::reacts_to<http_done_atom, std::vector<http_result>>,
   caf::reacts_to<http_chunk_atom, uint64_t, int, std::string, int64_t>,
-  caf::replies_to<status_atom>::with<uint64_t, uint64_t>>;
+  caf::replies_to<status_atom>::with<http_executor_status>>;
 
 /// The executor's parameters.
 struct http_executor_config {

@@ -90,7 +90,7 @@ void do_flush(sink_pointer self) {
   }
   // Tell the writer how many lines are out, so it can bound its backlog.
   if (st.buffered > 0 && st.writer)
-    caf::anon_send(st.writer, flush_atom::value, st.buffered);
+    caf::anon_send(st.writer, written_atom::value, st.buffered);
   st.buffered = 0;
 }
 
@@ -148,9 +148,8 @@ result_sink_actor::behavior_type result_sink(sink_pointer self,
       ++st.buffered;
       if (st.ok || r.status != task_status::cancelled)
         append_result_line(st.buffer, r, st.cfg.epoch_us);
-      if (st.cfg.on_succeeded && r.status == task_status::succeeded && !r.cached
-          && !r.cache_key.empty())
-        st.cfg.on_succeeded(r);
+      if (st.cfg.observer)
+        st.cfg.observer(r);
       if (st.buffer.size() >= max_batch_bytes) {
         do_flush(self);
         return;

@@ -4,7 +4,7 @@
 // starts, then one whole JSONL line per finished task, and the summary line
 // when it closes. Lines that arrive together go out in one write(2), and a
 // line is never split across writes, so a killed process leaves whole lines.
-// After each write it sends (flush, lines written) to the actor that sends it
+// After each write it sends (written, lines written) to the actor that sends it
 // results, which keeps the number of unwritten results bounded. The first
 // failed write sends (write_failed, why) to that actor, which stops the run;
 // from then on the sink keeps finished results in memory (CANCELLED ones
@@ -26,7 +26,7 @@
 
 namespace troupe {
 
-/// The sink's handle. `flush` is internal (end of a batch). `close` writes
+/// The sink's handle. `flush` is internal (write the batch now). `close` writes
 /// the summary line, syncs the file and replies true (false if a write
 /// failed at any point).
 using result_sink_actor
@@ -44,9 +44,9 @@ struct result_sink_config {
   int64_t epoch_us = 0;
   /// The file's name, for error messages.
   std::string path;
-  /// Called for every SUCCEEDED, uncached result with a cache key (the
-  /// result cache's store), empty for none.
-  std::function<void(const task_result&)> on_succeeded;
+  /// Shown every result the sink gets, written or not (runtime's result
+  /// cache stores outputs through it), empty for none.
+  std::function<void(const task_result&)> observer;
   /// Held for every write(2) of whole lines: whoever must end the process
   /// at once (a second Ctrl+C) takes it first, so that no write is cut.
   std::shared_ptr<std::mutex> write_lock = std::make_shared<std::mutex>();

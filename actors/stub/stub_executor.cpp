@@ -110,8 +110,8 @@ stub_executor_actor::behavior_type stub_executor(stub_pointer self,
     [=](set_delay_atom, int64_t us) { self->state.script.set_delay(us); },
     [=](clear_behaviors_atom) { self->state.script.clear_behaviors(); },
     [=](status_atom) {
-      return caf::result<uint64_t, uint64_t>{self->state.executed,
-                                             self->state.max_in_flight};
+      return stub_executor_status{self->state.executed,
+                                  self->state.max_in_flight};
     },
   };
 }

@@ -20,7 +20,7 @@ using stub_executor_actor = executor_actor::extend<
   caf::reacts_to<set_behavior_atom, std::string, std::vector<stub_behavior>>,
   caf::reacts_to<set_failure_rate_atom, double>,
   caf::reacts_to<set_delay_atom, int64_t>, caf::reacts_to<clear_behaviors_atom>,
-  caf::replies_to<status_atom>::with<uint64_t, uint64_t>,
+  caf::replies_to<status_atom>::with<stub_executor_status>,
   caf::reacts_to<reply_atom, uint64_t>>;
 
 /// Spawns a stub executor with its initial script.

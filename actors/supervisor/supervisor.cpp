@@ -1,10 +1,23 @@
-// The supervisor actor.
+// The supervisor actor: three named behaviours, one per stage of a run.
 //
-// Dispatch is one loop, pump(): it lets out retries waiting for a permit
-// first, then new tasks to idle workers, for as long as every policy says
-// yes: no stop, the sink keeping up, the batch not used up, the adaptive
-// limit on calls in flight, and a token from the rate limiter (whose next
-// token schedules a `wake`). Whatever ends an attempt calls pump() again.
+//          start: spawn the workers
+//   ──▶ dispatching ◀──┐ result, wake, written, backoff:
+//        │    │        │ let out what the dispatch gate allows
+//        │    └────────┘
+//        │ cancel, abort, write failed, deadline
+//        │    (no new task, no retry; the workers finish what they hold)
+//        │
+//        │                 ──▶ stopping ◀──┐ drain: unstarted tasks
+//        │                       │     └───┘ CANCELLED, a chunk at a time
+//        │ source empty,         │ drained, nothing in flight
+//        │ nothing in flight     ▼
+//        └─────────────────▶ closing: the sink writes the summary; then
+//                            (done, summary) to the listener, and quit
+//
+// Dispatch asks the gate (dispatch_gate.hpp) "may one more start now?":
+// retries waiting for a permit first, then new tasks to idle workers. A
+// gate that names a time gets a `wake` at that time; one that waits for a
+// call or a write is asked again when it ends.
 //
 // Supervision: the supervisor monitors every worker. A worker that dies
 // (an exception in a handler) ends the task it held ERROR, error_code
@@ -17,12 +30,8 @@
 
 #include "actors/supervisor/supervisor.hpp"
 
-#include "actors/crash_reason.hpp"
-#include "actors/supervisor/dispatch_policy.hpp"
-#include "actors/supervisor/run_stats.hpp"
-#include "actors/worker/assertions.hpp"
+#include "actors/supervisor/supervisor_state.hpp"
 
-#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -33,10 +42,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
-#include <optional>
-#include <unordered_set>
-#include <vector>
+#include <cstdio>
 
 namespace troupe {
 
@@ -46,176 +52,76 @@ namespace {
 /// not block the supervisor's mailbox.
 constexpr size_t drain_chunk = 4096;
 
-/// Results sent to the sink and not yet written, at most: beyond this, no
-/// new task starts until the sink catches up (a slow disk must not turn
-/// into unbounded memory).
-constexpr uint64_t max_sink_backlog = 8192;
+supervisor_actor::behavior_type dispatching(supervisor_pointer self);
+supervisor_actor::behavior_type stopping(supervisor_pointer self);
+supervisor_actor::behavior_type closing(supervisor_pointer self);
 
-struct permit_request {
-  uint64_t seq;
-  caf::typed_response_promise<bool> promise;
-};
-
-/// The task a worker holds, kept to end it if the worker dies.
-struct worker_slot {
-  std::optional<task_spec> task;
-  int64_t dispatched_us = -1;
-};
-
-struct supervisor_state {
-  supervisor_config cfg;
-  std::vector<worker_actor> workers;
-  std::vector<worker_slot> slots;
-  std::vector<uint32_t> idle;
-  /// Tasks handed to workers and not finished.
-  uint64_t in_flight = 0;
-  /// Those of them waiting in backoff, by seq.
-  std::unordered_set<uint64_t> in_backoff;
-  std::deque<permit_request> permits;
-  /// A task read from the source that a policy held back.
-  std::optional<task_spec> held;
-  token_bucket bucket;
-  aimd_limit aimd;
-  bool wake_scheduled = false;
-  uint32_t batch_left = 0;
-  bool batch_paused = false;
-  uint64_t throttled = 0;
-  uint64_t sink_backlog = 0;
-  bool drain_waiting = false;
-  bool source_done = false;
-  bool stopping = false;
-  bool finishing = false;
-  run_end end = run_end::completed;
-  std::string reason;
-  run_stats stats;
-  static inline const char* name = "supervisor";
-
-  /// Calls in flight (tasks dispatched, not waiting in backoff).
-  uint64_t running() const noexcept {
-    return in_flight - std::min<uint64_t>(in_flight, in_backoff.size());
-  }
-};
-
-using supervisor_pointer = supervisor_actor::stateful_pointer<supervisor_state>;
-
-int64_t now_us(supervisor_pointer self) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-           self->clock().now() - self->state.cfg.worker.run_start)
-    .count();
-}
-
-void write_result(supervisor_pointer self, task_result&& r) {
+// Makes sure a `wake` comes at `at_us` or earlier.
+void arm_wake(supervisor_pointer self, int64_t at_us) {
   auto& st = self->state;
-  st.stats.add(r);
-  ++st.sink_backlog;
-  self->send(st.cfg.sink, write_atom::value, std::move(r));
+  if (!st.wakes.empty() && *st.wakes.begin() <= at_us)
+    return;
+  st.wakes.insert(at_us);
+  self->delayed_send(self, std::chrono::microseconds{at_us - now_us(self)},
+                     wake_atom::value, at_us);
 }
 
-// A task the result cache already answered: done without a call.
-void complete_cached(supervisor_pointer self, task_spec& task) {
-  auto output = std::move(task.cached_output_json);
-  auto expect = std::move(task.expect);
-  auto r = result_for(std::move(task));
-  r.status = task_status::succeeded;
-  r.started_us = r.finished_us = now_us(self);
-  r.output_json = std::move(output);
-  r.cached = true;
-  r.assertions = check_expectation(expect, r.output_json, -1);
-  write_result(self, std::move(r));
+// Asks the gate; on yes, the start counts. Arms a wake if it names a time.
+bool may_start(supervisor_pointer self, start_kind kind) {
+  auto& st = self->state;
+  auto now = now_us(self);
+  auto v = st.gate.ask(kind, now, {st.running(), st.in_flight});
+  switch (v.kind) {
+    case gate_verdict::now:
+      st.gate.started(kind, now);
+      return true;
+    case gate_verdict::at:
+    case gate_verdict::paused_until:
+      arm_wake(self, v.at_us);
+      return false;
+    default:
+      return false; // whatever ends a call or a write asks again
+  }
 }
 
-// The next task that needs a call (cached ones are done on the way), or
-// none when the source is exhausted.
+// The next task that needs a call (those the source answered are written on
+// the way), or none when the source is exhausted.
 bool next_task(supervisor_pointer self) {
   auto& st = self->state;
   while (!st.held) {
     if (st.source_done)
       return false;
-    task_spec task;
-    if (!st.cfg.source->next(task)) {
+    source_item item;
+    if (!st.cfg.source->next_item(item)) {
       st.source_done = true;
       return false;
     }
-    if (task.cached)
-      complete_cached(self, task);
-    else
-      st.held = std::move(task);
+    if (!item.answer) {
+      st.held = std::move(item.task);
+      continue;
+    }
+    auto& r = *item.answer;
+    r.started_us = r.finished_us = now_us(self);
+    write_result(self, std::move(r), &item.task.expect);
   }
   return true;
 }
 
-// Whether one more call may start now; takes a rate-limit token if so.
-bool admit(supervisor_pointer self) {
+// The run is over once nothing is in flight and nothing is left to start.
+void try_close(supervisor_pointer self) {
   auto& st = self->state;
-  if (st.cfg.dispatch.adaptive && st.running() >= st.aimd.limit())
-    return false; // an ending attempt calls pump() again
-  auto now = now_us(self);
-  if (st.bucket.try_take(now))
-    return true;
-  if (!st.wake_scheduled) {
-    st.wake_scheduled = true;
-    self->delayed_send(
-      self, std::chrono::microseconds{st.bucket.next_token_us(now) - now},
-      wake_atom::value);
-  }
-  return false;
-}
-
-void check_done(supervisor_pointer self);
-
-void pump(supervisor_pointer self) {
-  auto& st = self->state;
-  if (st.stopping) {
-    // No retry starts once the run stops.
-    for (auto& p : st.permits)
-      p.promise.deliver(false);
-    st.permits.clear();
-    check_done(self);
+  if (st.in_flight > 0 || !st.source_done || st.held)
     return;
-  }
-  // Retries first: their tasks are under way already.
-  while (!st.permits.empty()) {
-    if (!admit(self))
-      return;
-    auto p = std::move(st.permits.front());
-    st.permits.pop_front();
-    st.in_backoff.erase(p.seq);
-    p.promise.deliver(true);
-  }
-  auto batches = st.cfg.dispatch.batch_size > 0;
-  while (!st.idle.empty() && st.sink_backlog < max_sink_backlog
-         && !st.batch_paused && (!batches || st.batch_left > 0)) {
-    if (!next_task(self))
-      break;
-    if (!admit(self))
-      return;
-    auto idx = st.idle.back();
-    st.idle.pop_back();
-    ++st.in_flight;
-    if (batches)
-      --st.batch_left;
-    st.slots[idx].task = *st.held;
-    st.slots[idx].dispatched_us = now_us(self);
-    self->send(st.workers[idx], run_atom::value, std::move(*st.held));
-    st.held.reset();
-  }
-  check_done(self);
-}
-
-void finish(supervisor_pointer self) {
-  auto& st = self->state;
-  if (st.finishing)
-    return;
-  st.finishing = true;
   auto summary = st.stats.summary();
   summary.total = std::max(st.cfg.total, st.stats.finished());
   summary.wall_us = now_us(self);
   summary.end = st.end;
   summary.reason = st.reason;
-  if (st.cfg.dispatch.adaptive) {
-    summary.concurrency_final = st.aimd.limit();
-    summary.concurrency_min = st.aimd.min_seen();
-  }
+  summary.concurrency_final = st.gate.limit();
+  summary.concurrency_min = st.gate.min_seen();
+  // The workers are stopped below; their down messages mean nothing now.
+  self->set_down_handler([](caf::down_msg&) {});
+  self->become(closing(self));
   auto done = [=](bool results_ok) {
     // The listener is an untyped (scoped) actor, hence anon_send.
     caf::anon_send(self->state.cfg.listener, done_atom::value, summary,
@@ -229,157 +135,101 @@ void finish(supervisor_pointer self) {
     .then(done, [=](caf::error&) { done(false); });
 }
 
-void check_done(supervisor_pointer self) {
+// Lets out what the gate allows: retries first (their tasks are under way
+// already), then new tasks to idle workers.
+void dispatch(supervisor_pointer self) {
   auto& st = self->state;
-  if (st.in_flight > 0 || st.finishing)
-    return;
-  if (st.source_done && !st.held) {
-    finish(self);
-    return;
+  while (!st.permits.empty()) {
+    if (!may_start(self, start_kind::retry))
+      return;
+    auto p = std::move(st.permits.front());
+    st.permits.pop_front();
+    st.in_backoff.erase(p.seq);
+    p.promise.deliver(true);
   }
-  // A batch is over when its last task is: pause, then the next one.
-  if (st.cfg.dispatch.batch_size > 0 && st.batch_left == 0 && !st.batch_paused
-      && !st.stopping && next_task(self)) {
-    st.batch_paused = true;
-    self->delayed_send(
-      self, std::chrono::microseconds{st.cfg.dispatch.batch_pause_us},
-      batch_atom::value);
-  } else if (st.source_done && !st.held) {
-    finish(self); // the source ran out just now
+  while (!st.idle.empty() && next_task(self)) {
+    if (!may_start(self, start_kind::task))
+      return;
+    auto idx = st.idle.back();
+    st.idle.pop_back();
+    ++st.in_flight;
+    st.slots[idx].task = *st.held;
+    st.slots[idx].dispatched_us = now_us(self);
+    self->send(st.workers[idx], run_atom::value, std::move(*st.held));
+    st.held.reset();
   }
+  try_close(self);
 }
 
 // Writes CANCELLED lines for tasks that never started, a chunk at a time.
 void on_drain(supervisor_pointer self) {
   auto& st = self->state;
-  size_t n = 0;
-  while (n < drain_chunk) {
-    task_spec task;
+  for (size_t n = 0; n < drain_chunk; ++n) {
+    source_item item;
     if (st.held) {
-      task = std::move(*st.held);
+      item.task = std::move(*st.held);
       st.held.reset();
-    } else if (st.source_done || !st.cfg.source->next(task)) {
+    } else if (st.source_done || !st.cfg.source->next_item(item)) {
       st.source_done = true;
       break;
     }
-    auto r = result_for(std::move(task));
+    auto r = result_for(std::move(item.task));
     r.status = task_status::cancelled;
     r.finished_us = now_us(self);
     r.error = st.reason;
     r.error_code = "cancelled";
-    write_result(self, std::move(r));
-    ++n;
+    write_result(self, std::move(r), nullptr);
   }
   if (st.source_done)
-    check_done(self);
-  else if (st.sink_backlog >= max_sink_backlog)
+    try_close(self);
+  else if (st.gate.sink_full())
     st.drain_waiting = true; // resumed by the sink's next acknowledgement
   else
     self->send(self, drain_atom::value);
 }
 
-// The sink wrote `n` lines: go on with what waited for it.
-void on_flushed(supervisor_pointer self, uint64_t n) {
+// The sink wrote `n` lines; true if it caught up enough to go on.
+bool on_written(supervisor_pointer self, uint64_t n) {
   auto& st = self->state;
-  st.sink_backlog -= std::min(st.sink_backlog, n);
-  if (st.sink_backlog >= max_sink_backlog)
-    return;
+  st.gate.on_written(n);
+  if (st.gate.sink_full())
+    return false;
   if (st.drain_waiting) {
     st.drain_waiting = false;
     self->send(self, drain_atom::value);
   }
-  pump(self);
+  return true;
 }
 
 void begin_stop(supervisor_pointer self, run_end end, std::string reason,
                 bool abort_in_flight) {
   auto& st = self->state;
-  if (st.stopping)
-    return;
-  st.stopping = true;
   st.end = end;
   st.reason = std::move(reason);
   for (auto& w : st.workers)
     self->send(w, cancel_atom::value, abort_in_flight, st.reason);
-  pump(self); // denies the permits waiting
+  // No retry starts once the run stops.
+  for (auto& p : st.permits)
+    p.promise.deliver(false);
+  st.permits.clear();
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (on_worker_down(self, dm))
+      try_close(self);
+  });
+  self->become(stopping(self));
   // Unstarted tasks end CANCELLED now, while the ones in flight finish.
   if (!st.source_done || st.held)
     self->send(self, drain_atom::value);
   else
-    check_done(self);
+    try_close(self);
 }
 
-void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
-  auto& st = self->state;
-  // Only the worker now at `idx` speaks for it (see the note on top).
-  if (idx >= st.workers.size()
-      || self->current_sender()
-           != caf::actor_cast<caf::strong_actor_ptr>(st.workers[idx]))
-    return;
-  auto& slot = st.slots[idx];
-  if (slot.task && slot.task->seq == r.seq)
-    slot.task.reset();
-  --st.in_flight;
-  st.in_backoff.erase(r.seq);
-  if (r.status == task_status::succeeded)
-    st.aimd.on_success();
-  write_result(self, std::move(r));
-  st.idle.push_back(idx);
-  pump(self);
-}
-
-void on_throttle(supervisor_pointer self, int64_t started_us) {
-  auto& st = self->state;
-  ++st.throttled;
-  if (st.cfg.dispatch.adaptive)
-    st.aimd.on_throttle(started_us, now_us(self));
-}
-
-// Spawns the worker at `idx` and monitors it.
-void spawn_slot(supervisor_pointer self, uint32_t idx) {
-  auto& st = self->state;
-  auto wc = st.cfg.worker;
-  wc.index = idx;
-  wc.listener = caf::actor_cast<worker_listener>(self);
-  wc.gated = st.cfg.dispatch.gates_retries();
-  auto w = spawn_worker(self->system(), std::move(wc));
-  self->monitor(w);
-  st.workers[idx] = std::move(w);
-}
-
-// A worker died: its task ends ERROR, a new worker takes its place.
-void on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
-  auto& st = self->state;
-  if (st.finishing)
-    return; // finish() stops the workers itself
-  auto i = std::find_if(st.workers.begin(), st.workers.end(),
-                        [&](auto& w) { return w.address() == dm.source; });
-  if (i == st.workers.end())
-    return;
-  auto idx = static_cast<uint32_t>(i - st.workers.begin());
-  spawn_slot(self, idx);
-  auto& slot = st.slots[idx];
-  if (!slot.task)
-    return; // it was idle: its index stays in `idle`
-  auto seq = slot.task->seq;
-  auto r = result_for(std::move(*slot.task));
-  slot.task.reset();
-  r.status = task_status::error;
-  r.error_code = "worker_crashed";
-  r.error = "worker " + std::to_string(idx) + " crashed: "
-            + (dm.reason ? crash_text(self->system(), dm.reason)
-                         : std::string{"it stopped"});
-  r.started_us = slot.dispatched_us;
-  r.finished_us = now_us(self);
-  --st.in_flight;
-  // Whatever the dead worker held with us goes: its backoff, its permit.
-  st.in_backoff.erase(seq);
-  st.permits.erase(std::remove_if(st.permits.begin(), st.permits.end(),
-                                  [&](auto& p) { return p.seq == seq; }),
-                   st.permits.end());
-  write_result(self, std::move(r));
-  st.idle.push_back(idx);
-  pump(self);
+void on_deadline(supervisor_pointer self) {
+  auto secs
+    = static_cast<double>(self->state.cfg.dispatch.run_deadline_us) / 1e6;
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "run deadline of %g s passed", secs);
+  begin_stop(self, run_end::deadline, buf, false);
 }
 
 void on_start(supervisor_pointer self) {
@@ -387,11 +237,7 @@ void on_start(supervisor_pointer self) {
   if (!st.workers.empty())
     return;
   auto& d = st.cfg.dispatch;
-  if (d.rate_per_second > 0)
-    st.bucket = token_bucket{
-      d.rate_per_second, static_cast<double>(std::max<uint32_t>(1, d.burst))};
-  st.aimd = aimd_limit{st.cfg.concurrency};
-  st.batch_left = d.batch_size;
+  st.gate = dispatch_gate{d, st.cfg.concurrency};
   if (d.run_deadline_us > 0)
     self->delayed_send(self, std::chrono::microseconds{d.run_deadline_us},
                        deadline_atom::value);
@@ -401,56 +247,31 @@ void on_start(supervisor_pointer self) {
     spawn_slot(self, i);
     st.idle.push_back(st.cfg.concurrency - 1 - i); // worker 0 goes first
   }
-  pump(self);
+  dispatch(self);
 }
 
-run_status on_status(supervisor_pointer self) {
-  auto& st = self->state;
-  run_status s;
-  s.total = st.cfg.total;
-  s.counts = st.stats.counts();
-  auto finished = st.stats.finished();
-  auto known = finished + st.in_flight;
-  s.counts[static_cast<size_t>(task_status::pending)]
-    = s.total > known ? s.total - known : 0;
-  s.counts[static_cast<size_t>(task_status::queued)] = st.in_backoff.size();
-  s.counts[static_cast<size_t>(task_status::running)] = st.running();
-  s.backoff = st.in_backoff.size();
-  s.throttled = st.throttled;
-  s.done_before = st.stats.baseline();
-  s.attempts = st.stats.attempts();
-  s.elapsed_us = now_us(self);
-  s.stopping = st.stopping;
-  s.concurrency = st.cfg.concurrency;
-  s.effective_concurrency = st.cfg.dispatch.adaptive ? st.aimd.limit() : 0;
-  return s;
+// A retry asks to start; the answer waits for the gate.
+caf::typed_response_promise<bool> on_permit(supervisor_pointer self,
+                                            uint64_t seq) {
+  auto rp = self->make_response_promise<bool>();
+  self->state.permits.push_back({seq, rp});
+  dispatch(self);
+  return rp;
 }
 
-supervisor_actor::behavior_type supervisor(supervisor_pointer self,
-                                           supervisor_config cfg) {
-  self->state.cfg = std::move(cfg);
-  if (self->state.cfg.baseline) {
-    self->state.stats = *self->state.cfg.baseline;
-    self->state.stats.mark_baseline();
-  }
-  self->set_down_handler([=](caf::down_msg& dm) { on_worker_down(self, dm); });
+supervisor_actor::behavior_type dispatching(supervisor_pointer self) {
   return {
     [=](start_atom) { on_start(self); },
-    [=](result_atom, uint32_t idx, task_result& r) { on_result(self, idx, r); },
+    [=](result_atom, uint32_t idx, task_result& r) {
+      on_result(self, idx, r);
+      dispatch(self);
+    },
     [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
     [=](backoff_atom, bool entering, uint64_t seq) {
-      if (entering)
-        self->state.in_backoff.insert(seq);
-      else
-        self->state.in_backoff.erase(seq);
-      pump(self); // a call ended: the adaptive limit may let another out
+      on_backoff(self, entering, seq);
+      dispatch(self); // a call ended: the adaptive limit may let another out
     },
-    [=](permit_atom, uint64_t seq) {
-      auto rp = self->make_response_promise<bool>();
-      self->state.permits.push_back({seq, rp});
-      pump(self);
-      return rp;
-    },
+    [=](permit_atom, uint64_t seq) { return on_permit(self, seq); },
     [=](abort_atom, std::string& why) {
       begin_stop(self, run_end::aborted, "run aborted: " + why, true);
     },
@@ -461,27 +282,80 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self,
       begin_stop(self, run_end::unwritable,
                  "results could not be written (" + why + ")", false);
     },
-    [=](deadline_atom) {
-      auto secs
-        = static_cast<double>(self->state.cfg.dispatch.run_deadline_us) / 1e6;
-      char buf[96];
-      std::snprintf(buf, sizeof(buf), "run deadline of %g s passed", secs);
-      begin_stop(self, run_end::deadline, buf, false);
-    },
-    [=](wake_atom) {
-      self->state.wake_scheduled = false;
-      pump(self);
-    },
-    [=](batch_atom) {
-      auto& st = self->state;
-      st.batch_paused = false;
-      st.batch_left = st.cfg.dispatch.batch_size;
-      pump(self);
+    [=](deadline_atom) { on_deadline(self); },
+    [=](wake_atom, int64_t at) {
+      auto& wakes = self->state.wakes;
+      if (auto i = wakes.find(at); i != wakes.end())
+        wakes.erase(i);
+      dispatch(self);
     },
     [=](status_atom) { return on_status(self); },
-    [=](drain_atom) { on_drain(self); },
-    [=](flush_atom, uint64_t n) { on_flushed(self, n); },
+    [=](drain_atom) {}, // only while stopping
+    [=](written_atom, uint64_t n) {
+      if (on_written(self, n))
+        dispatch(self);
+    },
   };
+}
+
+supervisor_actor::behavior_type stopping(supervisor_pointer self) {
+  return {
+    [=](start_atom) {},
+    [=](result_atom, uint32_t idx, task_result& r) {
+      on_result(self, idx, r);
+      try_close(self);
+    },
+    [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
+    [=](backoff_atom, bool entering, uint64_t seq) {
+      on_backoff(self, entering, seq);
+      try_close(self);
+    },
+    [=](permit_atom, uint64_t) { return false; },
+    [=](abort_atom, std::string&) {},
+    [=](cancel_atom, std::string&) {},
+    [=](write_failed_atom, std::string&) {},
+    [=](deadline_atom) {},
+    [=](wake_atom, int64_t) {},
+    [=](status_atom) { return on_status(self); },
+    [=](drain_atom) { on_drain(self); },
+    [=](written_atom, uint64_t n) {
+      if (on_written(self, n))
+        try_close(self);
+    },
+  };
+}
+
+// Waiting for the sink to close the results file; nothing is in flight.
+supervisor_actor::behavior_type closing(supervisor_pointer self) {
+  return {
+    [=](start_atom) {},
+    [=](result_atom, uint32_t, task_result&) {},
+    [=](throttle_atom, int64_t) {},
+    [=](backoff_atom, bool, uint64_t) {},
+    [=](permit_atom, uint64_t) { return false; },
+    [=](abort_atom, std::string&) {},
+    [=](cancel_atom, std::string&) {},
+    [=](write_failed_atom, std::string&) {},
+    [=](deadline_atom) {},
+    [=](wake_atom, int64_t) {},
+    [=](status_atom) { return on_status(self); },
+    [=](drain_atom) {},
+    [=](written_atom, uint64_t) {},
+  };
+}
+
+supervisor_actor::behavior_type supervisor(supervisor_pointer self,
+                                           supervisor_config cfg) {
+  self->state.cfg = std::move(cfg);
+  if (self->state.cfg.baseline) {
+    self->state.stats = *self->state.cfg.baseline;
+    self->state.stats.mark_baseline();
+  }
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (on_worker_down(self, dm))
+      dispatch(self);
+  });
+  return dispatching(self);
 }
 
 } // namespace

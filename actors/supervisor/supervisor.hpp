@@ -13,6 +13,7 @@
 //             sink (summary line) ─▶ (done, summary) to the listener
 
 #include "actors/results/result_sink.hpp"
+#include "actors/supervisor/dispatch_gate.hpp"
 #include "actors/supervisor/run_stats.hpp"
 #include "actors/supervisor/task_source.hpp"
 #include "actors/worker/worker.hpp"
@@ -30,37 +31,17 @@
 namespace troupe {
 
 /// The supervisor's handle: a worker listener plus run control. `cancel`
-/// carries the reason written to cancelled tasks. `flush` is the sink's
+/// carries the reason written to cancelled tasks. `written` is the sink's
 /// acknowledgement of lines written, and `write_failed` its word that the
-/// results file refused a write: the run stops as on a cancel; `drain`, `wake`
-/// (a rate-limit token), `batch` (the end of a batch pause) and `deadline` (the
-/// run's) are internal.
+/// results file refused a write: the run stops as on a cancel; `drain`,
+/// `wake` (a rate-limit token or the end of a batch pause, at the time it
+/// carries) and `deadline` (the run's) are internal.
 using supervisor_actor = worker_listener::extend<
   caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
   caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>,
-  caf::reacts_to<flush_atom, uint64_t>,
-  caf::reacts_to<write_failed_atom, std::string>, caf::reacts_to<wake_atom>,
-  caf::reacts_to<batch_atom>, caf::reacts_to<deadline_atom>>;
-
-/// How tasks are let out (product.md, execution_policy).
-struct dispatch_settings {
-  /// Attempts (retries included) per second for the whole run, 0 for no
-  /// limit, and how many may start at once after a quiet spell.
-  double rate_per_second = 0;
-  uint32_t burst = 1;
-  /// AIMD on the number of calls in flight.
-  bool adaptive = false;
-  /// Tasks per batch, 0 for no batches, and the pause after each.
-  uint32_t batch_size = 0;
-  int64_t batch_pause_us = 0;
-  /// The run's deadline, -1 for none.
-  int64_t run_deadline_us = -1;
-
-  /// Whether retries must ask for a permit.
-  bool gates_retries() const noexcept {
-    return rate_per_second > 0 || adaptive;
-  }
-};
+  caf::reacts_to<written_atom, uint64_t>,
+  caf::reacts_to<write_failed_atom, std::string>,
+  caf::reacts_to<wake_atom, int64_t>, caf::reacts_to<deadline_atom>>;
 
 /// The supervisor's parameters.
 struct supervisor_config {

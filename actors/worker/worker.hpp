@@ -34,11 +34,12 @@ using worker_listener
 /// A worker's handle. `run` hands it a task; `cancel` (abort now?, reason)
 /// stops it cooperatively; `status` tells its task and status. `retry` and
 /// `deadline` are internal: the end of a backoff, a deadline timer.
-using worker_actor = caf::typed_actor<
-  caf::reacts_to<run_atom, task_spec>,
-  caf::reacts_to<cancel_atom, bool, std::string>,
-  caf::replies_to<status_atom>::with<std::string, task_status>,
-  caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<deadline_atom, int64_t>>;
+using worker_actor
+  = caf::typed_actor<caf::reacts_to<run_atom, task_spec>,
+                     caf::reacts_to<cancel_atom, bool, std::string>,
+                     caf::replies_to<status_atom>::with<worker_status>,
+                     caf::reacts_to<retry_atom, uint64_t>,
+                     caf::reacts_to<deadline_atom, int64_t>>;
 
 /// Where a worker calls its test-only fault hook (worker_config::fault).
 enum class worker_fault_point {

@@ -51,7 +51,7 @@ result_sink_actor::behavior_type recording_sink(result_sink_actor::pointer self,
       out->results.push_back(r);
       // Acknowledge like the real sink, so the writer's backlog drains.
       caf::anon_send(caf::actor_cast<caf::actor>(self->current_sender()),
-                     flush_atom::value, uint64_t{1});
+                     written_atom::value, uint64_t{1});
     },
     [=](flush_atom) {},
     [=](close_atom, const run_summary& s) {

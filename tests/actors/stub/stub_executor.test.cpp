@@ -44,9 +44,9 @@ caf::behavior caller(caf::event_based_actor* self, stub_executor_actor exec,
     },
     [=](status_atom) {
       self->request(exec, caf::infinite, status_atom::value)
-        .then([=](uint64_t executed, uint64_t max_in_flight) {
-          out->executed = executed;
-          out->max_in_flight = max_in_flight;
+        .then([=](const stub_executor_status& s) {
+          out->executed = s.executed;
+          out->max_in_flight = s.max_in_flight;
         });
     },
   };

@@ -75,8 +75,8 @@ struct worker_fixture : test::deterministic_fixture {
     self->send(w, status_atom::value);
     sched.run();
     self->receive(
-      [&](std::string& id, task_status s) {
-        out = {id, s};
+      [&](worker_status& s) {
+        out = {s.task_id, s.status};
       },
       caf::after(0s) >> [] { BOOST_FAIL("worker did not answer status"); });
     return out;

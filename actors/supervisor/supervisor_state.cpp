@@ -1,0 +1,138 @@
+// The supervisor's shared handlers: results, backoff, throttles, worker
+// supervision and the status snapshot.
+
+#include "actors/supervisor/supervisor_state.hpp"
+
+#include "actors/crash_reason.hpp"
+#include "actors/worker/assertions.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace troupe {
+
+uint64_t supervisor_state::running() const noexcept {
+  return in_flight - std::min<uint64_t>(in_flight, in_backoff.size());
+}
+
+int64_t now_us(supervisor_pointer self) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           self->clock().now() - self->state.cfg.worker.run_start)
+    .count();
+}
+
+void write_result(supervisor_pointer self, task_result&& r,
+                  const expectation* expect) {
+  auto& st = self->state;
+  if (expect != nullptr && r.status == task_status::succeeded)
+    r.assertions = check_expectation(*expect, r.output_json, r.latency_us);
+  st.stats.add(r);
+  st.gate.on_sent();
+  self->send(st.cfg.sink, write_atom::value, std::move(r));
+}
+
+void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
+  auto& st = self->state;
+  // Only the worker now at `idx` speaks for it (see supervisor.cpp).
+  if (idx >= st.workers.size()
+      || self->current_sender()
+           != caf::actor_cast<caf::strong_actor_ptr>(st.workers[idx]))
+    return;
+  auto& slot = st.slots[idx];
+  std::optional<task_spec> task;
+  if (slot.task && slot.task->seq == r.seq)
+    task.swap(slot.task);
+  --st.in_flight;
+  st.in_backoff.erase(r.seq);
+  if (r.status == task_status::succeeded)
+    st.gate.on_success();
+  write_result(self, std::move(r), task ? &task->expect : nullptr);
+  st.idle.push_back(idx);
+}
+
+void on_throttle(supervisor_pointer self, int64_t started_us) {
+  auto& st = self->state;
+  ++st.throttled;
+  st.gate.on_throttle(started_us, now_us(self));
+}
+
+void on_backoff(supervisor_pointer self, bool entering, uint64_t seq) {
+  if (entering)
+    self->state.in_backoff.insert(seq);
+  else
+    self->state.in_backoff.erase(seq);
+}
+
+void spawn_slot(supervisor_pointer self, uint32_t idx) {
+  auto& st = self->state;
+  auto wc = st.cfg.worker;
+  wc.index = idx;
+  wc.listener = caf::actor_cast<worker_listener>(self);
+  wc.gated = st.cfg.dispatch.gates_retries();
+  auto w = spawn_worker(self->system(), std::move(wc));
+  self->monitor(w);
+  st.workers[idx] = std::move(w);
+}
+
+bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
+  auto& st = self->state;
+  auto i = std::find_if(st.workers.begin(), st.workers.end(),
+                        [&](auto& w) { return w.address() == dm.source; });
+  if (i == st.workers.end())
+    return false;
+  auto idx = static_cast<uint32_t>(i - st.workers.begin());
+  spawn_slot(self, idx);
+  auto& slot = st.slots[idx];
+  if (!slot.task)
+    return true; // it was idle: its index stays in `idle`
+  auto seq = slot.task->seq;
+  auto r = result_for(std::move(*slot.task));
+  slot.task.reset();
+  r.status = task_status::error;
+  r.error_code = "worker_crashed";
+  r.error = "worker " + std::to_string(idx) + " crashed: "
+            + (dm.reason ? crash_text(self->system(), dm.reason)
+                         : std::string{"it stopped"});
+  r.started_us = slot.dispatched_us;
+  r.finished_us = now_us(self);
+  --st.in_flight;
+  // Whatever the dead worker held with us goes: its backoff, its permit.
+  st.in_backoff.erase(seq);
+  st.permits.erase(std::remove_if(st.permits.begin(), st.permits.end(),
+                                  [&](auto& p) { return p.seq == seq; }),
+                   st.permits.end());
+  write_result(self, std::move(r), nullptr);
+  st.idle.push_back(idx);
+  return true;
+}
+
+run_status on_status(supervisor_pointer self) {
+  auto& st = self->state;
+  run_status s;
+  s.total = st.cfg.total;
+  s.counts = st.stats.counts();
+  auto finished = st.stats.finished();
+  auto known = finished + st.in_flight;
+  s.counts[static_cast<size_t>(task_status::pending)]
+    = s.total > known ? s.total - known : 0;
+  s.counts[static_cast<size_t>(task_status::queued)] = st.in_backoff.size();
+  s.counts[static_cast<size_t>(task_status::running)] = st.running();
+  s.backoff = st.in_backoff.size();
+  s.throttled = st.throttled;
+  s.done_before = st.stats.baseline();
+  s.attempts = st.stats.attempts();
+  s.elapsed_us = now_us(self);
+  s.stopping = st.end != run_end::completed;
+  s.concurrency = st.cfg.concurrency;
+  s.effective_concurrency = st.gate.limit();
+  return s;
+}
+
+} // namespace troupe

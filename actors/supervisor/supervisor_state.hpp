@@ -1,0 +1,91 @@
+#pragma once
+
+// The supervisor's state and the handlers its stages share (bookkeeping
+// only: what comes next is up to the stage; see supervisor.cpp). Internal to
+// the supervisor.
+
+#include "actors/supervisor/supervisor.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace troupe {
+
+/// A retry waiting for the gate.
+struct permit_request {
+  uint64_t seq;
+  caf::typed_response_promise<bool> promise;
+};
+
+/// The task a worker holds, kept to check its output and to end it if the
+/// worker dies.
+struct worker_slot {
+  std::optional<task_spec> task;
+  int64_t dispatched_us = -1;
+};
+
+struct supervisor_state {
+  supervisor_config cfg;
+  std::vector<worker_actor> workers;
+  std::vector<worker_slot> slots;
+  std::vector<uint32_t> idle;
+  /// Tasks handed to workers and not finished.
+  uint64_t in_flight = 0;
+  /// Those of them waiting in backoff, by seq.
+  std::unordered_set<uint64_t> in_backoff;
+  std::deque<permit_request> permits;
+  /// A task read from the source that the gate held back.
+  std::optional<task_spec> held;
+  bool source_done = false;
+  dispatch_gate gate;
+  /// The times of the `wake`s pending.
+  std::multiset<int64_t> wakes;
+  uint64_t throttled = 0;
+  /// While stopping: the drain waits for the sink to catch up.
+  bool drain_waiting = false;
+  run_end end = run_end::completed;
+  std::string reason;
+  run_stats stats;
+  static inline const char* name = "supervisor";
+
+  /// Calls in flight (tasks dispatched, not waiting in backoff).
+  uint64_t running() const noexcept;
+};
+
+using supervisor_pointer = supervisor_actor::stateful_pointer<supervisor_state>;
+
+/// Microseconds since the run started, on the actor clock.
+int64_t now_us(supervisor_pointer self);
+
+/// Counts `r` and sends it to the sink. The one place where checks run: a
+/// SUCCEEDED result's output against `expect`, if given.
+void write_result(supervisor_pointer self, task_result&& r,
+                  const expectation* expect);
+
+/// A worker's result: frees its slot and writes the result.
+void on_result(supervisor_pointer self, uint32_t idx, task_result& r);
+
+/// A throttled answer to a call started at `started_us`.
+void on_throttle(supervisor_pointer self, int64_t started_us);
+
+/// A task entered or left backoff.
+void on_backoff(supervisor_pointer self, bool entering, uint64_t seq);
+
+/// Spawns the worker at `idx` and monitors it.
+void spawn_slot(supervisor_pointer self, uint32_t idx);
+
+/// A worker died: its task ends ERROR, a new worker takes its place. False
+/// if it was none of ours.
+bool on_worker_down(supervisor_pointer self, caf::down_msg& dm);
+
+/// The live snapshot for `status`.
+run_status on_status(supervisor_pointer self);
+
+} // namespace troupe

@@ -1,0 +1,211 @@
+// One attempt of the worker's task: the request and its deadline, the
+// reply's classification, and the choice to retry (backing_off) or end.
+
+#include "actors/crash_reason.hpp"
+#include "actors/worker/worker_state.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace troupe {
+
+namespace {
+
+std::string seconds_text(int64_t us) {
+  auto s = std::to_string(static_cast<double>(us) / 1e6);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.')
+    s.pop_back();
+  return s + " s";
+}
+
+// A retryable attempt ended: back off and try again, or give up.
+void try_retry(worker_pointer self, task_status last, int64_t retry_after_us) {
+  auto& st = self->state;
+  if (st.attempt >= st.cfg.retry.max_attempts) {
+    complete(self, last);
+    return;
+  }
+  // A retry would run after the cancel: the task ends unfinished.
+  if (st.cancel_requested) {
+    complete_cancelled(self, st.cancel_reason);
+    return;
+  }
+  int64_t delay = retry_after_us;
+  if (delay < 0)
+    delay
+      = backoff_delay_us(st.cfg.retry, st.attempt,
+                         unit_draw(st.cfg.jitter_seed, st.task.id, st.attempt));
+  auto now = now_us(self);
+  if (st.task_deadline_us != no_deadline
+      && now + delay >= st.task_deadline_us) {
+    st.result.error += " (not retried: the task deadline of "
+                       + seconds_text(st.cfg.deadline_us)
+                       + " would pass during the backoff)";
+    complete(self, last);
+    return;
+  }
+  self->send(st.cfg.listener, backoff_atom::value, true, st.task.seq);
+  fault_point(self, worker_fault_point::backoff);
+  self->delayed_send(self, std::chrono::microseconds{delay}, retry_atom::value,
+                     st.gen);
+  self->become(backing_off(self));
+}
+
+void on_reply(worker_pointer self, attempt_reply& reply) {
+  auto& st = self->state;
+  auto status = status_of(reply.result);
+  record_attempt(self, status, reply.error, reply.http_status);
+  auto& r = st.result;
+  r.output_json = std::move(reply.output_json);
+  r.error = std::move(reply.error);
+  r.error_code = std::move(reply.error_code);
+  r.http_status = reply.http_status;
+  r.tokens = reply.tokens;
+  r.first_event_us = reply.first_event_us;
+  r.dify = std::move(reply.dify);
+  if (reply.result == outcome::throttled)
+    self->send(st.cfg.listener, throttle_atom::value, st.attempt_started_us);
+  switch (reply.result) {
+    case outcome::success:
+    case outcome::rejected:
+      complete(self, status);
+      return;
+    case outcome::cancelled:
+      r.error_code = "cancelled";
+      if (st.cancel_requested && r.error.empty())
+        r.error = st.cancel_reason;
+      complete(self, status);
+      return;
+    case outcome::abort_run:
+      self->send(st.cfg.listener, abort_atom::value,
+                 st.task.id + ": " + r.error);
+      complete(self, status);
+      return;
+    default:
+      try_retry(self, status, reply.retry_after_us);
+  }
+}
+
+// The attempt in flight passed its deadline.
+void on_attempt_timeout(worker_pointer self) {
+  auto& st = self->state;
+  ++st.gen; // a late reply is now stale
+  // Free whatever the attempt holds (a timer, a connection).
+  self->send(st.cfg.executor, abort_atom::value, st.request_id);
+  auto& r = st.result;
+  r.output_json.clear();
+  r.http_status = 0;
+  r.error_code = "timeout";
+  if (st.deadline_limited) {
+    r.error
+      = "task deadline of " + seconds_text(st.cfg.deadline_us) + " passed";
+    record_attempt(self, task_status::timeout, r.error, 0);
+    complete(self, task_status::timeout);
+    return;
+  }
+  r.error = "attempt timed out after " + seconds_text(st.cfg.timeout_us);
+  record_attempt(self, task_status::timeout, r.error, 0);
+  try_retry(self, task_status::timeout, -1);
+}
+
+void on_request_error(worker_pointer self, const caf::error& err) {
+  auto& st = self->state;
+  auto& r = st.result;
+  r.output_json.clear();
+  r.http_status = 0;
+  r.error = "executor failed: " + crash_text(self->system(), err);
+  r.error_code = "executor";
+  record_attempt(self, task_status::error, r.error, 0);
+  try_retry(self, task_status::error, -1);
+}
+
+// Makes sure a deadline timer fires at `at` or earlier.
+void arm_deadline(worker_pointer self, int64_t at) {
+  auto& st = self->state;
+  for (auto t : st.timers)
+    if (t <= at)
+      return;
+  st.timers.push_back(at);
+  self->delayed_send(self, std::chrono::microseconds{at - now_us(self)},
+                     deadline_atom::value, at);
+}
+
+} // namespace
+
+void record_attempt(worker_pointer self, task_status status,
+                    const std::string& error, int32_t http_status) {
+  auto& st = self->state;
+  st.attempt_deadline_us = no_deadline;
+  attempt_record rec;
+  rec.status = status;
+  rec.started_us = st.attempt_started_us;
+  rec.duration_us = now_us(self) - st.attempt_started_us;
+  rec.error = error;
+  rec.http_status = http_status;
+  st.result.attempt_log.push_back(std::move(rec));
+}
+
+// A deadline timer fired with no attempt in flight: it only goes.
+void forget_timer(worker_pointer self, int64_t at) {
+  auto& timers = self->state.timers;
+  auto i = std::find(timers.begin(), timers.end(), at);
+  if (i != timers.end())
+    timers.erase(i);
+}
+
+// A deadline timer fired: time the attempt out, or re-arm for its deadline.
+void on_deadline_timer(worker_pointer self, int64_t at) {
+  auto& st = self->state;
+  forget_timer(self, at);
+  if (st.attempt_deadline_us == no_deadline)
+    return;
+  if (now_us(self) >= st.attempt_deadline_us)
+    on_attempt_timeout(self);
+  else
+    arm_deadline(self, st.attempt_deadline_us);
+}
+
+void do_attempt(worker_pointer self) {
+  auto& st = self->state;
+  ++st.attempt;
+  ++st.gen;
+  auto now = now_us(self);
+  if (st.attempt == 1) {
+    st.result.started_us = now;
+    st.task_deadline_us
+      = st.cfg.deadline_us > 0 ? now + st.cfg.deadline_us : no_deadline;
+  }
+  st.attempt_started_us = now;
+  st.attempt_deadline_us = now + st.cfg.timeout_us;
+  st.deadline_limited = false;
+  if (st.task_deadline_us <= st.attempt_deadline_us) {
+    st.attempt_deadline_us = st.task_deadline_us;
+    st.deadline_limited = true;
+  }
+  arm_deadline(self, st.attempt_deadline_us);
+  st.request_id = (uint64_t{st.cfg.index} << 40) | ++st.requests;
+  fault_point(self, worker_fault_point::attempt);
+  attempt_request req{st.request_id, st.attempt, st.task};
+  auto gen = st.gen;
+  // No CAF timeout here: the deadline timer above bounds the attempt.
+  self
+    ->request(st.cfg.executor, caf::infinite, execute_atom::value,
+              std::move(req))
+    .then(
+      [=](attempt_reply& reply) {
+        if (gen == self->state.gen)
+          on_reply(self, reply);
+      },
+      [=](caf::error& err) {
+        if (gen == self->state.gen)
+          on_request_error(self, err);
+      });
+}
+
+} // namespace troupe

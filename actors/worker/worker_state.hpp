@@ -1,0 +1,75 @@
+#pragma once
+
+// The worker's state and the parts of its state machine that run one
+// attempt (worker_attempt.cpp): internal to the worker.
+
+#include "actors/worker/worker.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+constexpr int64_t no_deadline = std::numeric_limits<int64_t>::max();
+
+struct worker_state {
+  worker_config cfg;
+  task_spec task;
+  task_result result;
+  uint32_t attempt = 0;
+  uint64_t gen = 0;
+  uint64_t requests = 0;
+  uint64_t request_id = 0;
+  int64_t attempt_started_us = 0;
+  /// When the attempt in flight times out, and whether the task deadline
+  /// (not the attempt timeout) sets that time.
+  int64_t attempt_deadline_us = no_deadline;
+  bool deadline_limited = false;
+  /// Times of the deadline timers pending in the clock.
+  std::vector<int64_t> timers;
+  int64_t task_deadline_us = no_deadline;
+  bool cancel_requested = false;
+  std::string cancel_reason;
+  static inline const char* name = "worker";
+};
+
+using worker_pointer = worker_actor::stateful_pointer<worker_state>;
+
+/// The worker's behaviours, one per state (see the chart in worker.cpp).
+worker_actor::behavior_type idle(worker_pointer self);
+worker_actor::behavior_type attempting(worker_pointer self);
+worker_actor::behavior_type backing_off(worker_pointer self);
+worker_actor::behavior_type waiting_for_permit(worker_pointer self);
+
+/// Microseconds since the run started, on the actor clock.
+int64_t now_us(worker_pointer self);
+
+/// Calls the test-only fault hook, if any.
+void fault_point(worker_pointer self, worker_fault_point at);
+
+/// Ends the task with `status`: sends the result, becomes idle.
+void complete(worker_pointer self, task_status status);
+
+/// Ends the task CANCELLED for `reason`.
+void complete_cancelled(worker_pointer self, const std::string& reason);
+
+/// Starts the next attempt of the task (attempting).
+void do_attempt(worker_pointer self);
+
+/// Records the end of the attempt in flight in the task's attempt log.
+void record_attempt(worker_pointer self, task_status status,
+                    const std::string& error, int32_t http_status);
+
+/// A deadline timer at `at` fired with no attempt in flight: it only goes.
+void forget_timer(worker_pointer self, int64_t at);
+
+/// A deadline timer at `at` fired while attempting.
+void on_deadline_timer(worker_pointer self, int64_t at);
+
+} // namespace troupe
