@@ -31,6 +31,7 @@
 #include "actors/supervisor/supervisor.hpp"
 
 #include "actors/supervisor/supervisor_state.hpp"
+#include "messages/error_code.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -177,7 +178,7 @@ void on_drain(supervisor_pointer self) {
     r.status = task_status::cancelled;
     r.finished_us = now_us(self);
     r.error = st.reason;
-    r.error_code = "cancelled";
+    r.error_code = to_string(error_code::cancelled);
     write_result(self, std::move(r), nullptr);
   }
   if (st.source_done)

@@ -5,6 +5,7 @@
 
 #include "actors/crash_reason.hpp"
 #include "actors/worker/assertions.hpp"
+#include "messages/error_code.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -96,7 +97,7 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   auto r = result_for(std::move(*slot.task));
   slot.task.reset();
   r.status = task_status::error;
-  r.error_code = "worker_crashed";
+  r.error_code = to_string(error_code::worker_crashed);
   r.error = "worker " + std::to_string(idx) + " crashed: "
             + (dm.reason ? crash_text(self->system(), dm.reason)
                          : std::string{"it stopped"});

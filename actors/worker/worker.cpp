@@ -35,6 +35,7 @@
 
 #include "actors/crash_reason.hpp"
 #include "actors/worker/worker_state.hpp"
+#include "messages/error_code.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -93,7 +94,7 @@ void complete(worker_pointer self, task_status status) {
 void complete_cancelled(worker_pointer self, const std::string& reason) {
   auto& r = self->state.result;
   r.error = reason;
-  r.error_code = "cancelled";
+  r.error_code = to_string(error_code::cancelled);
   r.output_json.clear();
   complete(self, task_status::cancelled);
 }
@@ -117,7 +118,7 @@ void on_run_while_busy(worker_pointer self, task_spec& task) {
   r.status = task_status::error;
   r.error = "internal error: worker " + std::to_string(self->state.cfg.index)
             + " was busy";
-  r.error_code = "internal";
+  r.error_code = to_string(error_code::internal);
   r.finished_us = now_us(self);
   self->send(self->state.cfg.listener, result_atom::value,
              self->state.cfg.index, std::move(r));

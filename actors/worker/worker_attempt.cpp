@@ -3,6 +3,7 @@
 
 #include "actors/crash_reason.hpp"
 #include "actors/worker/worker_state.hpp"
+#include "messages/error_code.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -77,7 +78,7 @@ void on_reply(worker_pointer self, attempt_reply& reply) {
       complete(self, status);
       return;
     case outcome::cancelled:
-      r.error_code = "cancelled";
+      r.error_code = to_string(error_code::cancelled);
       if (st.cancel_requested && r.error.empty())
         r.error = st.cancel_reason;
       complete(self, status);
@@ -101,7 +102,7 @@ void on_attempt_timeout(worker_pointer self) {
   auto& r = st.result;
   r.output_json.clear();
   r.http_status = 0;
-  r.error_code = "timeout";
+  r.error_code = to_string(error_code::timeout);
   if (st.deadline_limited) {
     r.error
       = "task deadline of " + seconds_text(st.cfg.deadline_us) + " passed";
@@ -120,7 +121,7 @@ void on_request_error(worker_pointer self, const caf::error& err) {
   r.output_json.clear();
   r.http_status = 0;
   r.error = "executor failed: " + crash_text(self->system(), err);
-  r.error_code = "executor";
+  r.error_code = to_string(error_code::executor);
   record_attempt(self, task_status::error, r.error, 0);
   try_retry(self, task_status::error, -1);
 }
