@@ -1,0 +1,123 @@
+// The shared state behind one mutex; the active count is atomic, as every
+// run call touches it.
+
+#include "tools/fake_dify/server_state.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <ctime>
+
+namespace troupe::fake_dify {
+
+namespace json = boost::json;
+
+server_state::server_state(const options& opts) : opts_(opts) {
+  rng_.seed(opts.seed);
+}
+
+uint64_t server_state::next_id() {
+  return next_id_.fetch_add(1);
+}
+
+int64_t server_state::now() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+
+double server_state::draw() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return std::uniform_real_distribution<double>{0, 1}(rng_);
+}
+
+int64_t server_state::draw_between(int64_t lo, int64_t hi) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return std::uniform_int_distribution<int64_t>{lo, hi}(rng_);
+}
+
+int64_t server_state::count_fault(const std::string& key) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return ++fault_counts_[key];
+}
+
+void server_state::count(const std::string& path, int status) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  ++requests_;
+  ++by_path_[path];
+  ++by_status_[status];
+}
+
+void server_state::count_rejected() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  ++rejected_active_;
+}
+
+void server_state::remember_run(const std::string& id, std::string run) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (runs_.emplace(id, std::move(run)).second) {
+    run_order_.push_back(id);
+    if (run_order_.size() > 10000) {
+      runs_.erase(run_order_.front());
+      run_order_.pop_front();
+    }
+  }
+}
+
+std::optional<std::string> server_state::find_run(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = runs_.find(id); i != runs_.end())
+    return i->second;
+  return std::nullopt;
+}
+
+void server_state::stop(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  stopped_.insert(id);
+  stops_.push_back(id);
+}
+
+bool server_state::stopped(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return stopped_.count(id) > 0;
+}
+
+std::string server_state::stats_json() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  json::object o;
+  o["requests"] = requests_;
+  o["max_active"] = max_active_seen.load();
+  o["rejected_active"] = rejected_active_;
+  json::object paths;
+  for (auto& [p, n] : by_path_)
+    paths[p] = n;
+  o["by_path"] = std::move(paths);
+  json::object statuses;
+  for (auto& [s, n] : by_status_)
+    statuses[std::to_string(s)] = n;
+  o["by_status"] = std::move(statuses);
+  json::array st;
+  for (auto& s : stops_)
+    st.emplace_back(s);
+  o["stops"] = std::move(st);
+  if (barrier) {
+    auto b = barrier->snapshot();
+    o["held"] = b.held;
+    o["hold_released"] = b.released;
+    o["hold_timeouts"] = b.timeouts;
+  }
+  return json::serialize(o);
+}
+
+active_guard::active_guard(server_state& st) : st_(&st) {
+  auto now = st.active.fetch_add(1) + 1;
+  auto seen = st.max_active_seen.load();
+  while (now > seen && !st.max_active_seen.compare_exchange_weak(seen, now)) {
+  }
+}
+
+active_guard::~active_guard() {
+  if (st_ != nullptr)
+    st_->active.fetch_sub(1);
+}
+
+} // namespace troupe::fake_dify

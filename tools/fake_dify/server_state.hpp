@@ -1,0 +1,96 @@
+#pragma once
+
+// What fake-dify's sessions share: the counters /_fake/stats reports, the
+// runs and stop calls seen, and the ids, clock and dice of its plans.
+
+#include "tools/fake_dify/hold_barrier.hpp"
+#include "tools/fake_dify/options.hpp"
+#include "tools/fake_dify/plan.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace troupe::fake_dify {
+
+/// The server's state, shared by every session on every thread.
+class server_state : public plan_source {
+public:
+  explicit server_state(const options& opts);
+
+  /// The flags the server runs with.
+  const options& opts() const {
+    return opts_;
+  }
+
+  /// With --hold-until-active: the barrier, else null.
+  hold_barrier* barrier = nullptr;
+
+  /// Run calls open now, and the most open at once.
+  std::atomic<int64_t> active{0};
+  std::atomic<int64_t> max_active_seen{0};
+
+  uint64_t next_id() override;
+  int64_t now() override;
+  double draw() override;
+  int64_t draw_between(int64_t lo, int64_t hi) override;
+  int64_t count_fault(const std::string& key) override;
+
+  /// Counts a call to `path` answered with `status` (0: no answer).
+  void count(const std::string& path, int status);
+
+  /// Counts a run call turned away by --max-active.
+  void count_rejected();
+
+  /// Keeps a workflow run for GET /v1/workflows/run/{id} (the last 10,000).
+  void remember_run(const std::string& id, std::string run);
+
+  /// The run `id`'s JSON, if it is kept.
+  std::optional<std::string> find_run(const std::string& id);
+
+  /// Records a stop call for the task `id`.
+  void stop(const std::string& id);
+
+  /// Whether the task `id` was stopped.
+  bool stopped(const std::string& id);
+
+  /// The body of GET /_fake/stats.
+  std::string stats_json();
+
+private:
+  options opts_;
+  std::atomic<uint64_t> next_id_{1};
+  std::mutex mtx_;
+  std::mt19937_64 rng_;
+  uint64_t requests_ = 0;
+  uint64_t rejected_active_ = 0;
+  std::map<std::string, uint64_t> by_path_;
+  std::map<int, uint64_t> by_status_;
+  std::unordered_map<std::string, int64_t> fault_counts_;
+  std::unordered_set<std::string> stopped_;
+  std::vector<std::string> stops_;
+  std::unordered_map<std::string, std::string> runs_; // run id -> JSON
+  std::deque<std::string> run_order_;
+};
+
+/// Counts a run call as active while it lives.
+class active_guard {
+public:
+  explicit active_guard(server_state& st);
+  ~active_guard();
+  active_guard(const active_guard&) = delete;
+  active_guard& operator=(const active_guard&) = delete;
+
+private:
+  server_state* st_;
+};
+
+} // namespace troupe::fake_dify
