@@ -116,15 +116,6 @@ int validate(const std::string& path, const config::load_options& limits) {
 }
 
 int run(const run_options& opts) {
-  if (opts.rerun_failed && opts.resume.empty()) {
-    std::fprintf(stderr, "troupe: --rerun-failed goes with --resume F\n");
-    return exit_usage;
-  }
-  if (!opts.resume.empty() && (!opts.out.empty() || opts.force)) {
-    std::fprintf(stderr, "troupe: --resume F appends to F; it takes no --out "
-                         "or --force\n");
-    return exit_usage;
-  }
   auto loaded = config::load_manifest(opts.manifest, opts.limits);
   if (auto* err = std::get_if<config::config_error>(&loaded)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
