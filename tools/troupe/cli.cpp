@@ -5,6 +5,8 @@
 
 #include "tools/troupe/cli.hpp"
 
+#include "tools/troupe/help.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
-#include <set>
 
 namespace troupe::cli {
 
@@ -32,32 +33,6 @@ struct early_message {
 constexpr uint64_t max_concurrency = 100000;
 constexpr uint64_t min_limit_bytes = 1024;
 constexpr uint64_t max_limit_bytes = uint64_t{1} << 40;
-
-constexpr const char* main_footer
-  = R"(Run `troupe COMMAND --help` for a command's options.
-Exit codes: 0 all tasks succeeded, 1 some did not, 2 bad input or usage,
-3 aborted by the service (auth, quota), 4 results could not be written,
-130 cancelled (Ctrl+C).)";
-
-constexpr const char* run_intro
-  = R"(Runs every task of MANIFEST (each case crossed with each parameter set) and
-writes one JSON line per finished task to the results file.)";
-
-constexpr const char* run_footer
-  = R"(Ctrl+C cancels the run: in-flight tasks finish, the others end CANCELLED, the
-summary is printed and the exit code is 130. A second Ctrl+C quits at once.)";
-
-constexpr const char* validate_intro
-  = R"(Checks MANIFEST and its dataset files without running anything and prints
-the number of tasks. Exit code 0 if it is valid, 2 otherwise; errors name the
-file, the JSON path or line, and what was expected.)";
-
-constexpr const char* report_intro
-  = R"(Sums up a results file again, an interrupted or resumed one included (the
-last line of each task counts): the table, or with --json the summary as
-JSON. --html writes one self-contained page (no network fetches) with the
-status breakdown, a latency histogram, throughput over time, a table per
-dataset, and the tasks that failed or whose checks failed.)";
 
 // An integer in [lo, hi], as strtoull reads it; nullopt otherwise.
 std::optional<uint64_t> integer_in(const std::string& value, uint64_t lo,
@@ -145,79 +120,6 @@ void add_limits(CLI::App& app, config::load_options& limits,
       "execution_policy.limits.max_line_bytes (16 MiB)",
       [](config::load_options& l, uint64_t n) { l.max_line_bytes = n; });
 }
-
-/// Help pages: a subcommand's usage line first, then what it does, its
-/// options (with CLI11's Needs/Excludes) and a closing note; the main page
-/// lists the subcommands with their usage.
-class help_formatter : public CLI::Formatter {
-public:
-  std::map<std::string, std::string> summaries;
-
-  std::string make_help(const CLI::App* app, std::string name,
-                        CLI::AppFormatMode mode) const override {
-    if (app->get_parent() == nullptr)
-      return main_help(app);
-    std::string out = "Usage: " + name + usage_tail(app) + "\n\n";
-    out += app->get_description() + "\n";
-    out += make_groups(app, mode);
-    if (!app->get_footer().empty())
-      out += "\n" + app->get_footer() + "\n";
-    return out;
-  }
-
-  // The type alone after the name ("--out FILE"): the rules between flags
-  // go below the description.
-  std::string make_option_opts(const CLI::Option* opt) const override {
-    return opt->get_items_expected_max() == 0 ? "" : " " + opt->get_type_name();
-  }
-
-  std::string make_option_desc(const CLI::Option* opt) const override {
-    auto out = opt->get_description();
-    auto names = [](const std::set<CLI::Option*>& opts) {
-      std::set<std::string> sorted; // not in pointer order
-      for (auto* o : opts)
-        sorted.insert(o->get_name());
-      std::string text;
-      for (auto& name : sorted)
-        text += (text.empty() ? "" : " or ") + name;
-      return text;
-    };
-    if (!opt->get_needs().empty())
-      out += "\n(needs " + names(opt->get_needs()) + ")";
-    if (!opt->get_excludes().empty())
-      out += "\n(not with " + names(opt->get_excludes()) + ")";
-    return out;
-  }
-
-private:
-  // " MANIFEST [options]": the positionals, then options if it has any.
-  static std::string usage_tail(const CLI::App* app) {
-    if (app->get_prefix_command())
-      return " ...";
-    std::string out;
-    for (auto* opt : app->get_options())
-      if (opt->get_positional())
-        out += " " + opt->get_name();
-    for (auto* opt : app->get_options())
-      if (opt->nonpositional() && opt->get_name() != "--help")
-        return out + " [options]";
-    return out;
-  }
-
-  std::string main_help(const CLI::App* app) const {
-    std::string out = app->get_description() + "\n\nUsage:\n";
-    auto entry = [&](const std::string& usage, const std::string& summary) {
-      out += "  " + usage;
-      out += std::string(usage.size() < 36 ? 36 - usage.size() : 1, ' ');
-      out += summary + "\n";
-    };
-    for (auto* sub : app->get_subcommands([](const CLI::App*) { return true; }))
-      if (auto i = summaries.find(sub->get_name()); i != summaries.end())
-        entry("troupe " + sub->get_name() + usage_tail(sub), i->second);
-    entry("troupe --version", "print the version");
-    return out + "\n" + app->get_footer() + "\n";
-  }
-};
 
 /// The parser: the command tree, the commands it fills in, and the
 /// translation of CLI11's errors into product.md's usage errors.
