@@ -269,6 +269,11 @@ const json::array& checker::array(const json::value& v,
 
 void checker::only_keys(const json::object& obj, const std::string& path,
                         std::initializer_list<std::string_view> allowed) const {
+  only_keys(obj, path, std::vector<std::string_view>{allowed});
+}
+
+void checker::only_keys(const json::object& obj, const std::string& path,
+                        const std::vector<std::string_view>& allowed) const {
   for (auto& kv : obj) {
     bool known = false;
     for (auto& k : allowed)

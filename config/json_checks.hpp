@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace troupe::config {
 
@@ -61,6 +62,10 @@ public:
   /// Fails on keys outside `allowed`.
   void only_keys(const boost::json::object& obj, const std::string& path,
                  std::initializer_list<std::string_view> allowed) const;
+
+  /// Same, for a list built at run time.
+  void only_keys(const boost::json::object& obj, const std::string& path,
+                 const std::vector<std::string_view>& allowed) const;
 
   /// The value at `key`, or fails with "missing key".
   const boost::json::value& required(const boost::json::object& obj,

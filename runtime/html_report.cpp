@@ -4,6 +4,8 @@
 
 #include "actors/results/result_line.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -54,9 +56,7 @@ std::string esc(const std::string& s) {
 }
 
 std::string num(double x, int decimals = 0) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, x);
-  return buf;
+  return fmt::format("{:.{}f}", x, decimals);
 }
 
 std::string ms(int64_t us) {

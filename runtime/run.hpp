@@ -29,14 +29,16 @@ struct run_options {
   std::string manifest;
   /// Results file; empty for a new file named after the manifest and time.
   std::string out;
-  /// Overwrite an existing results file.
+  /// Overwrite an existing results file (not with resume).
   bool force = false;
   std::optional<uint32_t> concurrency;
   std::string summary_json;
   progress_mode progress = progress_mode::automatic;
   /// Continue this results file: run only the tasks it lacks or that ended
-  /// CANCELLED (and FAILED, TIMEOUT, ERROR with rerun_failed).
+  /// CANCELLED (and FAILED, TIMEOUT, ERROR with rerun_failed). It takes no
+  /// `out` or `force`; the command line enforces that.
   std::string resume;
+  /// Only with resume.
   bool rerun_failed = false;
   /// The result cache folder, empty for none.
   std::string cache;

@@ -2,8 +2,10 @@
 
 #include "runtime/summary_table.hpp"
 
-#include <cstdarg>
-#include <cstdio>
+#include <fmt/format.h>
+
+#include <iterator>
+#include <utility>
 
 namespace troupe::runtime {
 
@@ -12,27 +14,16 @@ namespace {
 std::string ms_text(int64_t us) {
   if (us < 0)
     return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f", static_cast<double>(us) / 1e3);
-  return buf;
+  return fmt::format("{:.1f}", static_cast<double>(us) / 1e3);
 }
 
 std::string wall_text(int64_t us) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3f s", static_cast<double>(us) / 1e6);
-  return buf;
+  return fmt::format("{:.3f} s", static_cast<double>(us) / 1e6);
 }
 
-void line(std::string& out, const char* fmt, ...)
-  __attribute__((format(printf, 2, 3)));
-
-void line(std::string& out, const char* fmt, ...) {
-  char buf[512];
-  va_list args;
-  va_start(args, fmt);
-  std::vsnprintf(buf, sizeof(buf), fmt, args);
-  va_end(args);
-  out += buf;
+template <class... Ts>
+void line(std::string& out, fmt::format_string<Ts...> text, Ts&&... xs) {
+  fmt::format_to(std::back_inserter(out), text, std::forward<Ts>(xs)...);
   out += '\n';
 }
 
@@ -58,54 +49,44 @@ std::string summary_table(const run_summary& s, const std::string& name,
       how = "stopped: results could not be written";
       break;
   }
-  line(out, "run \"%s\" %s in %s", name.c_str(), how,
-       wall_text(s.wall_us).c_str());
+  line(out, "run \"{}\" {} in {}", name, how, wall_text(s.wall_us));
   if (!s.reason.empty())
-    line(out, "  reason: %s", s.reason.c_str());
-  line(out, "  %-10s %10s", "status", "tasks");
+    line(out, "  reason: {}", s.reason);
+  line(out, "  {:<10} {:>10}", "status", "tasks");
   for (size_t i = static_cast<size_t>(task_status::succeeded);
        i < task_status_count; ++i)
-    line(out, "  %-10s %10llu", status_name(static_cast<task_status>(i)),
-         static_cast<unsigned long long>(s.counts[i]));
-  line(out, "  %-10s %10llu", "total",
-       static_cast<unsigned long long>(s.total));
-  line(out, "  attempts %llu, retries %llu, wall %s, %.1f tasks/s",
-       static_cast<unsigned long long>(s.attempts),
-       static_cast<unsigned long long>(s.retries), wall_text(s.wall_us).c_str(),
-       s.tasks_per_second());
-  line(out, "  latency ms: p50 %s  p90 %s  p99 %s  max %s",
-       ms_text(s.p50_us).c_str(), ms_text(s.p90_us).c_str(),
-       ms_text(s.p99_us).c_str(), ms_text(s.max_us).c_str());
+    line(out, "  {:<10} {:>10}", status_name(static_cast<task_status>(i)),
+         s.counts[i]);
+  line(out, "  {:<10} {:>10}", "total", s.total);
+  line(out, "  attempts {}, retries {}, wall {}, {:.1f} tasks/s", s.attempts,
+       s.retries, wall_text(s.wall_us), s.tasks_per_second());
+  line(out, "  latency ms: p50 {}  p90 {}  p99 {}  max {}", ms_text(s.p50_us),
+       ms_text(s.p90_us), ms_text(s.p99_us), ms_text(s.max_us));
   if (s.tokens > 0)
-    line(out, "  tokens: %llu", static_cast<unsigned long long>(s.tokens));
+    line(out, "  tokens: {}", s.tokens);
   if (s.concurrency_final > 0)
-    line(out, "  adaptive concurrency: %u at the end, %u at the lowest",
+    line(out, "  adaptive concurrency: {} at the end, {} at the lowest",
          s.concurrency_final, s.concurrency_min);
   if (s.cached > 0)
-    line(out, "  from the result cache: %llu",
-         static_cast<unsigned long long>(s.cached));
+    line(out, "  from the result cache: {}", s.cached);
   if (!s.slowest.empty()) {
     line(out, "  slowest:");
     for (auto& n : s.slowest)
-      line(out, "    %10s ms  %s", ms_text(n.latency_us).c_str(),
-           n.task_id.c_str());
+      line(out, "    {:>10} ms  {}", ms_text(n.latency_us), n.task_id);
   }
   if (!s.failures.empty()) {
     line(out, "  not succeeded, by error code:");
     for (auto& g : s.failures)
-      line(out, "    %-18s %8llu  e.g. %s: %s", g.error_code.c_str(),
-           static_cast<unsigned long long>(g.count), g.example.task_id.c_str(),
-           g.example.error.c_str());
+      line(out, "    {:<18} {:>8}  e.g. {}: {}", g.error_code, g.count,
+           g.example.task_id, g.example.error);
   }
   if (s.assertions_failed > 0) {
-    line(out, "  assertions failed: %llu tasks",
-         static_cast<unsigned long long>(s.assertions_failed));
+    line(out, "  assertions failed: {} tasks", s.assertions_failed);
     for (auto& a : s.assertion_failures)
-      line(out, "    %s  %s: %s", a.task_id.c_str(), a.check.c_str(),
-           a.detail.c_str());
+      line(out, "    {}  {}: {}", a.task_id, a.check, a.detail);
   }
   if (!results_path.empty())
-    line(out, "  results: %s", results_path.c_str());
+    line(out, "  results: {}", results_path);
   return out;
 }
 

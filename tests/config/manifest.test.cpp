@@ -1,53 +1,14 @@
 // Manifest parsing: every key into its struct, and every kind of bad input
 // into an error that names the file, the path or line, and what was expected.
-
-#include "config/manifest.hpp"
+// The target, the stub script and the datasets have files of their own.
 
 #include "config/dataset_reader.hpp"
 
-#include <boost/test/unit_test.hpp>
-
-#include "tests/support/temp_dir.hpp"
+#include "tests/config/manifest_fixture.hpp"
 
 using namespace troupe;
 using namespace troupe::config;
-
-namespace {
-
-struct manifest_fixture {
-  test::temp_dir dir;
-
-  result<manifest> load(const std::string& text) {
-    return load_manifest(dir.write("m.json", text));
-  }
-
-  manifest ok(const std::string& text) {
-    auto r = load(text);
-    if (auto* err = std::get_if<config_error>(&r))
-      BOOST_FAIL("unexpected error: " + err->message);
-    return std::get<manifest>(std::move(r));
-  }
-
-  /// The error message, with the temp folder replaced by "DIR".
-  std::string error(const std::string& text) {
-    auto r = load(text);
-    auto* err = std::get_if<config_error>(&r);
-    BOOST_REQUIRE_MESSAGE(err != nullptr, "expected an error");
-    auto msg = err->message;
-    for (size_t pos; (pos = msg.find(dir.path())) != std::string::npos;)
-      msg.replace(pos, dir.path().size(), "DIR");
-    return msg;
-  }
-
-  /// A minimal valid manifest with `extra` keys spliced in at the top.
-  static std::string with(const std::string& extra) {
-    return R"({"target": {"type": "stub"},
-               "datasets": [{"name": "d", "cases": [{"id": "c1"}]}])"
-           + (extra.empty() ? std::string{} : ", " + extra) + "}";
-  }
-};
-
-} // namespace
+using troupe::test::manifest_fixture;
 
 BOOST_FIXTURE_TEST_SUITE(manifest, manifest_fixture)
 
@@ -193,174 +154,11 @@ BOOST_AUTO_TEST_CASE(unknown_and_missing_keys_are_errors) {
                     "retry_policy, stub)");
 }
 
-BOOST_AUTO_TEST_CASE(target_types_and_their_keys) {
-  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "dify-workflow"},
-                              "datasets": []})"),
-                    "DIR/m.json: target.base_url: missing key");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "dify-chat", "base_url": "http://x/v1"},
-              "datasets": []})"),
-    "DIR/m.json: target.api_key_env: missing key");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "dify-chat", "base_url": "ftp://x/v1",
-                         "api_key_env": "K"}, "datasets": []})"),
-    "DIR/m.json: target.base_url: must be an http:// or https:// URL, got "
-    "\"ftp://x/v1\"");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "dify-workflow", "base_url": "http://x/v1",
-                         "api_key_env": "K", "response_mode": "fast"},
-              "datasets": []})"),
-    "DIR/m.json: target.response_mode: must be \"blocking\" or "
-    "\"streaming\", got \"fast\"");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "dify-workflow", "base_url": "http://x/v1",
-                         "api_key_env": "K", "url": "http://y"},
-              "datasets": []})"),
-    "DIR/m.json: target.url: is not used by a \"dify-workflow\" target");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub", "base_url": "http://x/v1"},
-              "datasets": []})"),
-    "DIR/m.json: target.base_url: is not used by a \"stub\" target");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "http", "url": "http://x/{{input.q}}"},
-              "datasets": []})"),
-    "DIR/m.json: target.url: unknown placeholder {{input.q}} (expected "
-    "{{inputs.NAME}}, {{params.NAME}}, {{case_id}} or {{task_id}})");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "http", "url": "http://x",
-                         "success_status": "2xx"}, "datasets": []})"),
-    "DIR/m.json: target.success_status: must be a status (200), a range "
-    "(\"200-299\") or a list of them, got \"2xx\"");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "http", "url": "http://x",
-                         "api_key_env": "MY KEY"}, "datasets": []})"),
-    "DIR/m.json: target.api_key_env: must name an environment variable "
-    "(letters, digits and _), got \"MY KEY\"");
-  auto m = ok(R"({"target": {"type": "http", "url": "https://x/{{case_id}}",
-                             "method": "put", "headers": {"X-A": "{{inputs.a}}"},
-                             "body": {"q": "{{inputs.q}}"},
-                             "success_status": [200, "202-204"],
-                             "output_pointer": "/data/answer"},
-                  "datasets": [{"name": "d", "cases": [{"id": "c"}]}]})");
-  BOOST_CHECK(m.target.type == target_type::http);
-  BOOST_CHECK_EQUAL(m.target.method, "PUT");
-  BOOST_CHECK_EQUAL(m.target.body, R"({"q":"{{inputs.q}}"})");
-  BOOST_REQUIRE_EQUAL(m.target.success_status.size(), 2u);
-  BOOST_CHECK_EQUAL(m.target.success_status[1].first, 202);
-  BOOST_CHECK_EQUAL(m.target.success_status[1].second, 204);
-  BOOST_CHECK_EQUAL(m.target.headers.at(0).second, "{{inputs.a}}");
-  auto d = ok(R"({"target": {"type": "dify-chat", "base_url": "http://x/v1/",
-                             "api_key_env": "DIFY_KEY",
-                             "response_mode": "streaming", "user": "u1"},
-                  "datasets": [{"name": "d", "cases": [{"id": "c"}]}]})");
-  BOOST_CHECK_EQUAL(d.target.base_url, "http://x/v1");
-  BOOST_CHECK(d.target.streaming);
-  BOOST_CHECK_EQUAL(d.target.user, "u1");
-  BOOST_CHECK_EQUAL(d.target.api_key_env, "DIFY_KEY");
-  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "grpc"}, "datasets": []})"),
-                    "DIR/m.json: target.type: must be one of "
-                    "\"dify-workflow\", \"dify-chat\", \"dify-completion\", "
-                    "\"http\", \"stub\", got \"grpc\"");
-}
-
-BOOST_AUTO_TEST_CASE(duplicate_case_ids_are_found_inline_and_in_files) {
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "cases": [{"id": "a"}, {"id": "b"},
-                                                   {"id": "a"}]}]})"),
-    "DIR/m.json: datasets[0].cases[2].id: duplicate case id \"a\" (first in "
-    "cases[0])");
-  dir.write("c.jsonl", "{\"id\": \"x\"}\n{\"id\": \"y\"}\n\n{\"id\": \"x\"}\n");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "file": "c.jsonl"}]})"),
-    "DIR/c.jsonl:4: id: duplicate case id \"x\" (first at line 1)");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "cases": [{"id": "a"}]},
-                           {"name": "d", "cases": [{"id": "b"}]}]})"),
-    "DIR/m.json: datasets[1].name: duplicate dataset name \"d\"");
-}
-
-BOOST_AUTO_TEST_CASE(dataset_files_that_are_missing_or_broken) {
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "file": "nope.jsonl"}]})"),
-    "DIR/nope.jsonl: cannot open dataset file (No such file or directory)");
-  dir.write("bad.jsonl", "{\"id\": \"x\"}\n{\"id\": \"y\", \n");
-  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "file": "bad.jsonl"}]})"),
-                    "DIR/bad.jsonl:2: invalid JSON (incomplete JSON)");
-  dir.write("bad2.jsonl", "{\"id\": \"x\", \"input\": {}}\n");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "file": "bad2.jsonl"}]})"),
-    "DIR/bad2.jsonl:1: input: unknown key (expected one of: id, inputs, "
-    "query, conversation_id, expect)");
-  dir.write("empty.jsonl", "\n");
-  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "file": "empty.jsonl"}]})"),
-                    "DIR/m.json: datasets[0]: dataset \"d\" has no cases");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "file": "data.txt"}]})"),
-    "DIR/m.json: datasets[0].file: must name a .jsonl, .ndjson or .csv file, "
-    "got \"data.txt\"");
-}
-
-BOOST_AUTO_TEST_CASE(csv_datasets_take_quoted_fields_and_report_lines) {
-  dir.write("c.csv", "id,text,query\r\n"
-                     "a,\"hello, world\",q1\r\n"
-                     "b,\"two\nlines \"\"quoted\"\"\",q2\n"
-                     "\n"
-                     "c,plain,\n");
-  auto m = ok(R"({"target": {"type": "stub"},
-                  "datasets": [{"name": "d", "file": "c.csv"}]})");
-  BOOST_CHECK_EQUAL(m.datasets[0].case_count, 3u);
-  case_reader reader{m.datasets[0]};
-  case_config c;
-  BOOST_REQUIRE(reader.next(c));
-  BOOST_CHECK_EQUAL(c.id, "a");
-  BOOST_CHECK_EQUAL(c.inputs_json, R"({"text":"hello, world"})");
-  BOOST_CHECK_EQUAL(c.query, "q1");
-  BOOST_REQUIRE(reader.next(c));
-  BOOST_CHECK_EQUAL(c.inputs_json, R"({"text":"two\nlines \"quoted\""})");
-  BOOST_REQUIRE(reader.next(c));
-  BOOST_CHECK_EQUAL(c.id, "c");
-  BOOST_CHECK(!reader.next(c));
-  BOOST_CHECK(!reader.error());
-  dir.write("bad.csv", "id,text\na,1\nb,2,3\n");
-  BOOST_CHECK_EQUAL(
-    error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "file": "bad.csv"}]})"),
-    "DIR/bad.csv:3: expected 2 columns as in the header row, got 3");
-  dir.write("noid.csv", "name,text\na,1\n");
-  BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
-              "datasets": [{"name": "d", "file": "noid.csv"}]})"),
-                    "DIR/noid.csv:1: missing column \"id\" in the header row");
-}
-
 BOOST_AUTO_TEST_CASE(broken_manifest_json_names_line_and_column) {
   BOOST_CHECK_EQUAL(error("{\n  \"name\": \"x\",\n  oops\n}"),
                     "DIR/m.json:3:3: invalid JSON (syntax error)");
   BOOST_CHECK_EQUAL(error("{} {}"),
                     "DIR/m.json:1:4: invalid JSON (extra data)");
-}
-
-BOOST_AUTO_TEST_CASE(scripted_behaviours_must_name_real_tasks) {
-  BOOST_CHECK_EQUAL(
-    error(with(R"("stub": {"task_behaviors": {"d/c9#0": "fatal"}})")),
-    "DIR/m.json: stub.task_behaviors[\"d/c9#0\"]: dataset \"d\" has no case "
-    "\"c9\"");
-  BOOST_CHECK_EQUAL(
-    error(with(R"("stub": {"task_behaviors": {"d/c1#1": "fatal"}})")),
-    "DIR/m.json: stub.task_behaviors[\"d/c1#1\"]: parameter index 1 is out "
-    "of range (the manifest has 1 parameter set(s))");
-  BOOST_CHECK_EQUAL(
-    error(with(R"("stub": {"task_behaviors": {"d/c1#0": ["fatal", "meh"]}})")),
-    "DIR/m.json: stub.task_behaviors[\"d/c1#0\"][1]: must be a behaviour "
-    "(success, failure, fatal, timeout, error, 429, 429:retry-after=S, "
-    "delay:Nms, auth, crash), got \"meh\"");
 }
 
 BOOST_AUTO_TEST_CASE(expect_is_parsed_and_checked_before_the_run) {

@@ -6,6 +6,7 @@
 
 #include "tests/support/temp_dir.hpp"
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,10 +25,8 @@ namespace {
 
 std::string temp_name(const char* suffix) {
   static int counter = 0;
-  char buf[256];
-  std::snprintf(buf, sizeof(buf), "/tmp/troupe-child-%d-%d.%s", ::getpid(),
-                ++counter, suffix);
-  return buf;
+  return fmt::format("/tmp/troupe-child-{}-{}.{}", ::getpid(), ++counter,
+                     suffix);
 }
 
 } // namespace

@@ -1,330 +1,404 @@
-// Command-line parsing and help texts.
+// The troupe command line on CLI11: subcommands, their flags, ranges and
+// exclusions, and the generated --help. Usage errors keep product.md's
+// wording ("troupe: run: --out needs a value"), and the first problem in
+// argument order wins, as a reader scanning the line would find it.
 
 #include "tools/troupe/cli.hpp"
 
+#include "tools/troupe/help.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 #include <optional>
 
 namespace troupe::cli {
 
 namespace {
 
-constexpr const char* main_help
-  = R"(troupe: run test manifests against LLM workflow services, concurrently.
+/// A usage error of a subcommand, thrown by its checks while parsing: the
+/// text that follows "troupe: COMMAND: ".
+struct usage_failure {
+  std::string what;
+};
 
-Usage:
-  troupe run MANIFEST [options]     run every task of a manifest
-  troupe validate MANIFEST          check a manifest, print its task count
-  troupe report RESULTS [--html F]  sum up a results file, as HTML too
-  troupe fake-dify --listen H:P     serve a fake Dify API (tests, demos)
-  troupe --version                  print the version
+/// Help or the version, asked for on the command line.
+struct early_message {
+  message msg;
+};
 
-Run `troupe COMMAND --help` for a command's options.
-Exit codes: 0 all tasks succeeded, 1 some did not, 2 bad input or usage,
-3 aborted by the service (auth, quota), 4 results could not be written,
-130 cancelled (Ctrl+C).
-)";
+constexpr uint64_t max_concurrency = 100000;
+constexpr uint64_t min_limit_bytes = 1024;
+constexpr uint64_t max_limit_bytes = uint64_t{1} << 40;
 
-constexpr const char* run_help = R"(Usage: troupe run MANIFEST [options]
-
-Runs every task of MANIFEST (each case crossed with each parameter set) and
-writes one JSON line per finished task to the results file.
-
-Options:
-  --out FILE              results file (default: MANIFEST's name and the start
-                          time, e.g. smoke-20261126-101500.jsonl)
-  --force                 overwrite FILE if it exists (never done otherwise)
-  --concurrency N         number of workers, overrides the manifest
-  --summary-json FILE     also write the summary as JSON to FILE
-  --progress MODE         auto (live line on a terminal, a plain line every
-                          5 s otherwise), always (live line even off a
-                          terminal) or never
-  --resume FILE           continue FILE: run only the tasks it lacks or that
-                          ended CANCELLED, append their lines to it, and sum
-                          up its whole history (its manifest must not change)
-  --rerun-failed          with --resume, also rerun tasks whose last line is
-                          FAILED, TIMEOUT or ERROR
-  --cache DIR             reuse outputs of tasks that already SUCCEEDED with
-                          the same target, inputs, parameters and query
-                          (marked "cached": true); failures are never cached
-  --virtual-time          run a stub manifest on CAF's deterministic
-                          scheduler: waits take no time, times count from a
-                          fixed virtual start, reruns give byte-identical
-                          results, and the timeline of every attempt is
-                          printed (in virtual ms)
-  --timeline FILE         with --virtual-time, write the whole timeline to
-                          FILE (the terminal gets its first 150 and last 50
-                          lines)
-  --max-manifest-bytes N  refuse a manifest larger than N bytes (64 MiB)
-  --max-line-bytes N      refuse a dataset line longer than N bytes, over
-                          execution_policy.limits.max_line_bytes (16 MiB)
-  -h, --help              show this help
-
-Ctrl+C cancels the run: in-flight tasks finish, the others end CANCELLED, the
-summary is printed and the exit code is 130. A second Ctrl+C quits at once.
-)";
-
-constexpr const char* validate_help
-  = R"(Usage: troupe validate MANIFEST [options]
-
-Checks MANIFEST and its dataset files without running anything and prints
-the number of tasks. Exit code 0 if it is valid, 2 otherwise; errors name the
-file, the JSON path or line, and what was expected.
-
-Options:
-  --max-manifest-bytes N  refuse a manifest larger than N bytes (64 MiB)
-  --max-line-bytes N      refuse a dataset line longer than N bytes, over
-                          execution_policy.limits.max_line_bytes (16 MiB)
-)";
-
-// "--max-...-bytes": an integer from 1,024 to 2^40.
-std::optional<uint64_t> parse_bytes(const std::string& value) {
+// An integer in [lo, hi], as strtoull reads it; nullopt otherwise.
+std::optional<uint64_t> integer_in(const std::string& value, uint64_t lo,
+                                   uint64_t hi) {
   errno = 0;
   char* end = nullptr;
   auto n = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno != 0 || value[0] == '-' || n < 1024
-      || n > (uint64_t{1} << 40))
+  if (value.empty() || *end != '\0' || errno != 0 || value[0] == '-' || n < lo
+      || n > hi)
     return std::nullopt;
   return n;
 }
 
-// Takes a --max-manifest-bytes or --max-line-bytes value; false if bad.
-bool set_limit(config::load_options& limits, const std::string& name,
-               const std::string& value) {
-  auto n = parse_bytes(value);
-  if (!n)
-    return false;
-  if (name == "--max-manifest-bytes")
-    limits.max_manifest_bytes = *n;
-  else
-    limits.max_line_bytes = *n;
-  return true;
+/// Refuses an empty value ("--out=", "--out ''").
+CLI::Validator non_empty(std::string flag) {
+  return CLI::Validator(
+    [flag](std::string& value) -> std::string {
+      if (value.empty())
+        throw usage_failure{flag + " needs a value"};
+      return {};
+    },
+    "");
 }
 
-bool is_limit(const std::string& name) {
-  return name == "--max-manifest-bytes" || name == "--max-line-bytes";
+/// Accepts an integer from lo to hi; `range` words the bounds in errors.
+CLI::Validator range(std::string flag, uint64_t lo, uint64_t hi,
+                     std::string range) {
+  return CLI::Validator(
+    [=](std::string& value) -> std::string {
+      if (!integer_in(value, lo, hi))
+        throw usage_failure{flag + ": must be an integer from " + range
+                            + ", got \"" + value + "\""};
+      return {};
+    },
+    "");
 }
 
-message usage_error(const std::string& what, const char* command) {
-  std::string text = "troupe: " + what + "\n";
-  text += "Run `troupe ";
-  if (command != nullptr) {
-    text += command;
-    text += " ";
+/// Accepts one of `names`, mapped to its value.
+CLI::Validator one_of(std::string flag,
+                      std::map<std::string, runtime::progress_mode> names,
+                      std::string wording) {
+  return CLI::Validator(
+    [=](std::string& value) -> std::string {
+      if (names.count(value) == 0)
+        throw usage_failure{flag + ": must be " + wording + ", got \"" + value
+                            + "\""};
+      return {};
+    },
+    "");
+}
+
+/// Adds an option taking one value; `take` stores it once checked.
+CLI::Option* add_value(CLI::App& app, const std::string& name,
+                       const std::string& type, const std::string& help,
+                       std::function<void(const std::string&)> take) {
+  return app.add_option_function<std::string>(name, std::move(take), help)
+    ->type_name(type)
+    ->trigger_on_parse(); // checked where it stands, not after the line
+}
+
+/// Adds -h/--help, taken where it stands: an error before it wins.
+void add_help(CLI::App& app, const char* text) {
+  app.set_help_flag();
+  app
+    .add_flag_callback(
+      "-h,--help", [] { throw CLI::CallForHelp(); }, text)
+    ->trigger_on_parse();
+}
+
+/// --max-manifest-bytes and --max-line-bytes.
+void add_limits(CLI::App& app, config::load_options& limits,
+                bool non_empty_first) {
+  auto add = [&](const char* name, const char* help, auto store) {
+    auto* opt = add_value(app, name, "N", help, [&limits, store](auto& v) {
+      store(limits, *integer_in(v, min_limit_bytes, max_limit_bytes));
+    });
+    if (non_empty_first)
+      opt->check(non_empty(name));
+    opt->check(range(name, min_limit_bytes, max_limit_bytes, "1024 to 2^40"));
+  };
+  add("--max-manifest-bytes", "refuse a manifest larger than N bytes (64 MiB)",
+      [](config::load_options& l, uint64_t n) { l.max_manifest_bytes = n; });
+  add("--max-line-bytes",
+      "refuse a dataset line longer than N bytes, over\n"
+      "execution_policy.limits.max_line_bytes (16 MiB)",
+      [](config::load_options& l, uint64_t n) { l.max_line_bytes = n; });
+}
+
+/// The parser: the command tree, the commands it fills in, and the
+/// translation of CLI11's errors into product.md's usage errors.
+class parser {
+public:
+  parser() {
+    auto help = std::make_shared<help_formatter>();
+    formatter_ = help.get();
+    help->column_width(26);
+    app_.formatter(help);
+    app_.description(
+      "troupe: run test manifests against LLM workflow services, "
+      "concurrently.");
+    app_.footer(main_footer);
+    app_.require_subcommand(1);
+    add_help(app_, "show this help");
+    app_
+      .add_flag_callback(
+        "--version", [] { throw early_message{version_message()}; },
+        "print the version")
+      ->trigger_on_parse();
+    define_run();
+    define_validate();
+    define_report();
+    // Parsed by the server itself (main() dispatches before CLI11 runs);
+    // listed here for the main help.
+    auto* fake = app_.add_subcommand("fake-dify");
+    fake->prefix_command();
+    fake->set_help_flag();
+    summary(fake, "serve a fake Dify API (tests, demos)");
+    version_ = app_.add_subcommand("version");
+    version_->group("")->allow_extras();
   }
-  text += "--help` for usage.\n";
-  return message{text, 2};
-}
 
-bool is_help(const std::string& arg) {
-  return arg == "-h" || arg == "--help";
-}
-
-// Splits "--name=value" into its parts.
-bool split_option(const std::string& arg, std::string& name, std::string& value,
-                  bool& has_value) {
-  if (arg.size() < 3 || arg.compare(0, 2, "--") != 0)
-    return false;
-  auto eq = arg.find('=');
-  has_value = eq != std::string::npos;
-  name = arg.substr(0, eq);
-  value = has_value ? arg.substr(eq + 1) : std::string{};
-  return true;
-}
-
-command parse_run(const std::vector<std::string>& args) {
-  run_command cmd;
-  std::vector<std::string> positional;
-  for (size_t i = 1; i < args.size(); ++i) {
-    auto& arg = args[i];
-    if (is_help(arg))
-      return message{run_help, 0};
-    std::string name;
-    std::string value;
-    bool has_value = false;
-    if (!split_option(arg, name, value, has_value)) {
-      if (!arg.empty() && arg[0] == '-' && arg != "-")
-        return usage_error("run: unknown option " + arg, "run");
-      positional.push_back(arg);
-      continue;
+  command parse(const std::vector<std::string>& args) {
+    if (args.empty())
+      return message{app_.help(), 2};
+    CLI::App* sub = nullptr;
+    for (auto* s : {run_, validate_, report_, version_})
+      if (s->check_name(args[0]))
+        sub = s;
+    auto rest = spread_empty_values(sub, args);
+    std::reverse(rest.begin(), rest.end()); // CLI11 takes them backwards
+    try {
+      app_.parse(rest);
+    } catch (const early_message& e) {
+      return e.msg;
+    } catch (const usage_failure& e) {
+      return unknown_first(sub).value_or(usage(sub, e.what));
+    } catch (const CLI::CallForHelp&) {
+      return unknown_first(sub).value_or(message{app_.help(), 0});
+    } catch (const CLI::ArgumentMismatch& e) {
+      if (sub == nullptr || sub == version_)
+        return usage(nullptr, "unknown command \"" + args[0] + "\"");
+      return unknown_first(sub).value_or(value_error(sub, e.what()));
+    } catch (const CLI::ParseError& e) {
+      return after_parse_error(sub, args[0], e.what());
     }
-    auto take_value = [&]() -> bool {
-      if (has_value)
-        return true;
-      if (i + 1 >= args.size())
-        return false;
-      value = args[++i];
-      return true;
-    };
-    if (name == "--force" || name == "--rerun-failed"
-        || name == "--virtual-time") {
-      if (has_value)
-        return usage_error("run: " + name + " takes no value", "run");
-      (name == "--force"          ? cmd.options.force
-       : name == "--rerun-failed" ? cmd.options.rerun_failed
-                                  : cmd.options.virtual_time)
-        = true;
-    } else if (name == "--out" || name == "--summary-json"
-               || name == "--concurrency" || name == "--progress"
-               || name == "--resume" || name == "--cache"
-               || name == "--timeline" || is_limit(name)) {
-      if (!take_value() || value.empty())
-        return usage_error("run: " + name + " needs a value", "run");
-      if (is_limit(name)) {
-        if (!set_limit(cmd.options.limits, name, value))
-          return usage_error("run: " + name
-                               + ": must be an integer from 1024 to 2^40, "
-                                 "got \""
-                               + value + "\"",
-                             "run");
-      } else if (name == "--out") {
-        cmd.options.out = value;
-      } else if (name == "--resume") {
-        cmd.options.resume = value;
-      } else if (name == "--cache") {
-        cmd.options.cache = value;
-      } else if (name == "--timeline") {
-        cmd.options.timeline = value;
-      } else if (name == "--summary-json") {
-        cmd.options.summary_json = value;
-      } else if (name == "--concurrency") {
-        errno = 0;
-        char* end = nullptr;
-        auto n = std::strtoul(value.c_str(), &end, 10);
-        if (*end != '\0' || errno != 0 || n < 1 || n > 100000
-            || value[0] == '-')
-          return usage_error("run: --concurrency: must be an integer from 1 "
-                             "to 100000, got \""
-                               + value + "\"",
-                             "run");
-        cmd.options.concurrency = static_cast<uint32_t>(n);
+    if (sub == version_)
+      return version_message();
+    if (sub == run_)
+      return run_cmd_;
+    if (sub == validate_)
+      return validate_cmd_;
+    return report_cmd_;
+  }
+
+private:
+  static message version_message() {
+    return message{std::string{"troupe "} + runtime::version() + "\n", 0};
+  }
+
+  void summary(CLI::App* sub, const char* text) {
+    formatter_->summaries[sub->get_name()] = text;
+  }
+
+  CLI::App* subcommand(const char* name, const char* summary_text,
+                       const char* intro) {
+    auto* sub = app_.add_subcommand(name, intro);
+    sub->footer(""); // not the main page's
+    summary(sub, summary_text);
+    add_help(*sub, "show this help");
+    return sub;
+  }
+
+  void define_run() {
+    run_ = subcommand("run", "run every task of a manifest", run_intro);
+    run_->footer(run_footer);
+    auto& o = run_cmd_.options;
+    run_->add_option("MANIFEST", o.manifest, "the run manifest")->required();
+    auto* out = add_value(*run_, "--out", "FILE",
+                          "results file (default: MANIFEST's name and the "
+                          "start\ntime, e.g. smoke-20261126-101500.jsonl)",
+                          [&o](auto& v) { o.out = v; })
+                  ->check(non_empty("--out"));
+    auto* force = run_->add_flag(
+      "--force", o.force, "overwrite FILE if it exists (never done otherwise)");
+    add_value(*run_, "--concurrency", "N",
+              "number of workers, overrides the manifest\n"
+              "(1 to 100000)",
+              [&o](auto& v) {
+                o.concurrency
+                  = static_cast<uint32_t>(*integer_in(v, 1, max_concurrency));
+              })
+      ->check(non_empty("--concurrency"))
+      ->check(range("--concurrency", 1, max_concurrency, "1 to 100000"));
+    add_value(*run_, "--summary-json", "FILE",
+              "also write the summary as JSON to FILE",
+              [&o](auto& v) { o.summary_json = v; })
+      ->check(non_empty("--summary-json"));
+    std::map<std::string, runtime::progress_mode> modes{
+      {"auto", runtime::progress_mode::automatic},
+      {"always", runtime::progress_mode::always},
+      {"never", runtime::progress_mode::never}};
+    add_value(*run_, "--progress", "MODE",
+              "auto (live line on a terminal, a plain line every\n"
+              "5 s otherwise), always (live line even off a\n"
+              "terminal) or never",
+              [&o, modes](auto& v) { o.progress = modes.at(v); })
+      ->check(non_empty("--progress"))
+      ->check(one_of("--progress", modes, "auto, always or never"));
+    auto* resume
+      = add_value(*run_, "--resume", "FILE",
+                  "continue FILE: run only the tasks it lacks or that\n"
+                  "ended CANCELLED, append their lines to it, and sum\n"
+                  "up its whole history (its manifest must not change)",
+                  [&o](auto& v) { o.resume = v; })
+          ->check(non_empty("--resume"));
+    resume->excludes(out)->excludes(force);
+    run_
+      ->add_flag("--rerun-failed", o.rerun_failed,
+                 "with --resume, also rerun tasks whose last line is\n"
+                 "FAILED, TIMEOUT or ERROR")
+      ->needs(resume);
+    add_value(*run_, "--cache", "DIR",
+              "reuse outputs of tasks that already SUCCEEDED with\n"
+              "the same target, inputs, parameters and query\n"
+              "(marked \"cached\": true); failures are never cached",
+              [&o](auto& v) { o.cache = v; })
+      ->check(non_empty("--cache"));
+    run_->add_flag("--virtual-time", o.virtual_time,
+                   "run a stub manifest on CAF's deterministic\n"
+                   "scheduler: waits take no time, times count from a\n"
+                   "fixed virtual start, reruns give byte-identical\n"
+                   "results, and the timeline of every attempt is\n"
+                   "printed (in virtual ms)");
+    add_value(*run_, "--timeline", "FILE",
+              "with --virtual-time, write the whole timeline to\n"
+              "FILE (the terminal gets its first 150 and last 50\n"
+              "lines)",
+              [&o](auto& v) { o.timeline = v; })
+      ->check(non_empty("--timeline"));
+    add_limits(*run_, o.limits, true);
+    for (auto* flag : {"--force", "--rerun-failed", "--virtual-time"})
+      run_->get_option(flag)->disable_flag_override();
+  }
+
+  void define_validate() {
+    validate_ = subcommand("validate", "check a manifest, print its task count",
+                           validate_intro);
+    validate_
+      ->add_option("MANIFEST", validate_cmd_.manifest, "the run manifest")
+      ->required();
+    add_limits(*validate_, validate_cmd_.limits, false);
+  }
+
+  void define_report() {
+    report_ = subcommand("report", "sum up a results file, as HTML too",
+                         report_intro);
+    auto& o = report_cmd_.options;
+    report_->add_option("RESULTS", o.results, "a results file")->required();
+    add_value(*report_, "--html", "FILE", "also write an HTML report to FILE",
+              [&o](auto& v) { o.html = v; });
+    report_->add_flag("--json", o.json, "print the summary as JSON")
+      ->disable_flag_override();
+  }
+
+  // "--out=" at the end of the line or before another argument means an
+  // empty value, which the option's checks then refuse, rather than the
+  // next argument taken as the value.
+  static std::vector<std::string>
+  spread_empty_values(CLI::App* sub, const std::vector<std::string>& args) {
+    std::vector<std::string> out;
+    for (auto& a : args) {
+      auto* opt = sub != nullptr && a.size() > 3 && a.compare(0, 2, "--") == 0
+                      && a.back() == '='
+                    ? sub->get_option_no_throw(a.substr(0, a.size() - 1))
+                    : nullptr;
+      if (opt != nullptr && opt->get_items_expected_max() != 0) {
+        out.push_back(a.substr(0, a.size() - 1));
+        out.emplace_back();
       } else {
-        if (value == "auto")
-          cmd.options.progress = runtime::progress_mode::automatic;
-        else if (value == "always")
-          cmd.options.progress = runtime::progress_mode::always;
-        else if (value == "never")
-          cmd.options.progress = runtime::progress_mode::never;
-        else
-          return usage_error("run: --progress: must be auto, always or "
-                             "never, got \""
-                               + value + "\"",
-                             "run");
+        out.push_back(a);
       }
-    } else {
-      return usage_error("run: unknown option " + name, "run");
     }
+    return out;
   }
-  if (positional.empty())
-    return usage_error("run: missing MANIFEST", "run");
-  if (positional.size() > 1)
-    return usage_error("run: unexpected argument " + positional[1], "run");
-  cmd.options.manifest = positional[0];
-  return cmd;
-}
 
-constexpr const char* report_help
-  = R"(Usage: troupe report RESULTS [--html FILE] [--json]
-
-Sums up a results file again, an interrupted or resumed one included (the
-last line of each task counts): the table, or with --json the summary as
-JSON. --html writes one self-contained page (no network fetches) with the
-status breakdown, a latency histogram, throughput over time, a table per
-dataset, and the tasks that failed or whose checks failed.
-)";
-
-command parse_report(const std::vector<std::string>& args) {
-  report_command cmd;
-  std::vector<std::string> positional;
-  for (size_t i = 1; i < args.size(); ++i) {
-    auto& arg = args[i];
-    if (is_help(arg))
-      return message{report_help, 0};
-    std::string name;
-    std::string value;
-    bool has_value = false;
-    if (!split_option(arg, name, value, has_value)) {
-      if (!arg.empty() && arg[0] == '-' && arg != "-")
-        return usage_error("report: unknown option " + arg, "report");
-      positional.push_back(arg);
-    } else if (name == "--json" && !has_value) {
-      cmd.options.json = true;
-    } else if (name == "--html") {
-      if (!has_value) {
-        if (i + 1 >= args.size())
-          return usage_error("report: --html needs a value", "report");
-        value = args[++i];
-      }
-      cmd.options.html = value;
-    } else {
-      return usage_error("report: unknown option " + name, "report");
-    }
+  static message usage(const CLI::App* sub, const std::string& what) {
+    std::string text = "troupe: ";
+    if (sub != nullptr)
+      text += sub->get_name() + ": ";
+    text += what + "\nRun `troupe ";
+    if (sub != nullptr)
+      text += sub->get_name() + " ";
+    return message{text + "--help` for usage.\n", 2};
   }
-  if (positional.size() != 1)
-    return usage_error(positional.empty()
-                         ? "report: missing RESULTS"
-                         : "report: unexpected argument " + positional[1],
-                       "report");
-  cmd.options.results = positional[0];
-  return cmd;
-}
 
-command parse_validate(const std::vector<std::string>& args) {
-  validate_command cmd;
-  std::vector<std::string> positional;
-  for (size_t i = 1; i < args.size(); ++i) {
-    auto& arg = args[i];
-    if (is_help(arg))
-      return message{validate_help, 0};
-    std::string name;
-    std::string value;
-    bool has_value = false;
-    if (split_option(arg, name, value, has_value) && is_limit(name)) {
-      if (!has_value && i + 1 < args.size()) {
-        value = args[++i];
-        has_value = true;
-      }
-      if (!has_value || !set_limit(cmd.limits, name, value))
-        return usage_error("validate: " + name
-                             + ": must be an integer from 1024 to 2^40, got "
-                               "\""
-                             + value + "\"",
-                           "validate");
-      continue;
-    }
-    if (arg.size() > 1 && arg[0] == '-')
-      return usage_error("validate: unknown option " + arg, "validate");
-    positional.push_back(arg);
+  // An unknown option before the point where parsing stopped: it came
+  // first, so it is the error.
+  static std::optional<message> unknown_first(const CLI::App* sub) {
+    if (sub == nullptr)
+      return std::nullopt;
+    for (auto& arg : sub->remaining())
+      if (arg.size() > 1 && arg[0] == '-')
+        return usage(sub, "unknown option "
+                            + (arg.compare(0, 2, "--") == 0
+                                 ? arg.substr(0, arg.find('='))
+                                 : arg));
+    return std::nullopt;
   }
-  if (positional.size() != 1)
-    return usage_error(positional.empty()
-                         ? "validate: missing MANIFEST"
-                         : "validate: unexpected argument " + positional[1],
-                       "validate");
-  cmd.manifest = positional[0];
-  return cmd;
-}
+
+  // A flag given a value, or an option given none (CLI11 names the option
+  // first in its message, with or without its dashes).
+  message value_error(const CLI::App* sub, const std::string& what) const {
+    auto name = what.substr(0, what.find_first_of(": "));
+    if (name.compare(0, 1, "-") != 0)
+      name = "--" + name;
+    auto* opt = sub->get_option_no_throw(name);
+    if (opt != nullptr && opt->get_items_expected_max() == 0)
+      return usage(sub, sub == report_ ? "unknown option " + name
+                                       : name + " takes no value");
+    if (sub == validate_)
+      return usage(sub, name
+                          + ": must be an integer from 1024 to 2^40, "
+                            "got \"\"");
+    return usage(sub, name + " needs a value");
+  }
+
+  // Errors CLI11 finds once the whole line is read: unknown options first,
+  // then the positional argument, then the rules between flags.
+  message after_parse_error(const CLI::App* sub, const std::string& first,
+                            const std::string& what) {
+    if (sub == nullptr || sub == version_)
+      return usage(nullptr, "unknown command \"" + first + "\"");
+    if (auto unknown = unknown_first(sub))
+      return *unknown;
+    for (auto* opt : sub->get_options())
+      if (opt->get_positional() && opt->count() == 0)
+        return usage(sub, "missing " + opt->get_name());
+    if (auto extra = sub->remaining(); !extra.empty())
+      return usage(sub, "unexpected argument " + extra.front());
+    auto& o = run_cmd_.options;
+    if (sub == run_ && o.rerun_failed && o.resume.empty())
+      return usage(sub, "--rerun-failed goes with --resume F");
+    if (sub == run_ && !o.resume.empty() && (!o.out.empty() || o.force))
+      return usage(sub,
+                   "--resume F appends to F; it takes no --out or --force");
+    return usage(sub, what);
+  }
+
+  CLI::App app_{"", "troupe"};
+  help_formatter* formatter_ = nullptr;
+  CLI::App* run_ = nullptr;
+  CLI::App* validate_ = nullptr;
+  CLI::App* report_ = nullptr;
+  CLI::App* version_ = nullptr;
+  run_command run_cmd_;
+  validate_command validate_cmd_;
+  report_command report_cmd_;
+};
 
 } // namespace
 
 command parse(const std::vector<std::string>& args) {
-  if (args.empty())
-    return message{main_help, 2};
-  auto& sub = args[0];
-  if (is_help(sub))
-    return message{main_help, 0};
-  if (sub == "--version" || sub == "version")
-    return message{std::string{"troupe "} + runtime::version() + "\n", 0};
-  if (sub == "run")
-    return parse_run(args);
-  if (sub == "validate")
-    return parse_validate(args);
-  if (sub == "report")
-    return parse_report(args);
-  if (sub == "fake-dify")
+  if (!args.empty() && args[0] == "fake-dify")
     return fake_dify_command{{args.begin() + 1, args.end()}};
-  return usage_error("unknown command \"" + sub + "\"", nullptr);
+  parser p;
+  return p.parse(args);
 }
 
 } // namespace troupe::cli

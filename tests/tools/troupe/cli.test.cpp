@@ -67,21 +67,26 @@ BOOST_AUTO_TEST_CASE(run_defaults_leave_every_option_unset) {
 }
 
 BOOST_AUTO_TEST_CASE(run_flags_take_values_after_a_space_or_an_equals_sign) {
+  // --resume takes no --out or --force: the resume flags go on a line of
+  // their own.
+  auto r = parsed<cli::run_command>(
+             {"run", "m.json", "--rerun-failed", "--resume", "old"})
+             .options;
+  BOOST_CHECK_EQUAL(r.resume, "old");
   auto o = parsed<cli::run_command>(
              {"run", "--out", "r.jsonl", "--concurrency=8", "m.json",
-              "--progress", "never", "--force", "--rerun-failed",
-              "--virtual-time", "--summary-json=s.json", "--resume", "old",
-              "--cache", "c", "--timeline=t.txt", "--max-line-bytes", "2048",
-              "--max-manifest-bytes=4096"})
+              "--progress", "never", "--force", "--virtual-time",
+              "--summary-json=s.json", "--cache", "c", "--timeline=t.txt",
+              "--max-line-bytes", "2048", "--max-manifest-bytes=4096"})
              .options;
   BOOST_CHECK_EQUAL(o.manifest, "m.json");
   BOOST_CHECK_EQUAL(o.out, "r.jsonl");
   BOOST_REQUIRE(o.concurrency);
   BOOST_CHECK_EQUAL(*o.concurrency, 8u);
   BOOST_CHECK(o.progress == runtime::progress_mode::never);
-  BOOST_CHECK(o.force && o.rerun_failed && o.virtual_time);
+  BOOST_CHECK(o.force && r.rerun_failed && o.virtual_time);
   BOOST_CHECK_EQUAL(o.summary_json, "s.json");
-  BOOST_CHECK_EQUAL(o.resume, "old");
+  BOOST_CHECK_EQUAL(r.resume, "old");
   BOOST_CHECK_EQUAL(o.cache, "c");
   BOOST_CHECK_EQUAL(o.timeline, "t.txt");
   BOOST_REQUIRE(o.limits.max_line_bytes);
@@ -119,6 +124,26 @@ BOOST_AUTO_TEST_CASE(run_usage_errors_name_the_flag_and_the_value) {
                     usage("run: --max-line-bytes: must be an integer from "
                           "1024 to 2^40, got \"1023\"",
                           "run"));
+}
+
+BOOST_AUTO_TEST_CASE(run_flag_combinations_are_usage_errors) {
+  BOOST_CHECK_EQUAL(message_of({"run", "m.json", "--rerun-failed"}),
+                    usage("run: --rerun-failed goes with --resume F", "run"));
+  auto appends = usage("run: --resume F appends to F; it takes no --out or "
+                       "--force",
+                       "run");
+  BOOST_CHECK_EQUAL(message_of({"run", "m.json", "--resume", "r", "--out=x"}),
+                    appends);
+  BOOST_CHECK_EQUAL(message_of({"run", "--force", "m.json", "--resume", "r"}),
+                    appends);
+  // Errors in argument order: an unknown option before the rule, and the
+  // manifest before the rule.
+  BOOST_CHECK_EQUAL(message_of({"run", "--bogus", "--rerun-failed", "m.json"}),
+                    usage("run: unknown option --bogus", "run"));
+  BOOST_CHECK_EQUAL(message_of({"run", "--rerun-failed"}),
+                    usage("run: missing MANIFEST", "run"));
+  BOOST_CHECK_EQUAL(message_of({"run", "--out=", "m.json"}),
+                    usage("run: --out needs a value", "run"));
 }
 
 BOOST_AUTO_TEST_CASE(run_help_wins_over_everything_else) {

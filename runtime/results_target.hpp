@@ -1,0 +1,61 @@
+#pragma once
+
+// The results file of a run: a new one (never overwriting without --force),
+// or --resume's, checked against the manifest and read for the tasks it has
+// done; its header line; and the checks that keep a run's outputs off its
+// inputs and off a full volume.
+
+#include "actors/supervisor/run_stats.hpp"
+#include "config/manifest.hpp"
+#include "messages/task.hpp"
+#include "runtime/results_file.hpp"
+#include "runtime/run.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace troupe::runtime {
+
+/// Where this run's results go, and what an earlier run of the file did.
+struct results_target {
+  std::string path;
+  int fd = -1;
+  /// The file's lines so far (--resume only).
+  std::shared_ptr<results_index> index;
+  /// Tasks an earlier run finished and this one skips.
+  std::shared_ptr<run_stats> baseline;
+  uint64_t skipped = 0;
+};
+
+/// Whether --resume skips a task whose last line has status `last`.
+bool skip_on_resume(task_status last, bool rerun_failed);
+
+/// Creates the results file (--out, or a new name); prints why not.
+std::optional<results_target> open_new(const run_options& opts);
+
+/// Opens --resume F: checks it belongs to `m`, drops a partial last line,
+/// and learns which tasks are done; prints why not.
+std::optional<results_target> open_resume(const run_options& opts,
+                                          const config::manifest& m);
+
+/// Reopens a resumed file for appending; prints why not.
+bool reopen_for_append(results_target& t);
+
+/// Writes the header line, marked resumed when `t` continues a file.
+bool write_header(const results_target& t, const run_options& opts,
+                  const config::manifest& m, int64_t epoch_us);
+
+/// The manifest or dataset file that `output` would overwrite, if any.
+std::optional<std::string> input_named_by(const std::string& output,
+                                          const config::manifest& m);
+
+/// False, with a message, when the volume has no room for the first
+/// results; warns when it looks short for `tasks` of them.
+bool enough_space(const results_target& t, uint64_t tasks);
+
+/// Writes `text` to `path`, replacing it.
+bool write_text_file(const std::string& path, const std::string& text);
+
+} // namespace troupe::runtime

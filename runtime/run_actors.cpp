@@ -1,0 +1,94 @@
+// Spawns and wires the actors of one run.
+
+#include "runtime/run_actors.hpp"
+
+#include "runtime/settings.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <random>
+
+namespace troupe::runtime {
+
+run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
+                     caf::actor listener) {
+  auto& m = p.m;
+  run_actors a;
+  result_sink_config rc;
+  rc.fd = p.target.fd;
+  rc.epoch_us = p.epoch_us;
+  rc.path = p.target.path;
+  rc.write_lock = p.write_lock;
+  if (p.cache)
+    rc.observer
+      = [cache = p.cache](const task_result& r) { cache->observe(r); };
+  a.sink = spawn_result_sink(sys, std::move(rc));
+  if (p.client) {
+    a.executor = spawn_http_executor(
+      sys,
+      http_executor_config{make_http_target(m.target, p.api_key), p.client});
+  } else {
+    a.stub = spawn_stub_executor(sys, make_stub_settings(m.stub));
+    a.executor = a.stub;
+  }
+  worker_config wc;
+  wc.executor = a.executor;
+  wc.retry = make_retry_settings(m.retry);
+  wc.timeout_us = seconds_to_us(m.execution.timeout_seconds);
+  wc.deadline_us = m.execution.deadline_seconds
+                     ? seconds_to_us(*m.execution.deadline_seconds)
+                     : -1;
+  wc.jitter_seed = p.client ? std::random_device{}() : m.stub.seed;
+  wc.run_start = sys.clock().now();
+  supervisor_config sc;
+  sc.concurrency = m.execution.concurrency;
+  sc.worker = wc;
+  sc.source = p.source;
+  sc.total = m.task_count();
+  sc.sink = a.sink;
+  sc.listener = std::move(listener);
+  sc.baseline = p.target.baseline;
+  sc.dispatch = make_dispatch_settings(m.execution);
+  a.supervisor = spawn_supervisor(sys, std::move(sc));
+  // Scripted events: the original design's runtime setters, sent at their
+  // times (virtual ones under --virtual-time).
+  for (auto& e : m.stub.events) {
+    auto at = std::chrono::microseconds{e.at_us};
+    switch (e.kind) {
+      case config::stub_event::cancel:
+        caf::delayed_anon_send(a.supervisor, at, cancel_atom::value,
+                               "cancelled by a scripted event at "
+                                 + std::to_string(e.at_us / 1000) + " ms");
+        break;
+      case config::stub_event::set_failure_rate:
+        caf::delayed_anon_send(a.stub, at, set_failure_rate_atom::value,
+                               e.value);
+        break;
+      case config::stub_event::set_simulated_delay:
+        caf::delayed_anon_send(a.stub, at, set_delay_atom::value,
+                               seconds_to_us(e.value));
+        break;
+      case config::stub_event::clear_task_behaviors:
+        caf::delayed_anon_send(a.stub, at, clear_behaviors_atom::value);
+        break;
+      case config::stub_event::set_task_behavior:
+        for (auto& [id, list] : e.behaviors)
+          caf::delayed_anon_send(a.stub, at, set_behavior_atom::value, id,
+                                 list);
+        break;
+    }
+  }
+  return a;
+}
+
+const char* cancel_reason(int sig) {
+  return sig == SIGINT ? "cancelled by the user (SIGINT)"
+                       : "cancelled by SIGTERM";
+}
+
+} // namespace troupe::runtime

@@ -1,0 +1,74 @@
+#pragma once
+
+// The actors of one run, spawned and wired, and the two drivers that run
+// them to the end: on CAF's threads, or on its deterministic scheduler in
+// virtual time (--virtual-time).
+//
+//   run() ─▶ run_parts ─▶ run_threaded | run_virtual ─▶ spawn_run
+//                                     ─▶ (done, summary, results_ok)
+
+#include "actors/executor.hpp"
+#include "actors/http/http_client.hpp"
+#include "actors/results/result_sink.hpp"
+#include "actors/stub/stub_executor.hpp"
+#include "actors/supervisor/run_stats.hpp"
+#include "actors/supervisor/supervisor.hpp"
+#include "actors/supervisor/task_source.hpp"
+#include "config/manifest.hpp"
+#include "runtime/result_cache.hpp"
+#include "runtime/results_target.hpp"
+#include "runtime/run.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace troupe::runtime {
+
+/// What the actor system needs for one run.
+struct run_parts {
+  const config::manifest& m;
+  results_target& target;
+  std::shared_ptr<task_source> source;
+  std::shared_ptr<http_client> client;
+  std::string api_key;
+  std::shared_ptr<cached_source> cache;
+  int64_t epoch_us;
+  const run_options& opts;
+  /// The sink's write lock, taken by a second Ctrl+C before it exits.
+  std::shared_ptr<std::mutex> write_lock;
+};
+
+struct run_outcome {
+  run_summary summary;
+  bool results_ok = false;
+};
+
+/// The actors of a run, spawned and wired.
+struct run_actors {
+  result_sink_actor sink;
+  executor_actor executor;
+  stub_executor_actor stub;
+  supervisor_actor supervisor;
+};
+
+/// Spawns the sink, the executor and the supervisor, which reports to
+/// `listener`, and schedules the stub script's events.
+run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
+                     caf::actor listener);
+
+/// The cancel reason for a signal.
+const char* cancel_reason(int sig);
+
+/// Runs on CAF's threads, with progress and Ctrl+C.
+run_outcome run_threaded(const run_parts& p);
+
+/// Runs on CAF's deterministic scheduler: nothing runs in parallel, and when
+/// nothing is runnable the clock jumps straight to the next timer.
+run_outcome run_virtual(const run_parts& p);
+
+} // namespace troupe::runtime

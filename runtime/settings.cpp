@@ -1,0 +1,87 @@
+// Adapters from the manifest's structs to the actors' settings.
+
+#include "runtime/settings.hpp"
+
+namespace troupe::runtime {
+
+int64_t seconds_to_us(double s) {
+  return static_cast<int64_t>(s * 1e6 + 0.5);
+}
+
+stub_settings make_stub_settings(const config::stub_config& s) {
+  stub_settings out;
+  out.delay_us = seconds_to_us(s.simulated_delay_seconds);
+  out.failure_rate = s.failure_rate;
+  out.seed = s.seed;
+  for (auto& [id, list] : s.task_behaviors)
+    out.behaviors.emplace(id, list);
+  for (auto& [name, list] : s.dataset_behaviors)
+    out.dataset_behaviors.emplace(name, list);
+  return out;
+}
+
+retry_settings make_retry_settings(const config::retry_policy& r) {
+  retry_settings out;
+  out.max_attempts = r.max_attempts;
+  out.backoff_us = seconds_to_us(r.backoff_seconds);
+  out.multiplier = r.backoff_multiplier;
+  out.max_backoff_us = seconds_to_us(r.max_backoff_seconds);
+  switch (r.jitter) {
+    case config::jitter_kind::none:
+      out.jitter = jitter_mode::none;
+      break;
+    case config::jitter_kind::full:
+      out.jitter = jitter_mode::full;
+      break;
+    case config::jitter_kind::equal:
+      out.jitter = jitter_mode::equal;
+      break;
+  }
+  return out;
+}
+
+http_target make_http_target(const config::target_config& t,
+                             std::string api_key) {
+  http_target out;
+  switch (t.type) {
+    case config::target_type::dify_workflow:
+      out.kind = target_kind::dify_workflow;
+      break;
+    case config::target_type::dify_chat:
+      out.kind = target_kind::dify_chat;
+      break;
+    case config::target_type::dify_completion:
+      out.kind = target_kind::dify_completion;
+      break;
+    default:
+      out.kind = target_kind::http;
+      break;
+  }
+  out.base_url = t.base_url;
+  out.api_key = std::move(api_key);
+  out.streaming = t.streaming;
+  out.user = t.user;
+  out.method = t.method;
+  out.url = t.url;
+  out.headers = t.headers;
+  out.body = t.body;
+  out.success_status = t.success_status;
+  out.output_pointer = t.output_pointer;
+  out.ca_file = t.ca_file;
+  out.max_response_bytes = t.max_response_bytes;
+  return out;
+}
+
+dispatch_settings make_dispatch_settings(const config::execution_policy& e) {
+  dispatch_settings out;
+  out.rate_per_second = e.rate_per_second;
+  out.burst = e.burst;
+  out.adaptive = e.adaptive;
+  out.batch_size = e.batch_size;
+  out.batch_pause_us = seconds_to_us(e.batch_pause_seconds);
+  out.run_deadline_us
+    = e.run_deadline_seconds ? seconds_to_us(*e.run_deadline_seconds) : -1;
+  return out;
+}
+
+} // namespace troupe::runtime

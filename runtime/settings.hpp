@@ -1,0 +1,34 @@
+#pragma once
+
+// Adapters from the manifest's structs (config/) to the actors' settings:
+// seconds become microseconds, config enums become the actors' own.
+
+#include "actors/http/http_executor.hpp"
+#include "actors/stub/stub_executor.hpp"
+#include "actors/supervisor/supervisor.hpp"
+#include "actors/worker/worker.hpp"
+#include "config/manifest.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace troupe::runtime {
+
+/// Seconds to whole microseconds, rounded.
+int64_t seconds_to_us(double s);
+
+/// The stub executor's script.
+stub_settings make_stub_settings(const config::stub_config& s);
+
+/// The workers' retry policy.
+retry_settings make_retry_settings(const config::retry_policy& r);
+
+/// The HTTP executor's target, with the API key read from the environment.
+http_target make_http_target(const config::target_config& t,
+                             std::string api_key);
+
+/// The supervisor's dispatch limits: rate, batches, adaptive concurrency,
+/// run deadline.
+dispatch_settings make_dispatch_settings(const config::execution_policy& e);
+
+} // namespace troupe::runtime
