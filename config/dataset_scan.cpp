@@ -5,6 +5,7 @@
 
 #include "config/dataset_reader.hpp"
 #include "config/json_checks.hpp"
+#include "messages/fnv1a.hpp"
 
 #include <sys/stat.h>
 
@@ -16,15 +17,6 @@
 namespace troupe::config {
 
 namespace {
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 // A Bloom filter over case-id hashes: duplicate ids are found in memory that
 // grows by a few bits per case, not by the ids themselves (B5: a million
@@ -128,7 +120,8 @@ void confirm_duplicates(const checker& chk, const dataset_config& ds, size_t di,
   case_config c;
   uint64_t index = 0;
   while (reader.next(c)) {
-    if (std::binary_search(suspects.begin(), suspects.end(), fnv1a(c.id))) {
+    if (std::binary_search(suspects.begin(), suspects.end(),
+                           troupe_hash(c.id))) {
       auto where = ds.file.empty() ? index : reader.line();
       auto [it, added] = first.emplace(c.id, where);
       if (!added) {
@@ -172,7 +165,7 @@ void scan_datasets(const checker& chk, manifest& m) {
       case_config c;
       while (reader.next(c)) {
         ++count;
-        auto h = fnv1a(c.id);
+        auto h = troupe_hash(c.id);
         if (filter.add(h))
           suspects.push_back(h);
         if (!wanted_ids.empty())

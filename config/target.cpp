@@ -4,6 +4,7 @@
 #include "config/target.hpp"
 
 #include "config/json_checks.hpp"
+#include "messages/placeholders.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -87,21 +88,8 @@ bool takes_key(target_type t, std::string_view key) {
 // Checks the {{...}} placeholders of an http target's template text.
 void check_placeholders(const checker& chk, const std::string& text,
                         const std::string& path) {
-  size_t pos = 0;
-  while ((pos = text.find("{{", pos)) != std::string::npos) {
-    auto end = text.find("}}", pos);
-    if (end == std::string::npos)
-      chk.fail(path, "has an unclosed \"{{\"");
-    auto name = text.substr(pos + 2, end - pos - 2);
-    bool ok = name == "case_id" || name == "task_id"
-              || (name.size() > 7 && name.compare(0, 7, "inputs.") == 0)
-              || (name.size() > 7 && name.compare(0, 7, "params.") == 0);
-    if (!ok)
-      chk.fail(path, "unknown placeholder {{" + name
-                       + "}} (expected {{inputs.NAME}}, {{params.NAME}}, "
-                         "{{case_id}} or {{task_id}})");
-    pos = end + 2;
-  }
+  if (auto error = template_error(text))
+    chk.fail(path, *error);
 }
 
 std::vector<std::pair<int, int>> parse_success_status(const checker& chk,
