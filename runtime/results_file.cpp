@@ -99,16 +99,17 @@ config::result<results_index> results_index::read(const std::string& path,
   return result;
 }
 
-config::result<results_index>
-results_index::read(std::FILE* file, const std::string& path, bool strict) {
+// Reads lines into an index: the header line first, then the result lines,
+// the last one of each task winning.
+struct results_index::builder {
   results_index idx;
-  idx.path_ = path;
+  bool strict;
   std::string error;
   std::vector<entry> all;
   bool seen_header = false;
-  uint64_t offset = 0;
   std::string partial_start;
-  auto on_line = [&](std::string_view line, uint32_t number, bool complete) {
+
+  void on_line(std::string_view line, uint32_t number, bool complete) {
     if (!error.empty())
       return;
     if (!complete) {
@@ -116,36 +117,33 @@ results_index::read(std::FILE* file, const std::string& path, bool strict) {
       partial_start = line.substr(0, header_line_prefix.size());
       return;
     }
-    offset += line.size() + 1;
-    idx.complete_bytes_ = offset;
+    idx.complete_bytes_ += line.size() + 1;
     json::error_code ec;
     auto v = parse_results_json(line, ec);
-    if (!seen_header && (ec || !v.is_object())) {
-      error = path + ":" + std::to_string(number)
+    if (!seen_header && (ec || !v.is_object()))
+      error = where(number)
               + ": not a troupe results file: expected a JSON header line "
                 "({\"type\": \"header\", ...})";
+    else if (ec || !v.is_object())
+      broken(number, ": not a JSON object; a results file holds one per line");
+    else if (!seen_header)
+      on_first(v.get_object());
+    else
+      on_next(v.get_object(), number);
+  }
+
+  void on_first(const json::object& o) {
+    if (!parse_header_line(o, idx.header_)) {
+      error = idx.path_
+              + ":1: expected a header line ({\"type\": \"header\", "
+                "...}); is this a troupe results file?";
       return;
     }
-    if (ec || !v.is_object()) {
-      if (strict)
-        error = path + ":" + std::to_string(number)
-                + ": not a JSON object; a results file holds one per line";
-      else
-        ++idx.broken_lines_;
-      return;
-    }
-    auto& o = v.get_object();
-    if (!seen_header) {
-      if (!parse_header_line(o, idx.header_)) {
-        error = path
-                + ":1: expected a header line ({\"type\": \"header\", "
-                  "...}); is this a troupe results file?";
-        return;
-      }
-      seen_header = true;
-      idx.runs_ = 1;
-      return;
-    }
+    seen_header = true;
+    idx.runs_ = 1;
+  }
+
+  void on_next(const json::object& o, uint32_t number) {
     auto type = line_type(o);
     if (type == line_type_of(header_line_prefix)) {
       ++idx.runs_;
@@ -154,41 +152,60 @@ results_index::read(std::FILE* file, const std::string& path, bool strict) {
     if (type != line_type_of(result_line_prefix))
       return;
     result_key key;
-    if (!parse_result_key(o, key)) {
-      if (strict)
-        error = path + ":" + std::to_string(number)
-                + ": a result line needs task_id and status";
-      else
-        ++idx.broken_lines_;
-      return;
-    }
-    all.push_back({task_hash(key.task_id), number, key.status});
+    if (parse_result_key(o, key))
+      all.push_back({task_hash(key.task_id), number, key.status});
+    else
+      broken(number, ": a result line needs task_id and status");
+  }
+
+  // An error when strict (resume), a count otherwise (report).
+  void broken(uint32_t number, const char* what) {
+    if (strict)
+      error = where(number) + what;
+    else
+      ++idx.broken_lines_;
+  }
+
+  std::string where(uint32_t number) const {
+    return idx.path_ + ":" + std::to_string(number);
+  }
+
+  config::result<results_index> finish() {
+    if (!error.empty())
+      return config::config_error{error};
+    // A partial first line must have got as far as the header's type (its
+    // closing quote may be cut off).
+    auto start = header_line_prefix.substr(0, header_line_prefix.size() - 1);
+    if (!seen_header && idx.partial_bytes_ > 0
+        && partial_start.compare(0, start.size(), start) != 0)
+      return config::config_error{
+        idx.path_
+        + ": not a troupe results file: " + std::to_string(idx.partial_bytes_)
+        + " bytes without a line break, and no JSON header line"};
+    if (!seen_header)
+      return config::config_error{idx.path_
+                                  + ": empty results file (no header line)"};
+    std::stable_sort(all.begin(), all.end(),
+                     [](auto& x, auto& y) { return x.hash < y.hash; });
+    for (size_t i = 0; i < all.size(); ++i)
+      if (i + 1 == all.size() || all[i + 1].hash != all[i].hash)
+        idx.entries_.push_back(all[i]);
+    return std::move(idx);
+  }
+};
+
+config::result<results_index>
+results_index::read(std::FILE* file, const std::string& path, bool strict) {
+  builder b;
+  b.idx.path_ = path;
+  b.strict = strict;
+  std::string error;
+  auto on_line = [&](std::string_view line, uint32_t number, bool complete) {
+    b.on_line(line, number, complete);
   };
   if (!for_each_line(file, path, on_line, error))
     return config::config_error{error};
-  if (!error.empty())
-    return config::config_error{error};
-  // A partial first line must have got as far as the header's type (its
-  // closing quote may be cut off).
-  auto header_start
-    = header_line_prefix.substr(0, header_line_prefix.size() - 1);
-  if (!seen_header && idx.partial_bytes_ > 0
-      && partial_start.compare(0, header_start.size(), header_start) != 0)
-    return config::config_error{
-      path
-      + ": not a troupe results file: " + std::to_string(idx.partial_bytes_)
-      + " bytes without a line break, and no JSON header line"};
-  if (!seen_header)
-    return config::config_error{path
-                                + ": empty results file (no header "
-                                  "line)"};
-  // The last line of each task wins.
-  std::stable_sort(all.begin(), all.end(),
-                   [](auto& x, auto& y) { return x.hash < y.hash; });
-  for (size_t i = 0; i < all.size(); ++i)
-    if (i + 1 == all.size() || all[i + 1].hash != all[i].hash)
-      idx.entries_.push_back(all[i]);
-  return idx;
+  return b.finish();
 }
 
 std::optional<task_status>

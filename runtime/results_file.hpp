@@ -73,6 +73,8 @@ public:
   }
 
 private:
+  struct builder;
+
   struct entry {
     uint64_t hash;
     uint32_t line;
