@@ -4,10 +4,10 @@
 
 #include <boost/json/value.hpp>
 
-#include <charconv>
+#include <fmt/format.h>
+
 #include <climits>
 #include <cmath>
-#include <cstdio>
 
 namespace troupe {
 
@@ -44,25 +44,8 @@ size_t utf8_length(std::string_view s, size_t i) {
 
 } // namespace
 
-void append_uint(std::string& out, uint64_t x) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof(buf), x);
-  out.append(buf, res.ptr);
-}
-
-void append_int(std::string& out, int64_t x) {
-  if (x < 0) {
-    out += '-';
-    append_uint(out, static_cast<uint64_t>(-(x + 1)) + 1);
-  } else {
-    append_uint(out, static_cast<uint64_t>(x));
-  }
-}
-
-void append_json_string(std::string& out, std::string_view s) {
+void detail::append_json_rest(std::string& out, std::string_view s, size_t i) {
   static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
@@ -110,63 +93,25 @@ void append_json_string(std::string& out, std::string_view s) {
       i += n;
     }
   }
-  out += '"';
 }
 
-void append_ms(std::string& out, int64_t us) {
-  if (us < 0) {
-    out += '-';
-    us = -us;
-  }
-  append_uint(out, static_cast<uint64_t>(us / 1000));
-  auto frac = static_cast<int>(us % 1000);
-  if (frac != 0) {
-    char buf[5] = {'.', static_cast<char>('0' + frac / 100),
-                   static_cast<char>('0' + frac / 10 % 10),
-                   static_cast<char>('0' + frac % 10), 0};
-    size_t len = 4;
-    while (buf[len - 1] == '0')
-      --len;
-    out.append(buf, len);
-  }
-}
-
-void append_rfc3339(std::string& out, int64_t unix_us) {
-  int64_t secs
-    = unix_us >= 0 ? unix_us / 1000000 : -((-unix_us + 999999) / 1000000);
-  int64_t millis = (unix_us - secs * 1000000) / 1000;
-  // Results come in bursts within one second: reuse its text.
-  thread_local int64_t cached_secs = INT64_MIN;
-  thread_local char cached[64];
-  if (secs != cached_secs) {
-    // Howard Hinnant's civil_from_days.
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t sod = secs - days * 86400;
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2)
-      ++y;
-    std::snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d",
-                  static_cast<int>(y % 10000), static_cast<int>(m),
-                  static_cast<int>(d), static_cast<int>(sod / 3600),
-                  static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60));
-    cached_secs = secs;
-  }
-  out.append(cached, 19);
-  char frac[6] = {'.',
-                  static_cast<char>('0' + millis / 100),
-                  static_cast<char>('0' + millis / 10 % 10),
-                  static_cast<char>('0' + millis % 10),
-                  'Z',
-                  0};
-  out.append(frac, 5);
+void detail::format_civil_seconds(char* out, size_t size, int64_t secs) {
+  // Howard Hinnant's civil_from_days.
+  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  int64_t sod = secs - days * 86400;
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2)
+    ++y;
+  fmt::format_to_n(out, size, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y % 10000,
+                   m, d, sod / 3600, sod / 60 % 60, sod % 60);
 }
 
 std::string format_rfc3339(int64_t unix_us) {

@@ -14,13 +14,16 @@ namespace troupe {
 template <size_t N>
 class result_field {
 public:
-  constexpr result_field(const char (&name)[N]) : text_{} {
+  constexpr result_field(const char (&name)[N]) : text_{}, open_{} {
     text_[0] = ',';
     text_[1] = '"';
     for (size_t i = 0; i + 1 < N; ++i)
       text_[i + 2] = name[i];
     text_[N + 1] = '"';
     text_[N + 2] = ':';
+    for (size_t i = 0; i < N + 3; ++i)
+      open_[i] = text_[i];
+    open_[0] = '{';
   }
 
   /// `name`, as the decoder looks it up.
@@ -33,13 +36,19 @@ public:
     return {text_, N + 3};
   }
 
-  /// `"name":`, as the encoder writes it first in an object.
+  /// `"name":`, the key without the comma.
   constexpr std::string_view first_key() const noexcept {
     return {text_ + 1, N + 2};
   }
 
+  /// `{"name":`, as the encoder writes it first in an object.
+  constexpr std::string_view open_key() const noexcept {
+    return {open_, N + 3};
+  }
+
 private:
   char text_[N + 3];
+  char open_[N + 3];
 };
 
 namespace fields {

@@ -6,8 +6,10 @@
 
 #include "actors/results/result_fields.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
-#include <cstdio>
+#include <iterator>
 
 namespace troupe {
 
@@ -82,8 +84,7 @@ void append_dify(std::string& out, const dify_info& d) {
 }
 
 void append_attempt(std::string& out, const attempt_record& a) {
-  out += '{';
-  out.append(fields::status.first_key());
+  out.append(fields::status.open_key());
   append_status(out, a.status);
   out.append(fields::started_ms.key());
   append_ms(out, a.started_us);
@@ -99,8 +100,7 @@ void append_attempt(std::string& out, const attempt_record& a) {
 }
 
 void append_assertion(std::string& out, const assertion_result& a) {
-  out += '{';
-  out.append(fields::check.first_key());
+  out.append(fields::check.open_key());
   append_json_string(out, a.check);
   out.append(fields::passed.key());
   out.append(a.passed ? "true" : "false");
@@ -225,9 +225,7 @@ std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type) {
   out.append(",\"wall_ms\":");
   append_ms(out, s.wall_us);
   out.append(",\"tasks_per_second\":");
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f", s.tasks_per_second());
-  out += buf;
+  fmt::format_to(std::back_inserter(out), "{:.1f}", s.tasks_per_second());
   out.append(",\"latency_ms\":");
   auto pct = [&](const char* name, int64_t us, bool first) {
     if (!first)
