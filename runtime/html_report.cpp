@@ -3,6 +3,7 @@
 #include "runtime/html_report.hpp"
 
 #include "actors/results/result_line.hpp"
+#include "actors/results/status_order.hpp"
 
 #include <fmt/format.h>
 
@@ -13,23 +14,6 @@
 namespace troupe::runtime {
 
 namespace {
-
-const char* status_color(task_status s) {
-  switch (s) {
-    case task_status::succeeded:
-      return "#2e9e5b";
-    case task_status::failed:
-      return "#d64545";
-    case task_status::timeout:
-      return "#e0a030";
-    case task_status::cancelled:
-      return "#8a8f98";
-    case task_status::error:
-      return "#8e44ad";
-    default:
-      return "#c8ccd2";
-  }
-}
 
 std::string esc(const std::string& s) {
   std::string out;
@@ -82,29 +66,28 @@ std::string status_chart(const run_summary& s) {
   std::string svg = "<svg viewBox=\"0 0 880 90\" width=\"880\" height=\"90\" "
                     "role=\"img\" aria-label=\"status breakdown\">";
   double x = 10;
-  size_t order[] = {3, 4, 5, 7, 6, 0, 1, 2};
-  for (auto i : order) {
+  for (auto& look : status_order) {
+    auto i = static_cast<size_t>(look.status);
     if (s.counts[i] == 0 || total == 0)
       continue;
     double w
       = width * static_cast<double>(s.counts[i]) / static_cast<double>(total);
-    auto st = static_cast<task_status>(i);
     svg += "<rect x=\"" + num(x, 1) + "\" y=\"10\" width=\""
            + num(std::max(w, 1.0), 1) + "\" height=\"34\" fill=\""
-           + status_color(st) + "\"><title>" + status_name(st) + ": "
-           + std::to_string(s.counts[i]) + "</title></rect>";
+           + std::string{look.colour} + "\"><title>" + status_name(look.status)
+           + ": " + std::to_string(s.counts[i]) + "</title></rect>";
     x += w;
   }
   double lx = 10;
-  for (auto i : order) {
+  for (auto& look : status_order) {
+    auto i = static_cast<size_t>(look.status);
     if (s.counts[i] == 0)
       continue;
-    auto st = static_cast<task_status>(i);
     svg += "<rect x=\"" + num(lx)
            + "\" y=\"60\" width=\"12\" height=\"12\" "
              "fill=\""
-           + status_color(st) + "\"/><text x=\"" + num(lx + 17)
-           + "\" y=\"71\" class=\"t\">" + status_name(st) + " "
+           + std::string{look.colour} + "\"/><text x=\"" + num(lx + 17)
+           + "\" y=\"71\" class=\"t\">" + status_name(look.status) + " "
            + std::to_string(s.counts[i]) + "</text>";
     lx += 150;
   }
@@ -205,6 +188,30 @@ int64_t median(std::vector<int64_t> xs) {
   return xs[xs.size() / 2];
 }
 
+// A status pill takes its status's colour; CANCELLED's grey is the
+// default (unfinished tasks have no rule of their own). The rules start
+// after SUCCEEDED and end with it, as the page has always had them.
+std::string pill_css() {
+  std::string css = ".pill{border-radius:9px;padding:1px 7px;color:#fff;"
+                    "font-size:11px;background:"
+                    + std::string{look_of(task_status::cancelled).colour} + "}";
+  for (size_t k = 1; k <= status_order.size(); ++k) {
+    auto& look = status_order[k % status_order.size()];
+    if (is_terminal(look.status) && look.status != task_status::cancelled)
+      css += ".pill[data-s=" + std::string{status_name(look.status)}
+             + "]{background:" + std::string{look.colour} + "}";
+  }
+  return css;
+}
+
+// The terminal statuses, in the order of the status chart.
+template <class F>
+void for_each_terminal(F f) {
+  for (auto& look : status_order)
+    if (is_terminal(look.status))
+      f(look.status);
+}
+
 std::string rows_table(const std::vector<report_row>& rows, uint64_t total,
                        const char* what) {
   if (rows.empty())
@@ -247,11 +254,8 @@ std::string render_html_report(const report_data& d,
          "th,td{text-align:left;padding:4px 8px;border-bottom:1px solid "
          "#eef0f2;vertical-align:top}th{background:#f6f7f9}"
          "td.id{font-family:ui-monospace,monospace;white-space:nowrap}"
-         ".pill{border-radius:9px;padding:1px 7px;color:#fff;font-size:11px;"
-         "background:#8a8f98}.pill[data-s=FAILED]{background:#d64545}"
-         ".pill[data-s=TIMEOUT]{background:#e0a030}.pill[data-s=ERROR]"
-         "{background:#8e44ad}.pill[data-s=SUCCEEDED]{background:#2e9e5b}"
-         "svg .t{font-size:11px;fill:#4a5260}svg .grid{stroke:#eef0f2}"
+       + pill_css()
+       + "svg .t{font-size:11px;fill:#4a5260}svg .grid{stroke:#eef0f2}"
          "svg .bar{fill:#3b7dd8}</style></head><body>";
   h += "<h1>" + esc(d.header.name) + "</h1><div class=\"muted\">"
        + esc(results_path) + " &middot; manifest " + esc(d.header.manifest)
@@ -290,23 +294,21 @@ std::string render_html_report(const report_data& d,
   h += "<h2>Status breakdown</h2>" + status_chart(s);
   h += "<h2>Latency histogram</h2>" + latency_chart(d);
   h += "<h2>Throughput over time</h2>" + throughput_chart(d);
-  h += "<h2>Datasets</h2><table><tr><th>dataset</th><th>tasks</th>"
-       "<th>succeeded</th><th>failed</th><th>timeout</th><th>error</th>"
-       "<th>cancelled</th><th>checks failed</th><th>latency p50</th>"
-       "<th>tokens</th></tr>";
+  h += "<h2>Datasets</h2><table><tr><th>dataset</th><th>tasks</th>";
+  for_each_terminal(
+    [&](task_status st) { h += "<th>" + lower_name(st) + "</th>"; });
+  h += "<th>checks failed</th><th>latency p50</th><th>tokens</th></tr>";
   for (auto& [name, ds] : d.datasets) {
     uint64_t n = 0;
     for (auto c : ds.counts)
       n += c;
-    auto c = [&](task_status st) {
-      return std::to_string(ds.counts[static_cast<size_t>(st)]);
-    };
     h += "<tr><td class=\"id\">" + esc(name) + "</td><td>" + std::to_string(n)
-         + "</td><td>" + c(task_status::succeeded) + "</td><td>"
-         + c(task_status::failed) + "</td><td>" + c(task_status::timeout)
-         + "</td><td>" + c(task_status::error) + "</td><td>"
-         + c(task_status::cancelled) + "</td><td>"
-         + std::to_string(ds.assertions_failed) + "</td><td>"
+         + "</td>";
+    for_each_terminal([&](task_status st) {
+      h += "<td>" + std::to_string(ds.counts[static_cast<size_t>(st)])
+           + "</td>";
+    });
+    h += "<td>" + std::to_string(ds.assertions_failed) + "</td><td>"
          + ms(median(ds.latencies_sample)) + "</td><td>"
          + std::to_string(ds.tokens) + "</td></tr>";
   }

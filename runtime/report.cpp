@@ -79,7 +79,7 @@ config::result<report_data> build_report(const std::string& path) {
           if (!a.passed)
             what += (what.empty() ? "" : "; ") + a.check + ": " + a.detail;
         d.assertion_failed.push_back(
-          {r.task_id, "SUCCEEDED", r.attempts(), what});
+          {r.task_id, status_name(task_status::succeeded), r.attempts(), what});
       }
     }
   });

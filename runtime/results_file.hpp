@@ -1,14 +1,14 @@
 #pragma once
 
-// Reading results files back: for --resume (which tasks are done, and the
-// summary of the whole history) and for `troupe report`. A task may have
-// several result lines across resumed runs; the last one wins. Memory grows
-// by 16 bytes per result line, not by the lines themselves.
+// Results files as files: reading one back, line by line, for --resume
+// (which tasks are done, and the summary of the whole history) and for
+// `troupe report`. A task may have several result lines across resumed
+// runs; the last one wins. Memory grows by 16 bytes per result line, not by
+// the lines themselves.
 
+#include "actors/results/result_line_reader.hpp"
 #include "config/manifest.hpp"
 #include "messages/task.hpp"
-
-#include <boost/json/object.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -19,23 +19,9 @@
 
 namespace troupe::runtime {
 
-/// The first line of a results file.
-struct results_header {
-  std::string manifest_hash;
-  std::string version;
-  std::string started_at;
-  int64_t started_at_us = 0;
-  std::string manifest;
-  std::string name;
-  std::string target;
-  uint64_t tasks = 0;
-};
-
-/// Turns a result line into a task_result; false if it is not one.
-bool parse_result_line(const boost::json::object& line, task_result& out);
-
-/// Microseconds since the Unix epoch of an RFC 3339 UTC time, -1 if bad.
-int64_t parse_rfc3339(std::string_view text);
+// Lines are read by actors/results/result_line_reader.hpp. For the tests
+// that still call runtime::parse_rfc3339 (tests/e2e/policies and scenarios).
+using troupe::parse_rfc3339;
 
 /// The last result line of every task in a results file.
 class results_index {
@@ -87,6 +73,8 @@ public:
   }
 
 private:
+  struct builder;
+
   struct entry {
     uint64_t hash;
     uint32_t line;

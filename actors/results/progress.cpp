@@ -2,12 +2,17 @@
 
 #include "actors/results/progress.hpp"
 
+#include "actors/results/status_order.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <fmt/format.h>
+
 #include <chrono>
+#include <iterator>
 
 namespace troupe {
 
@@ -23,11 +28,7 @@ using progress_pointer = progress_actor::stateful_pointer<progress_state>;
 
 std::string clock_text(int64_t us) {
   auto s = us / 1000000;
-  char buf[32];
-  std::snprintf(
-    buf, sizeof(buf), "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-    static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  return buf;
+  return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
 }
 
 uint64_t count(const run_status& s, task_status x) {
@@ -77,30 +78,23 @@ std::string render_progress(const run_status& s, bool throttled) {
   double pct = s.total > 0 ? 100.0 * static_cast<double>(done)
                                / static_cast<double>(s.total)
                            : 100.0;
-  auto n = [](uint64_t x) { return static_cast<unsigned long long>(x); };
-  char buf[320];
-  std::snprintf(buf, sizeof(buf), "%llu/%llu %.0f%% %.1f/s", n(done),
-                n(s.total), pct, rate);
-  std::string line = buf;
+  auto line = fmt::format("{}/{} {:.0f}% {:.1f}/s", done, s.total, pct, rate);
   if (rate > 0 && done < s.total && !s.stopping) {
     auto eta_us
       = static_cast<int64_t>(static_cast<double>(s.total - done) / rate * 1e6);
     line += " eta " + clock_text(eta_us);
   }
-  std::snprintf(
-    buf, sizeof(buf),
-    " | ok %llu failed %llu timeout %llu error %llu cancelled %llu"
-    " | running %llu backoff %llu | %s",
-    n(count(s, task_status::succeeded)), n(count(s, task_status::failed)),
-    n(count(s, task_status::timeout)), n(count(s, task_status::error)),
-    n(count(s, task_status::cancelled)), n(count(s, task_status::running)),
-    n(s.backoff), clock_text(s.elapsed_us).c_str());
-  line += buf;
-  if (s.effective_concurrency > 0) {
-    std::snprintf(buf, sizeof(buf), " | concurrency %u/%u",
-                  s.effective_concurrency, s.concurrency);
-    line += buf;
-  }
+  auto out = std::back_inserter(line);
+  line += " |";
+  for (auto& look : status_order)
+    if (is_terminal(look.status))
+      fmt::format_to(out, " {} {}", look.word, count(s, look.status));
+  fmt::format_to(out, " | running {} backoff {} | {}",
+                 count(s, task_status::running), s.backoff,
+                 clock_text(s.elapsed_us));
+  if (s.effective_concurrency > 0)
+    fmt::format_to(out, " | concurrency {}/{}", s.effective_concurrency,
+                   s.concurrency);
   if (throttled)
     line += " [throttled]";
   if (s.stopping)

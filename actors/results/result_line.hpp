@@ -1,13 +1,14 @@
 #pragma once
 
 // The results file's line formats (product.md, "Results"): a header, one
-// result per task, a summary. Field names are a contract with users' scripts.
+// result per task, a summary. Field names are a contract with users' scripts
+// (result_fields.hpp); result_line_reader.hpp reads the lines back.
 // Hand-written for speed: the sink encodes every finished task.
 
+// json_text.hpp comes along for the callers that write JSON text too.
+#include "actors/results/json_text.hpp"
 #include "messages/run.hpp"
 #include "messages/task.hpp"
-
-#include <boost/json/fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -39,21 +40,5 @@ void append_result_line(std::string& out, const task_result& r,
 
 /// The summary as a JSON object (no newline); `type` adds "type":"summary".
 std::string encode_summary(const run_summary& s, int64_t epoch_us, bool type);
-
-/// "2026-11-26T05:53:24.123Z" for microseconds since the Unix epoch.
-std::string format_rfc3339(int64_t unix_us);
-
-/// Appends the same to `out`.
-void append_rfc3339(std::string& out, int64_t unix_us);
-
-/// Appends `s` as a JSON string; invalid UTF-8 becomes U+FFFD.
-void append_json_string(std::string& out, std::string_view s);
-
-/// Appends microseconds as milliseconds with up to three decimals.
-void append_ms(std::string& out, int64_t us);
-
-/// Whether every number in `v` is finite: Boost.JSON reads 1e400 as
-/// infinity and would write it back as "Infinity", which is not JSON.
-bool all_finite(const boost::json::value& v) noexcept;
 
 } // namespace troupe
