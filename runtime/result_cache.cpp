@@ -2,7 +2,7 @@
 
 #include "runtime/result_cache.hpp"
 
-#include "actors/results/result_line.hpp"
+#include "actors/results/json_text.hpp"
 #include "config/hash.hpp"
 
 #include <boost/json/parse.hpp>

@@ -3,6 +3,7 @@
 #include "runtime/results_file.hpp"
 
 #include "actors/results/result_fields.hpp"
+#include "messages/fnv1a.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -78,12 +79,7 @@ bool for_each_line(const std::string& path, const line_fn& f,
 } // namespace
 
 uint64_t task_hash(std::string_view task_id) noexcept {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : task_id) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
+  return troupe_hash(task_id);
 }
 
 config::result<results_index> results_index::read(const std::string& path,

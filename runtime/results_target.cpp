@@ -3,6 +3,7 @@
 
 #include "runtime/results_target.hpp"
 
+#include "actors/results/result_fields.hpp"
 #include "actors/results/result_line.hpp"
 #include "actors/results/result_sink.hpp"
 
@@ -76,11 +77,11 @@ bool unstarted_results_file(const std::string& path) {
   auto n = std::fread(head.data(), 1, head.size(), f);
   std::fclose(f);
   head.resize(n);
-  const std::string prefix = "{\"type\":\"header\"";
+  // Any start of the header line: the header write was cut short.
+  std::string_view prefix = header_line_prefix;
   return head.find('\n') == std::string::npos
-         && head.compare(0, std::min(head.size(), prefix.size()), prefix, 0,
-                         std::min(head.size(), prefix.size()))
-              == 0;
+         && prefix.substr(0, std::min(head.size(), prefix.size()))
+              == std::string_view{head}.substr(0, prefix.size());
 }
 
 } // namespace

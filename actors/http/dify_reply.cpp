@@ -3,7 +3,7 @@
 
 #include "actors/http/dify_protocol.hpp"
 #include "actors/http/protocol_parts.hpp"
-#include "actors/results/result_line.hpp"
+#include "actors/results/json_text.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>

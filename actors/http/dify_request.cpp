@@ -4,7 +4,7 @@
 #include "actors/http/dify_protocol.hpp"
 #include "actors/http/http_template.hpp"
 #include "actors/http/protocol_parts.hpp"
-#include "actors/results/result_line.hpp"
+#include "actors/results/json_text.hpp"
 
 #include <string_view>
 

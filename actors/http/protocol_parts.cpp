@@ -2,7 +2,7 @@
 
 #include "actors/http/protocol_parts.hpp"
 
-#include "actors/results/result_line.hpp"
+#include "actors/results/json_text.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

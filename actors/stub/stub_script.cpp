@@ -2,7 +2,7 @@
 
 #include "actors/stub/stub_script.hpp"
 
-#include "actors/results/result_line.hpp"
+#include "actors/results/json_text.hpp"
 #include "actors/worker/backoff.hpp"
 #include "messages/error_code.hpp"
 
