@@ -19,10 +19,6 @@
 
 namespace troupe::runtime {
 
-// Lines are read by actors/results/result_line_reader.hpp. For the tests
-// that still call runtime::parse_rfc3339 (tests/e2e/policies and scenarios).
-using troupe::parse_rfc3339;
-
 /// The last result line of every task in a results file.
 class results_index {
 public:

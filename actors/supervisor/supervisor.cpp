@@ -41,9 +41,10 @@
 #include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
 namespace troupe {
 
@@ -228,9 +229,8 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
 void on_deadline(supervisor_pointer self) {
   auto secs
     = static_cast<double>(self->state.cfg.dispatch.run_deadline_us) / 1e6;
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "run deadline of %g s passed", secs);
-  begin_stop(self, run_end::deadline, buf, false);
+  begin_stop(self, run_end::deadline,
+             fmt::format("run deadline of {:g} s passed", secs), false);
 }
 
 void on_start(supervisor_pointer self) {

@@ -3,6 +3,7 @@
 // between batches, rejections with and without adaptive concurrency against
 // troupe fake-dify with an active-request cap, and the run deadline.
 
+#include "actors/results/result_line_reader.hpp"
 #include "runtime/results_file.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -213,10 +214,10 @@ BOOST_AUTO_TEST_CASE(the_run_deadline_cancels_and_says_why,
   // so the checks compare each task with the moment the run stopped, read
   // from the results themselves, instead of with fixed counts.
   auto started_at
-    = runtime::parse_rfc3339(f.header().at("started_at").as_string());
+    = troupe::parse_rfc3339(f.header().at("started_at").as_string());
   auto ms_since_start = [&](const json::object& r) {
     return static_cast<double>(
-             runtime::parse_rfc3339(r.at("finished_at").as_string())
+             troupe::parse_rfc3339(r.at("finished_at").as_string())
              - started_at)
            / 1e3;
   };

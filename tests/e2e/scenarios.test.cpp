@@ -3,6 +3,7 @@
 // (twice: the two results files must be byte-identical). Each file becomes
 // a test case "scenarios/<file name>"; see tests/scenarios/README.md.
 
+#include "actors/results/result_line_reader.hpp"
 #include "config/json_checks.hpp"
 #include "runtime/results_file.hpp"
 
@@ -111,8 +112,7 @@ void run_scenario(const fs::path& file) {
           BOOST_CHECK_EQUAL(got.at("error").as_string(), e->as_string());
         if (auto* fin = want.if_contains("finished_ms")) {
           // finished_at counts from the virtual epoch, 2000-01-01.
-          auto at
-            = troupe::runtime::parse_rfc3339(got.at("finished_at").as_string());
+          auto at = troupe::parse_rfc3339(got.at("finished_at").as_string());
           BOOST_CHECK_EQUAL(static_cast<double>(at - virtual_epoch_us) / 1e3,
                             number(*fin));
         }
