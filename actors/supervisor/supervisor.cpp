@@ -149,7 +149,9 @@ void dispatch(supervisor_pointer self) {
     st.in_backoff.erase(p.seq);
     p.promise.deliver(true);
   }
-  while (!st.idle.empty() && next_task(self)) {
+  while (!st.idle.empty()
+         && !st.gate.holds_tasks(now_us(self), {st.running(), st.in_flight})
+         && next_task(self)) {
     if (!may_start(self, start_kind::task))
       return;
     auto idx = st.idle.back();
