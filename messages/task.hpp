@@ -174,6 +174,9 @@ struct task_result {
   std::vector<assertion_result> assertions;
   /// The output came from the result cache; no call was made.
   bool cached = false;
+  /// The node that ran its last attempt, "local" for the supervisor's own
+  /// process; empty in a run without nodes.
+  std::string node;
 
   /// Whether any assertion failed.
   bool assertions_failed() const noexcept {
@@ -200,7 +203,7 @@ typename Inspector::result_type inspect(Inspector& f, task_result& x) {
            x.case_id, x.params_json, x.status, x.attempt_log, x.started_us,
            x.finished_us, x.latency_us, x.output_json, x.error, x.error_code,
            x.http_status, x.tokens, x.first_event_us, x.seq, x.dify,
-           x.assertions, x.cached);
+           x.assertions, x.cached, x.node);
 }
 
 /// A worker's answer to `status`: the task it holds (empty when idle) and

@@ -85,6 +85,7 @@ inline constexpr result_field first_event_ms{"first_event_ms"};
 inline constexpr result_field dify{"dify"};
 inline constexpr result_field assertions{"assertions"};
 inline constexpr result_field cached{"cached"};
+inline constexpr result_field node{"node"};
 
 // -- an attempt_log entry (with status, error and http_status) --
 inline constexpr result_field started_ms{"started_ms"};

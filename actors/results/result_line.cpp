@@ -198,6 +198,10 @@ void append_result_line(std::string& out, const task_result& r,
     out.append(f::cached.key());
     out += "true";
   }
+  if (!r.node.empty()) {
+    out.append(f::node.key());
+    append_json_string(out, r.node);
+  }
   out += "}\n";
 }
 

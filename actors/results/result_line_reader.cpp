@@ -186,6 +186,7 @@ bool parse_result_line(const json::object& o, task_result& r) {
   r.first_event_us = ms_as_us(o, f::first_event_ms.name());
   if (auto* c = o.if_contains(f::cached.name()); c && c->is_bool())
     r.cached = c->get_bool();
+  r.node = str(o, f::node.name());
   for_each_object(o, f::assertions.name(), [&](const json::object& a) {
     r.assertions.push_back(parse_assertion(a));
   });
