@@ -48,6 +48,11 @@ struct run_options {
   std::string timeline;
   /// Caps on the manifest's size and on dataset lines.
   config::load_options limits;
+  /// `troupe node`s whose workers join the run: "HOST:PORT,...", empty for
+  /// none.
+  std::string nodes;
+  /// With nodes: workers in this process too (default none).
+  uint32_t local_workers = 0;
 };
 
 /// Runs a manifest; returns the exit code.

@@ -149,7 +149,9 @@ void dispatch(supervisor_pointer self) {
     st.in_backoff.erase(p.seq);
     p.promise.deliver(true);
   }
-  while (!st.idle.empty() && next_task(self)) {
+  // With nodes there may be more workers than calls allowed in flight.
+  while (!st.idle.empty() && st.in_flight < st.cfg.concurrency
+         && next_task(self)) {
     if (!may_start(self, start_kind::task))
       return;
     auto idx = st.idle.back();
@@ -242,11 +244,20 @@ void on_start(supervisor_pointer self) {
   if (d.run_deadline_us > 0)
     self->delayed_send(self, std::chrono::microseconds{d.run_deadline_us},
                        deadline_atom::value);
-  st.workers.resize(st.cfg.concurrency);
-  st.slots.resize(st.cfg.concurrency);
-  for (uint32_t i = 0; i < st.cfg.concurrency; ++i) {
+  auto local = st.cfg.nodes.empty() ? st.cfg.concurrency : st.cfg.local_workers;
+  auto total = local;
+  for (auto& n : st.cfg.nodes)
+    total += n.workers;
+  st.workers.resize(total);
+  st.slots.resize(total);
+  for (uint32_t i = 0; i < local; ++i) {
     spawn_slot(self, i);
-    st.idle.push_back(st.cfg.concurrency - 1 - i); // worker 0 goes first
+    st.idle.push_back(local - 1 - i); // worker 0 goes first
+  }
+  // A node's workers join when it sends their handles.
+  for (uint32_t k = 0, first = local; k < st.cfg.nodes.size(); ++k) {
+    join_node(self, k, first);
+    first += st.cfg.nodes[k].workers;
   }
   dispatch(self);
 }

@@ -54,6 +54,8 @@ void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   st.in_backoff.erase(r.seq);
   if (r.status == task_status::succeeded)
     st.gate.on_success();
+  if (!st.cfg.nodes.empty())
+    r.node = slot.node < 0 ? "local" : st.cfg.nodes[slot.node].name;
   write_result(self, std::move(r), task ? &task->expect : nullptr);
   st.idle.push_back(idx);
 }
@@ -82,6 +84,32 @@ void spawn_slot(supervisor_pointer self, uint32_t idx) {
   st.workers[idx] = std::move(w);
 }
 
+void join_node(supervisor_pointer self, uint32_t k, uint32_t first) {
+  auto& link = self->state.cfg.nodes[k];
+  for (uint32_t i = 0; i < link.workers; ++i)
+    self->state.slots[first + i].node = static_cast<int32_t>(k);
+  self->monitor(link.node);
+  // Node loss (requeue, node_lost) is step 4 of docs/distribution-plan.md;
+  // until then a node that cannot give its workers adds none.
+  self
+    ->request(link.node, std::chrono::seconds{10}, workers_atom::value,
+              caf::actor_cast<caf::actor>(self), first, now_us(self))
+    .then(
+      [=](std::vector<caf::actor>& handles) {
+        auto& st = self->state;
+        auto n = std::min<size_t>(handles.size(), link.workers);
+        for (size_t i = 0; i < n; ++i) {
+          auto idx = first + static_cast<uint32_t>(i);
+          st.workers[idx] = caf::actor_cast<worker_actor>(handles[i]);
+          self->monitor(st.workers[idx]);
+          st.idle.push_back(idx);
+        }
+        // Dispatch, through the mailbox: a wake for no time in particular.
+        self->send(self, wake_atom::value, int64_t{-1});
+      },
+      [](caf::error&) {});
+}
+
 bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   auto& st = self->state;
   auto i = std::find_if(st.workers.begin(), st.workers.end(),
@@ -89,8 +117,17 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   if (i == st.workers.end())
     return false;
   auto idx = static_cast<uint32_t>(i - st.workers.begin());
-  spawn_slot(self, idx);
   auto& slot = st.slots[idx];
+  bool remote = slot.node >= 0;
+  if (remote) {
+    // A node's worker is not replaced here (step 4 of the plan): its slot
+    // retires.
+    st.workers[idx] = worker_actor{};
+    st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), idx),
+                  st.idle.end());
+  } else {
+    spawn_slot(self, idx);
+  }
   if (!slot.task)
     return true; // it was idle: its index stays in `idle`
   auto seq = slot.task->seq;
@@ -110,7 +147,8 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
                                   [&](auto& p) { return p.seq == seq; }),
                    st.permits.end());
   write_result(self, std::move(r), nullptr);
-  st.idle.push_back(idx);
+  if (!remote)
+    st.idle.push_back(idx);
   return true;
 }
 

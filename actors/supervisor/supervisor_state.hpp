@@ -29,6 +29,8 @@ struct permit_request {
 struct worker_slot {
   std::optional<task_spec> task;
   int64_t dispatched_us = -1;
+  /// The node it is on (an index into cfg.nodes), -1 for this process.
+  int32_t node = -1;
 };
 
 struct supervisor_state {
@@ -80,6 +82,9 @@ void on_backoff(supervisor_pointer self, bool entering, uint64_t seq);
 
 /// Spawns the worker at `idx` and monitors it.
 void spawn_slot(supervisor_pointer self, uint32_t idx);
+
+/// Asks node `k` for its workers, which take the indexes from `first` on.
+void join_node(supervisor_pointer self, uint32_t k, uint32_t first);
 
 /// A worker died: its task ends ERROR, a new worker takes its place. False
 /// if it was none of ours.

@@ -144,6 +144,7 @@ public:
     define_run();
     define_validate();
     define_report();
+    define_node();
     // Parsed by the server itself (main() dispatches before CLI11 runs);
     // listed here for the main help.
     auto* fake = app_.add_subcommand("fake-dify");
@@ -158,7 +159,7 @@ public:
     if (args.empty())
       return message{app_.help(), 2};
     CLI::App* sub = nullptr;
-    for (auto* s : {run_, validate_, report_, version_})
+    for (auto* s : {run_, validate_, report_, version_, node_})
       if (s->check_name(args[0]))
         sub = s;
     auto rest = spread_empty_values(sub, args);
@@ -184,6 +185,8 @@ public:
       return run_cmd_;
     if (sub == validate_)
       return validate_cmd_;
+    if (sub == node_)
+      return node_cmd_;
     return report_cmd_;
   }
 
@@ -272,9 +275,44 @@ private:
               "lines)",
               [&o](auto& v) { o.timeline = v; })
       ->check(non_empty("--timeline"));
+    auto* nodes = add_value(*run_, "--nodes", "LIST",
+                            "also run on these `troupe node`s:\n"
+                            "HOST:PORT,... (results name each task's node)",
+                            [&o](auto& v) { o.nodes = v; })
+                    ->check(non_empty("--nodes"));
+    add_value(*run_, "--local-workers", "N",
+              "workers in this process too (0 to 100000,\ndefault 0)",
+              [&o](auto& v) {
+                o.local_workers
+                  = static_cast<uint32_t>(*integer_in(v, 0, max_concurrency));
+              })
+      ->check(range("--local-workers", 0, max_concurrency, "0 to 100000"))
+      ->needs(nodes);
     add_limits(*run_, o.limits, true);
     for (auto* flag : {"--force", "--rerun-failed", "--virtual-time"})
       run_->get_option(flag)->disable_flag_override();
+  }
+
+  void define_node() {
+    node_
+      = subcommand("node", "host workers for a remote supervisor", node_intro);
+    auto& o = node_cmd_.options;
+    add_value(*node_, "--listen", "HOST:PORT",
+              "where to listen (default 127.0.0.1:7100; loopback\n"
+              "only, unless --insecure)",
+              [&o](auto& v) { o.listen = v; })
+      ->check(non_empty("--listen"));
+    add_value(*node_, "--workers", "N", "workers per run (1 to 100000, 8)",
+              [&o](auto& v) {
+                o.workers
+                  = static_cast<uint32_t>(*integer_in(v, 1, max_concurrency));
+              })
+      ->check(non_empty("--workers"))
+      ->check(range("--workers", 1, max_concurrency, "1 to 100000"));
+    node_
+      ->add_flag("--insecure", o.insecure,
+                 "listen beyond loopback without TLS (a warning)")
+      ->disable_flag_override();
   }
 
   void define_validate() {
@@ -387,7 +425,9 @@ private:
   CLI::App* validate_ = nullptr;
   CLI::App* report_ = nullptr;
   CLI::App* version_ = nullptr;
+  CLI::App* node_ = nullptr;
   run_command run_cmd_;
+  node_command node_cmd_;
   validate_command validate_cmd_;
   report_command report_cmd_;
 };

@@ -36,6 +36,11 @@ JSON. --html writes one self-contained page (no network fetches) with the
 status breakdown, a latency histogram, throughput over time, a table per
 dataset, and the tasks that failed or whose checks failed.)";
 
+inline constexpr const char* node_intro
+  = R"(Hosts workers for a `troupe run --nodes` in another process or on another
+machine, over CAF's network layer, until Ctrl+C. The supervisor keeps the
+results, the rate limit and every other policy; the node runs attempts.)";
+
 /// Help pages: a subcommand's usage line first, then what it does, its
 /// options (with the rules between flags) and a closing note; the main page
 /// lists the subcommands with their usage.
