@@ -4,6 +4,7 @@
 #include "config/stub_config.hpp"
 
 #include "config/json_checks.hpp"
+#include "config/stub_behavior.hpp"
 
 namespace json = boost::json;
 

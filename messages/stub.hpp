@@ -42,10 +42,7 @@ typename Inspector::result_type inspect(Inspector& f, stub_behavior& x) {
            x.retry_after_us);
 }
 
-/// Parses "success", "delay:250ms", "429:retry-after=3", ...; false on error.
-bool parse_stub_behavior(const std::string& text, stub_behavior& out);
-
-/// The text form parse_stub_behavior accepts.
+/// The text form config::parse_stub_behavior accepts.
 std::string to_string(const stub_behavior& x);
 
 /// The stub executor's answer to `status`: the attempts it ran, and the

@@ -6,6 +6,7 @@
 
 #include "messages/execution.hpp"
 #include "messages/fnv1a.hpp"
+#include "messages/http.hpp"
 #include "messages/run.hpp"
 #include "messages/stub.hpp"
 #include "messages/task.hpp"
@@ -32,6 +33,9 @@ CAF_ADD_ATOM(troupe, troupe, abort_atom, "abort")
 CAF_ADD_ATOM(troupe, troupe, reply_atom, "reply")
 CAF_ADD_ATOM(troupe, troupe, http_done_atom, "httpdone")
 CAF_ADD_ATOM(troupe, troupe, http_chunk_atom, "httpchunk")
+CAF_ADD_TYPE_ID(troupe, (troupe::http_outcome))
+CAF_ADD_TYPE_ID(troupe, (troupe::http_result))
+CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::http_result>))
 
 CAF_ADD_TYPE_ID(troupe, (troupe::task_spec))
 CAF_ADD_TYPE_ID(troupe, (troupe::dify_info))
@@ -120,6 +124,8 @@ void for_each_message_type(F&& f) {
   f(type_tag<failure_group>{}, "troupe::failure_group");
   f(type_tag<run_summary>{}, "troupe::run_summary");
   f(type_tag<stub_behavior>{}, "troupe::stub_behavior");
+  f(type_tag<http_outcome>{}, "troupe::http_outcome");
+  f(type_tag<http_result>{}, "troupe::http_result");
 }
 
 /// Bumped whenever a message type's `inspect` changes: with the names above

@@ -16,11 +16,20 @@ dispatch_gate::dispatch_gate(const dispatch_settings& settings,
       static_cast<double>(std::max<uint32_t>(1, settings.burst))};
 }
 
+bool dispatch_gate::holds_tasks(int64_t now_us, gate_load load) const noexcept {
+  if (settings_.batch_size > 0 && batch_left_ == 0) {
+    if (pause_end_us_ >= 0)
+      return now_us < pause_end_us_ || sink_full();
+    return load.in_flight > 0;
+  }
+  return sink_full();
+}
+
 gate_verdict dispatch_gate::ask(start_kind kind, int64_t now_us,
                                 gate_load load) {
   if (kind == start_kind::task) {
-    if (sink_full())
-      return {gate_verdict::after_finish, 0};
+    // The batch first: its pause starts when its last task is over,
+    // whatever the sink's backlog.
     if (settings_.batch_size > 0 && batch_left_ == 0) {
       if (pause_end_us_ >= 0 && now_us >= pause_end_us_) {
         pause_end_us_ = -1;
@@ -35,6 +44,8 @@ gate_verdict dispatch_gate::ask(start_kind kind, int64_t now_us,
         return {gate_verdict::paused_until, pause_end_us_};
       }
     }
+    if (sink_full())
+      return {gate_verdict::after_finish, 0};
   }
   if (settings_.adaptive && load.running >= aimd_.limit())
     return {gate_verdict::after_finish, 0};

@@ -76,6 +76,14 @@ public:
   /// a batch whose last task is over starts its pause here.
   gate_verdict ask(start_kind kind, int64_t now_us, gate_load load);
 
+  /// Whether new tasks are held at `now_us` whatever the next one is: a
+  /// batch used up (in flight, or pausing) or the sink's backlog. Then the
+  /// supervisor does not read the source, so a task the source would
+  /// answer itself (the result cache) is not answered ahead of its batch.
+  /// False once a batch's last task is over, so that reading the next task
+  /// (and `ask`) starts the pause, and only if there is a next task.
+  bool holds_tasks(int64_t now_us, gate_load load) const noexcept;
+
   /// One of `kind` starts at `now_us` (after `ask` said now): takes its
   /// token and its place in the batch.
   void started(start_kind kind, int64_t now_us);

@@ -151,6 +151,7 @@ void dispatch(supervisor_pointer self) {
   }
   // With nodes there may be more workers than calls allowed in flight.
   while (!st.idle.empty() && st.in_flight < st.cfg.concurrency
+         && !st.gate.holds_tasks(now_us(self), {st.running(), st.in_flight})
          && next_task(self)) {
     if (!may_start(self, start_kind::task))
       return;

@@ -1,6 +1,7 @@
 // Every message type survives CAF's binary serializer, since workers will
 // live on other machines.
 
+#include "config/stub_behavior.hpp"
 #include "messages/type_ids.hpp"
 #include "runtime/system.hpp"
 
@@ -126,6 +127,29 @@ BOOST_AUTO_TEST_CASE(attempt_request_and_reply_round_trip) {
   BOOST_CHECK_EQUAL(z.output_json, "\"text\"");
 }
 
+BOOST_AUTO_TEST_CASE(http_results_round_trip) {
+  http_result x{7, {}};
+  x.outcome.status = 429;
+  x.outcome.body = R"({"code":"too_many_requests"})";
+  x.outcome.retry_after = "3";
+  x.outcome.content_type = "application/json";
+  x.outcome.transport_error = 28;
+  x.outcome.transport_message = "timed out";
+  x.outcome.tls_error = true;
+  x.outcome.too_large = true;
+  auto y = round_trip(x);
+  BOOST_CHECK_EQUAL(y.id, 7u);
+  BOOST_CHECK_EQUAL(y.outcome.status, 429);
+  BOOST_CHECK_EQUAL(y.outcome.retry_after, "3");
+  BOOST_CHECK_EQUAL(y.outcome.transport_message, "timed out");
+  BOOST_CHECK(y.outcome.tls_error && y.outcome.too_large);
+  std::vector<http_result> batch{x, http_result{8, {}}};
+  auto ys = round_trip(batch);
+  BOOST_REQUIRE_EQUAL(ys.size(), 2u);
+  BOOST_CHECK_EQUAL(ys[1].id, 8u);
+  BOOST_CHECK_EQUAL(ys[0].outcome.body, x.outcome.body);
+}
+
 BOOST_AUTO_TEST_CASE(run_status_and_summary_round_trip) {
   run_status st;
   st.total = 10;
@@ -164,22 +188,22 @@ BOOST_AUTO_TEST_CASE(run_status_and_summary_round_trip) {
 
 BOOST_AUTO_TEST_CASE(stub_behaviors_round_trip_and_parse) {
   stub_behavior x;
-  BOOST_REQUIRE(parse_stub_behavior("429:retry-after=3", x));
+  BOOST_REQUIRE(config::parse_stub_behavior("429:retry-after=3", x));
   BOOST_CHECK(round_trip(x) == x);
   BOOST_CHECK_EQUAL(x.retry_after_us, 3'000'000);
   std::vector<stub_behavior> xs;
   for (auto text : {"success", "failure", "fatal", "timeout", "error", "429",
                     "429:retry-after=1.5", "delay:250ms", "auth"}) {
     stub_behavior y;
-    BOOST_REQUIRE_MESSAGE(parse_stub_behavior(text, y), text);
+    BOOST_REQUIRE_MESSAGE(config::parse_stub_behavior(text, y), text);
     BOOST_CHECK_EQUAL(to_string(y), text);
     xs.push_back(y);
   }
   BOOST_CHECK(round_trip(xs) == xs);
   stub_behavior z;
-  BOOST_CHECK(!parse_stub_behavior("delay:250", z));
-  BOOST_CHECK(!parse_stub_behavior("sometimes", z));
-  BOOST_CHECK(!parse_stub_behavior("429:retry-after=-1", z));
+  BOOST_CHECK(!config::parse_stub_behavior("delay:250", z));
+  BOOST_CHECK(!config::parse_stub_behavior("sometimes", z));
+  BOOST_CHECK(!config::parse_stub_behavior("429:retry-after=-1", z));
 }
 
 BOOST_AUTO_TEST_CASE(messages_with_atoms_round_trip_as_messages) {

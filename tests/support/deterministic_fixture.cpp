@@ -2,6 +2,7 @@
 
 #include "tests/support/deterministic_fixture.hpp"
 
+#include "config/stub_behavior.hpp"
 #include "runtime/system.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -16,7 +17,7 @@ namespace troupe::test {
 
 stub_behavior scripted(const char* text) {
   stub_behavior out;
-  BOOST_REQUIRE_MESSAGE(parse_stub_behavior(text, out), text);
+  BOOST_REQUIRE_MESSAGE(config::parse_stub_behavior(text, out), text);
   return out;
 }
 

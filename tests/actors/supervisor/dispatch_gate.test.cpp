@@ -140,4 +140,45 @@ BOOST_AUTO_TEST_CASE(the_backlog_and_batch_answer_before_the_rate) {
   BOOST_CHECK_EQUAL(v.at_us, 1'000'000);
 }
 
+BOOST_AUTO_TEST_CASE(a_used_up_batch_holds_tasks_until_its_pause_is_over) {
+  dispatch_settings d;
+  d.batch_size = 2;
+  d.batch_pause_us = 1'000'000;
+  troupe::dispatch_gate g{d, 8};
+  BOOST_CHECK(!g.holds_tasks(0, {}));
+  BOOST_CHECK_EQUAL(start_all(g, task, 0), 2);
+  // Its tasks in flight: the source is not read.
+  BOOST_CHECK(g.holds_tasks(50'000, {2, 2}));
+  // Its last task is over: read the next one, whose ask starts the pause.
+  BOOST_CHECK(!g.holds_tasks(100'000, {0, 0}));
+  BOOST_CHECK_EQUAL(g.ask(task, 100'000, {0, 0}).kind,
+                    gate_verdict::paused_until);
+  BOOST_CHECK(g.holds_tasks(100'000, {0, 0}));
+  BOOST_CHECK(g.holds_tasks(1'099'999, {0, 0}));
+  BOOST_CHECK(!g.holds_tasks(1'100'000, {0, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(a_full_sink_holds_tasks_but_not_a_batch_pause) {
+  dispatch_settings d;
+  d.batch_size = 1;
+  d.batch_pause_us = 1'000'000;
+  troupe::dispatch_gate g{d, 8};
+  BOOST_CHECK_EQUAL(start_all(g, task, 0), 1);
+  for (uint64_t i = 0; i < troupe::dispatch_gate::max_sink_backlog; ++i)
+    g.on_sent();
+  BOOST_CHECK(g.holds_tasks(0, {1, 1}));
+  // The batch's last task is over: its pause starts now, full sink or not.
+  BOOST_CHECK(!g.holds_tasks(200'000, {0, 0}));
+  auto v = g.ask(task, 200'000, {0, 0});
+  BOOST_CHECK_EQUAL(v.kind, gate_verdict::paused_until);
+  BOOST_CHECK_EQUAL(v.at_us, 1'200'000);
+  // The pause is over and the sink still full: held until it writes.
+  BOOST_CHECK(g.holds_tasks(1'200'000, {0, 0}));
+  BOOST_CHECK_EQUAL(g.ask(task, 1'200'000, {0, 0}).kind,
+                    gate_verdict::after_finish);
+  g.on_written(1);
+  BOOST_CHECK(!g.holds_tasks(1'200'000, {0, 0}));
+  BOOST_CHECK_EQUAL(g.ask(task, 1'200'000, {0, 0}).kind, gate_verdict::now);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

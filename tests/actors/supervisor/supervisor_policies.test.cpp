@@ -54,6 +54,45 @@ BOOST_AUTO_TEST_CASE(batches_start_after_the_last_one_and_a_pause) {
   BOOST_CHECK_EQUAL(start_of["d/c9#0"], 2'400'000);
 }
 
+// A task the source answers itself (a result-cache hit) waits for its
+// batch like any other: it is not read while the batch before it runs.
+BOOST_AUTO_TEST_CASE(a_cached_task_behind_a_used_up_batch_waits_for_it) {
+  stub_settings s;
+  s.delay_us = 100'000;
+  answers[2] = R"({"answer":"cached"})";
+  dispatch.batch_size = 2;
+  dispatch.batch_pause_us = 1'000'000;
+  start(4, 4, s);
+  run_until_idle();
+  auto summary = done();
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 4u);
+  BOOST_CHECK_EQUAL(summary.cached, 1u);
+  // c2 is read when the first batch is over (100 ms), in source order.
+  BOOST_REQUIRE_EQUAL(sink_rec->results.size(), 4u);
+  BOOST_CHECK_EQUAL(sink_rec->results[2].task_id, "d/c2#0");
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").finished_us, 100'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c3#0").attempt_log.at(0).started_us,
+                    1'100'000);
+}
+
+BOOST_AUTO_TEST_CASE(
+  a_cancel_during_a_batch_cancels_the_cached_task_behind_it) {
+  stub_settings s;
+  s.delay_us = 100'000;
+  answers[2] = R"({"answer":"cached"})";
+  dispatch.batch_size = 2;
+  dispatch.batch_pause_us = 1'000'000;
+  start(4, 4, s);
+  advance(50ms);
+  caf::anon_send(sup, cancel_atom::value, std::string{"user cancel"});
+  run_until_idle();
+  auto summary = done();
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 2u);
+  BOOST_CHECK_EQUAL(summary.cached, 0u);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").status, task_status::cancelled);
+}
+
 BOOST_AUTO_TEST_CASE(adaptive_concurrency_converges_under_a_service_cap) {
   auto run_with = [&](bool adaptive) {
     supervisor_fixture f;
