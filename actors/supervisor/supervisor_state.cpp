@@ -32,6 +32,14 @@ int64_t now_us(supervisor_pointer self) {
 void write_result(supervisor_pointer self, task_result&& r,
                   const expectation* expect) {
   auto& st = self->state;
+  // A task that was on a lost node: its node_lost attempts come first.
+  if (auto i = st.lost_attempts.find(r.seq); i != st.lost_attempts.end()) {
+    auto& lost = i->second;
+    if (r.started_us < 0 || lost.front().started_us < r.started_us)
+      r.started_us = lost.front().started_us;
+    r.attempt_log.insert(r.attempt_log.begin(), lost.begin(), lost.end());
+    st.lost_attempts.erase(i);
+  }
   if (expect != nullptr && r.status == task_status::succeeded)
     r.assertions = check_expectation(*expect, r.output_json, r.latency_us);
   st.stats.add(r);
@@ -62,11 +70,16 @@ void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
 
 void on_throttle(supervisor_pointer self, int64_t started_us) {
   auto& st = self->state;
+  if (from_lost_worker(self))
+    return;
   ++st.throttled;
   st.gate.on_throttle(started_us, now_us(self));
 }
 
 void on_backoff(supervisor_pointer self, bool entering, uint64_t seq) {
+  // A lost worker's task runs elsewhere now, under the same seq.
+  if (from_lost_worker(self))
+    return;
   if (entering)
     self->state.in_backoff.insert(seq);
   else
@@ -84,32 +97,6 @@ void spawn_slot(supervisor_pointer self, uint32_t idx) {
   st.workers[idx] = std::move(w);
 }
 
-void join_node(supervisor_pointer self, uint32_t k, uint32_t first) {
-  auto& link = self->state.cfg.nodes[k];
-  for (uint32_t i = 0; i < link.workers; ++i)
-    self->state.slots[first + i].node = static_cast<int32_t>(k);
-  self->monitor(link.node);
-  // Node loss (requeue, node_lost) is step 4 of docs/distribution-plan.md;
-  // until then a node that cannot give its workers adds none.
-  self
-    ->request(link.node, std::chrono::seconds{10}, workers_atom::value,
-              caf::actor_cast<caf::actor>(self), first, now_us(self))
-    .then(
-      [=](std::vector<caf::actor>& handles) {
-        auto& st = self->state;
-        auto n = std::min<size_t>(handles.size(), link.workers);
-        for (size_t i = 0; i < n; ++i) {
-          auto idx = first + static_cast<uint32_t>(i);
-          st.workers[idx] = caf::actor_cast<worker_actor>(handles[i]);
-          self->monitor(st.workers[idx]);
-          st.idle.push_back(idx);
-        }
-        // Dispatch, through the mailbox: a wake for no time in particular.
-        self->send(self, wake_atom::value, int64_t{-1});
-      },
-      [](caf::error&) {});
-}
-
 bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   auto& st = self->state;
   auto i = std::find_if(st.workers.begin(), st.workers.end(),
@@ -120,8 +107,7 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   auto& slot = st.slots[idx];
   bool remote = slot.node >= 0;
   if (remote) {
-    // A node's worker is not replaced here (step 4 of the plan): its slot
-    // retires.
+    // A node's worker that crashed is not replaced (yet): its slot retires.
     st.workers[idx] = worker_actor{};
     st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), idx),
                   st.idle.end());
