@@ -3,6 +3,8 @@
 // `troupe node`: hosts workers for supervisors in other processes, over
 // CAF's middleman, until Ctrl+C (docs/distribution-plan.md).
 
+#include "runtime/system.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -16,6 +18,9 @@ struct node_options {
   uint32_t workers = 8;
   /// Listen on an address other than loopback without TLS.
   bool insecure = false;
+  /// Mutual TLS: accept only supervisors whose certificate the CA signed
+  /// (any address, then, without `insecure`).
+  tls_files tls;
 };
 
 /// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
