@@ -24,6 +24,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 
 namespace troupe::runtime {
@@ -97,6 +98,8 @@ int serve_node(const node_options& opts) {
   node_config nc;
   nc.workers = opts.workers;
   nc.version = version();
+  if (auto* fake = std::getenv(test_node_version_env); fake && *fake)
+    nc.version = fake; // test-only (node.hpp)
   nc.protocol = node_protocol();
   nc.prepare = prepare_run;
   auto node = spawn_node(sys, std::move(nc));

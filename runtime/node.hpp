@@ -26,6 +26,11 @@ struct node_options {
 /// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
 bool is_loopback(const std::string& host);
 
+/// Test-only: a version the node reports in `hello` instead of its own,
+/// read from this environment variable by `troupe node` alone, so that a
+/// test can see a version mismatch refused (tests/e2e/nodes_version).
+inline constexpr const char* test_node_version_env = "TROUPE_TEST_NODE_VERSION";
+
 /// Serves until SIGINT or SIGTERM; returns the exit code.
 int serve_node(const node_options& opts);
 
