@@ -1,6 +1,6 @@
-// `troupe node`: publishes a node actor and prepares runs from the
-// manifests supervisors send: stub targets for now (HTTP targets and TLS are
-// steps 7 and 8 of docs/distribution-plan.md).
+// `troupe node`: publishes a node actor (plain, or mutual TLS through
+// caf::openssl) and prepares runs from the manifests supervisors send: stub
+// targets for now (HTTP targets are step 7 of docs/distribution-plan.md).
 
 #include "runtime/node.hpp"
 
@@ -18,11 +18,13 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 
 namespace troupe::runtime {
@@ -69,49 +71,62 @@ int serve_node(const node_options& opts) {
     return exit_usage;
   }
   auto addr = std::get<node_address>(parsed);
-  if (!is_loopback(addr.host) && !opts.insecure) {
+  bool tls = opts.tls.enabled();
+  if (tls) {
+    if (auto err = check_tls_files(opts.tls); !err.empty()) {
+      std::fprintf(stderr, "troupe: node: %s\n", err.c_str());
+      return exit_usage;
+    }
+  } else if (!is_loopback(addr.host) && !opts.insecure) {
     std::fprintf(stderr,
                  "troupe: node: --listen %s: only loopback without TLS; give "
-                 "--insecure to accept plain connections from the network\n",
+                 "--tls-cert, --tls-key and --tls-ca, or --insecure to "
+                 "accept plain connections from the network\n",
                  opts.listen.c_str());
     return exit_usage;
-  }
-  if (!is_loopback(addr.host))
+  } else if (!is_loopback(addr.host)) {
     std::fprintf(stderr,
                  "troupe: node: warning: --insecure: anyone who can reach "
                  "%s can run tasks here, unencrypted\n",
                  opts.listen.c_str());
+  }
   signal_watcher signals;
   caf::actor_system_config cfg;
   register_message_types(cfg);
-  enable_network(cfg);
+  enable_network(cfg, opts.tls);
   caf::actor_system sys{cfg};
   node_config nc;
   nc.workers = opts.workers;
   nc.version = version();
+  if (auto* fake = std::getenv(test_node_version_env); fake && *fake)
+    nc.version = fake; // test-only (node.hpp)
   nc.protocol = node_protocol();
   nc.prepare = prepare_run;
   auto node = spawn_node(sys, std::move(nc));
   // Published untyped: supervisors of any version connect, then compare
   // versions in `hello` (docs/distribution-plan.md).
-  auto port = sys.middleman().publish(caf::actor_cast<caf::actor>(node),
-                                      addr.port, addr.host.c_str(), true);
+  auto handle = caf::actor_cast<caf::actor>(node);
+  auto port
+    = tls ? caf::openssl::publish(handle, addr.port, addr.host.c_str(), true)
+          : sys.middleman().publish(handle, addr.port, addr.host.c_str(), true);
   if (!port) {
     std::fprintf(stderr, "troupe: node: cannot listen on %s (%s)\n",
                  opts.listen.c_str(), sys.render(port.error()).c_str());
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return exit_usage;
   }
-  std::fprintf(stderr, "troupe node: listening on %s:%u with %u workers\n",
+  std::fprintf(stderr, "troupe node: listening on %s:%u with %u workers%s\n",
                addr.host.c_str(), static_cast<unsigned>(*port),
-               static_cast<unsigned>(opts.workers));
+               static_cast<unsigned>(opts.workers), tls ? " (mutual TLS)" : "");
   std::promise<int> stopped;
   signals.start(nullptr, [&stopped](int sig) { stopped.set_value(sig); });
   auto sig = stopped.get_future().get();
   signals.stop();
   std::fprintf(stderr, "troupe node: %s: stopping\n",
                sig == SIGINT ? "interrupt" : "terminate");
-  sys.middleman().unpublish(caf::actor_cast<caf::actor>(node), *port);
+  // The plain call for TLS too: both middleman actors publish on the same
+  // BASP broker (caf/openssl/unpublish.hpp does not compile in 0.17.6).
+  sys.middleman().unpublish(handle, *port);
   caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
   return exit_ok;
 }

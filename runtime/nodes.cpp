@@ -7,7 +7,9 @@
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 
 #include <fmt/format.h>
 
@@ -110,7 +112,7 @@ parse_node_addresses(const std::string& list) {
 
 std::variant<std::vector<node_link>, std::string>
 connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
-              const std::string& manifest_text) {
+              const std::string& manifest_text, bool tls) {
   std::vector<node_link> out;
   caf::scoped_actor self{sys};
   for (auto& addr : nodes) {
@@ -118,7 +120,18 @@ connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
     link.name = addr.text();
     // Untyped: a typed remote_actor compares interfaces first and fails
     // without telling the node's version (docs/distribution-plan.md).
-    auto handle = sys.middleman().remote_actor(addr.host, addr.port);
+    auto handle = tls ? caf::openssl::remote_actor(sys, addr.host, addr.port)
+                      : sys.middleman().remote_actor(addr.host, addr.port);
+    // A peer that refuses our certificate, or whose certificate our CA did
+    // not sign, ends the connection in the handshake (caf-0.17.md §6), and
+    // so does a TLS node to a plain connection.
+    if (!handle && handle.error() == caf::sec::disconnect_during_handshake)
+      return fmt::format(
+        tls ? "node {}: the TLS handshake failed ({}): each side's "
+              "certificate must be signed by the other side's --tls-ca"
+            : "node {} closed the connection in the handshake ({}): a node "
+              "with TLS needs --tls-cert, --tls-key and --tls-ca",
+        link.name, sys.render(handle.error()));
     if (!handle)
       return fmt::format("node {} is unreachable ({})", link.name,
                          sys.render(handle.error()));

@@ -34,11 +34,11 @@ parse_node_addresses(const std::string& list);
 std::variant<node_address, std::string>
 parse_node_address(const std::string& text, bool any_port = false);
 
-/// Connects to every node (the system must have the middleman), checks its
-/// version and has it prepare `manifest_text`: the links, or the error to
-/// print.
+/// Connects to every node (the system must have the middleman, and with
+/// `tls` CAF's OpenSSL manager), checks its version and has it prepare
+/// `manifest_text`: the links, or the error to print.
 std::variant<std::vector<node_link>, std::string>
 connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
-              const std::string& manifest_text);
+              const std::string& manifest_text, bool tls = false);
 
 } // namespace troupe::runtime

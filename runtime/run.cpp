@@ -179,6 +179,12 @@ int run(const run_options& opts) {
                            "threads only in this version\n");
       return exit_usage;
     }
+    if (opts.tls.enabled()) {
+      if (auto err = check_tls_files(opts.tls); !err.empty()) {
+        std::fprintf(stderr, "troupe: run: %s\n", err.c_str());
+        return exit_usage;
+      }
+    }
     if (!read_text_file(opts.manifest, manifest_text)) {
       std::fprintf(stderr, "troupe: %s: cannot read it again (%s)\n",
                    opts.manifest.c_str(), std::strerror(errno));

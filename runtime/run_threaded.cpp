@@ -71,12 +71,13 @@ run_outcome run_threaded(const run_parts& p) {
   if (p.client)
     cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
   if (!p.nodes.empty())
-    enable_network(cfg);
+    enable_network(cfg, opts.tls);
   {
     caf::actor_system sys{cfg};
     std::vector<node_link> nodes;
     if (!p.nodes.empty()) {
-      auto linked = connect_nodes(sys, p.nodes, p.manifest_text);
+      auto linked
+        = connect_nodes(sys, p.nodes, p.manifest_text, opts.tls.enabled());
       if (auto* err = std::get_if<std::string>(&linked)) {
         std::fprintf(stderr, "troupe: %s\n", err->c_str());
         out.exit = exit_usage;

@@ -5,13 +5,12 @@
 
 #include "tools/troupe/cli.hpp"
 
+#include "tools/troupe/cli_parts.hpp"
 #include "tools/troupe/help.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <map>
 #include <optional>
 
@@ -19,56 +18,13 @@ namespace troupe::cli {
 
 namespace {
 
-/// A usage error of a subcommand, thrown by its checks while parsing: the
-/// text that follows "troupe: COMMAND: ".
-struct usage_failure {
-  std::string what;
-};
-
 /// Help or the version, asked for on the command line.
 struct early_message {
   message msg;
 };
 
-constexpr uint64_t max_concurrency = 100000;
 constexpr uint64_t min_limit_bytes = 1024;
 constexpr uint64_t max_limit_bytes = uint64_t{1} << 40;
-
-// An integer in [lo, hi], as strtoull reads it; nullopt otherwise.
-std::optional<uint64_t> integer_in(const std::string& value, uint64_t lo,
-                                   uint64_t hi) {
-  errno = 0;
-  char* end = nullptr;
-  auto n = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno != 0 || value[0] == '-' || n < lo
-      || n > hi)
-    return std::nullopt;
-  return n;
-}
-
-/// Refuses an empty value ("--out=", "--out ''").
-CLI::Validator non_empty(std::string flag) {
-  return CLI::Validator(
-    [flag](std::string& value) -> std::string {
-      if (value.empty())
-        throw usage_failure{flag + " needs a value"};
-      return {};
-    },
-    "");
-}
-
-/// Accepts an integer from lo to hi; `range` words the bounds in errors.
-CLI::Validator range(std::string flag, uint64_t lo, uint64_t hi,
-                     std::string range) {
-  return CLI::Validator(
-    [=](std::string& value) -> std::string {
-      if (!integer_in(value, lo, hi))
-        throw usage_failure{flag + ": must be an integer from " + range
-                            + ", got \"" + value + "\""};
-      return {};
-    },
-    "");
-}
 
 /// Accepts one of `names`, mapped to its value.
 CLI::Validator one_of(std::string flag,
@@ -82,15 +38,6 @@ CLI::Validator one_of(std::string flag,
       return {};
     },
     "");
-}
-
-/// Adds an option taking one value; `take` stores it once checked.
-CLI::Option* add_value(CLI::App& app, const std::string& name,
-                       const std::string& type, const std::string& help,
-                       std::function<void(const std::string&)> take) {
-  return app.add_option_function<std::string>(name, std::move(take), help)
-    ->type_name(type)
-    ->trigger_on_parse(); // checked where it stands, not after the line
 }
 
 /// Adds -h/--help, taken where it stands: an error before it wins.
@@ -181,6 +128,10 @@ public:
     }
     if (sub == version_)
       return version_message();
+    if (sub == run_ || sub == node_)
+      if (auto why = tls_usage_error(sub == run_ ? run_cmd_.options.tls
+                                                 : node_cmd_.options.tls))
+        return usage(sub, *why);
     if (sub == run_)
       return run_cmd_;
     if (sub == validate_)
@@ -288,6 +239,7 @@ private:
               })
       ->check(range("--local-workers", 0, max_concurrency, "0 to 100000"))
       ->needs(nodes);
+    add_tls_options(*run_, o.tls, "nodes", nodes);
     add_limits(*run_, o.limits, true);
     for (auto* flag : {"--force", "--rerun-failed", "--virtual-time"})
       run_->get_option(flag)->disable_flag_override();
@@ -296,23 +248,7 @@ private:
   void define_node() {
     node_
       = subcommand("node", "host workers for a remote supervisor", node_intro);
-    auto& o = node_cmd_.options;
-    add_value(*node_, "--listen", "HOST:PORT",
-              "where to listen (default 127.0.0.1:7100; loopback\n"
-              "only, unless --insecure)",
-              [&o](auto& v) { o.listen = v; })
-      ->check(non_empty("--listen"));
-    add_value(*node_, "--workers", "N", "workers per run (1 to 100000, 8)",
-              [&o](auto& v) {
-                o.workers
-                  = static_cast<uint32_t>(*integer_in(v, 1, max_concurrency));
-              })
-      ->check(non_empty("--workers"))
-      ->check(range("--workers", 1, max_concurrency, "1 to 100000"));
-    node_
-      ->add_flag("--insecure", o.insecure,
-                 "listen beyond loopback without TLS (a warning)")
-      ->disable_flag_override();
+    add_node_options(*node_, node_cmd_.options);
   }
 
   void define_validate() {
