@@ -245,7 +245,8 @@ result<manifest> parse_manifest(const std::string& text,
     for (auto& ds : m.datasets)
       ds.max_line_bytes
         = opts.max_line_bytes.value_or(m.execution.max_line_bytes);
-    scan_datasets(chk, m);
+    if (opts.read_datasets)
+      scan_datasets(chk, m);
     return m;
   } catch (const check_failure& e) {
     return config_error{e.what()};

@@ -189,6 +189,10 @@ struct load_options {
   uint64_t max_manifest_bytes = default_max_manifest_bytes;
   /// Overrides execution_policy.limits.max_line_bytes (--max-line-bytes).
   std::optional<uint64_t> max_line_bytes;
+  /// Read and count the dataset files. A node (`troupe node`) parses the
+  /// manifest it is sent without them: the datasets stay with the
+  /// supervisor, and task_count() is 0.
+  bool read_datasets = true;
 };
 
 /// Reads, checks and counts a manifest and its dataset files. Only regular

@@ -105,6 +105,8 @@ std::string to_string(run_end x) {
       return "deadline";
     case run_end::unwritable:
       return "unwritable";
+    case run_end::no_nodes:
+      return "no_nodes";
   }
   return "?";
 }

@@ -24,6 +24,7 @@ enum class run_end : uint8_t {
   aborted,    ///< stopped by the service (401, 403, quota)
   deadline,   ///< run_deadline_seconds passed
   unwritable, ///< the results file could not be written (exit 4)
+  no_nodes,   ///< every node was lost and no worker was left
 };
 
 std::string to_string(run_end x);

@@ -133,19 +133,25 @@ typename Inspector::result_type inspect(Inspector& f, dify_info& x) {
            x.total_steps);
 }
 
-/// One attempt of a task, as recorded in `attempt_log`.
+/// One attempt of a task, as recorded in `attempt_log`. A lost one (its
+/// node was lost while it held the task) is written with the status
+/// "node_lost" and does not count as an attempt: it covers the node's whole
+/// stay with the task, `status` stays RUNNING and `node` names the node.
 struct attempt_record {
   task_status status = task_status::running;
   int64_t started_us = 0;
   int64_t duration_us = 0;
   std::string error;
   int32_t http_status = 0;
+  bool lost = false;
+  /// The node it ran on; set for lost attempts only.
+  std::string node;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_record& x) {
   return f(caf::meta::type_name("troupe::attempt_record"), x.status,
-           x.started_us, x.duration_us, x.error, x.http_status);
+           x.started_us, x.duration_us, x.error, x.http_status, x.lost, x.node);
 }
 
 /// The outcome of a task: what the result sink writes as one line.
@@ -174,6 +180,9 @@ struct task_result {
   std::vector<assertion_result> assertions;
   /// The output came from the result cache; no call was made.
   bool cached = false;
+  /// The node that ran its last attempt, "local" for the supervisor's own
+  /// process; empty in a run without nodes.
+  std::string node;
 
   /// Whether any assertion failed.
   bool assertions_failed() const noexcept {
@@ -183,9 +192,12 @@ struct task_result {
     return false;
   }
 
-  /// Number of attempts made.
+  /// Number of attempts made, lost ones (node_lost) not counted.
   uint32_t attempts() const noexcept {
-    return static_cast<uint32_t>(attempt_log.size());
+    uint32_t n = 0;
+    for (auto& a : attempt_log)
+      n += a.lost ? 0 : 1;
+    return n;
   }
 };
 
@@ -200,7 +212,7 @@ typename Inspector::result_type inspect(Inspector& f, task_result& x) {
            x.case_id, x.params_json, x.status, x.attempt_log, x.started_us,
            x.finished_us, x.latency_us, x.output_json, x.error, x.error_code,
            x.http_status, x.tokens, x.first_event_us, x.seq, x.dify,
-           x.assertions, x.cached);
+           x.assertions, x.cached, x.node);
 }
 
 /// A worker's answer to `status`: the task it holds (empty when idle) and

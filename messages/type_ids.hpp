@@ -5,6 +5,7 @@
 // with each actor system through for_each_message_type.
 
 #include "messages/execution.hpp"
+#include "messages/fnv1a.hpp"
 #include "messages/http.hpp"
 #include "messages/run.hpp"
 #include "messages/stub.hpp"
@@ -83,6 +84,16 @@ CAF_ADD_ATOM(troupe, troupe, clear_behaviors_atom, "clrbehav")
 CAF_ADD_TYPE_ID(troupe, (troupe::stub_behavior))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::stub_behavior>))
 
+// -- nodes ------------------------------------------------------------------
+
+// hello: versions; prepare: a run's manifest; workers: a run's workers. The
+// node protocol carries built-in types only (strings, integers, actor
+// handles), so that any two troupe versions can still tell each other
+// theirs (docs/distribution-plan.md).
+CAF_ADD_ATOM(troupe, troupe, hello_atom, "hello")
+CAF_ADD_ATOM(troupe, troupe, prepare_atom, "prepare")
+CAF_ADD_ATOM(troupe, troupe, workers_atom, "workers")
+
 CAF_END_TYPE_ID_BLOCK(troupe)
 
 namespace troupe {
@@ -115,6 +126,18 @@ void for_each_message_type(F&& f) {
   f(type_tag<stub_behavior>{}, "troupe::stub_behavior");
   f(type_tag<http_outcome>{}, "troupe::http_outcome");
   f(type_tag<http_result>{}, "troupe::http_result");
+}
+
+/// Bumped whenever a message type's `inspect` changes: with the names above
+/// it makes the protocol fingerprint that nodes and supervisors compare.
+constexpr uint64_t node_protocol_revision = 2;
+
+/// FNV-1a over the message types' names and the revision: equal on two
+/// processes that can talk.
+inline uint64_t node_protocol() {
+  uint64_t h = fnv1a(std::to_string(node_protocol_revision));
+  for_each_message_type([&](auto, const char* name) { h = fnv1a(name, h); });
+  return h;
 }
 
 } // namespace troupe

@@ -7,6 +7,7 @@
 #include "actors/results/result_line.hpp"
 #include "config/manifest.hpp"
 #include "runtime/dataset_source.hpp"
+#include "runtime/nodes.hpp"
 #include "runtime/result_cache.hpp"
 #include "runtime/results_target.hpp"
 #include "runtime/run_actors.hpp"
@@ -20,6 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #ifndef TROUPE_VERSION
 #  define TROUPE_VERSION "0.0.0"
@@ -46,6 +49,14 @@ void raise_file_limit() {
     lim.rlim_cur = lim.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &lim);
   }
+}
+
+bool read_text_file(const std::string& path, std::string& out) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  return static_cast<bool>(in);
 }
 
 bool all_succeeded(const run_summary& s) {
@@ -154,6 +165,32 @@ int run(const run_options& opts) {
                  config::target_type_name(m.target.type));
     return exit_usage;
   }
+  std::vector<node_address> nodes;
+  std::string manifest_text;
+  if (!opts.nodes.empty()) {
+    auto parsed = parse_node_addresses(opts.nodes);
+    if (auto* err = std::get_if<std::string>(&parsed)) {
+      std::fprintf(stderr, "troupe: run: --nodes: %s\n", err->c_str());
+      return exit_usage;
+    }
+    nodes = std::get<std::vector<node_address>>(parsed);
+    if (opts.virtual_time || m.target.type != config::target_type::stub) {
+      std::fprintf(stderr, "troupe: run: --nodes runs stub targets on CAF's "
+                           "threads only in this version\n");
+      return exit_usage;
+    }
+    if (opts.tls.enabled()) {
+      if (auto err = check_tls_files(opts.tls); !err.empty()) {
+        std::fprintf(stderr, "troupe: run: %s\n", err.c_str());
+        return exit_usage;
+      }
+    }
+    if (!read_text_file(opts.manifest, manifest_text)) {
+      std::fprintf(stderr, "troupe: %s: cannot read it again (%s)\n",
+                   opts.manifest.c_str(), std::strerror(errno));
+      return exit_usage;
+    }
+  }
   // Under virtual time the run starts at a fixed epoch, so that reruns
   // give byte-identical results.
   auto epoch_us = opts.virtual_time ? virtual_epoch_us : wall_now_us();
@@ -183,11 +220,18 @@ int run(const run_options& opts) {
       return exit_usage;
   }
   // The header goes out before the actor system starts, so that a process
-  // killed at once still leaves a file that --resume takes.
-  if (!write_header(*target, opts, m, epoch_us))
-    return exit_unwritable;
-  if (!enough_space(*target, m.task_count()))
-    return exit_unwritable;
+  // killed at once still leaves a file that --resume takes; with nodes,
+  // once they all said yes.
+  auto begin = [&]() -> int {
+    if (!write_header(*target, opts, m, epoch_us)
+        || !enough_space(*target, m.task_count()))
+      return exit_unwritable;
+    return exit_ok;
+  };
+  if (nodes.empty()) {
+    if (auto code = begin(); code != exit_ok)
+      return code;
+  }
   std::shared_ptr<cached_source> cached;
   if (cache)
     source = cached = std::make_shared<cached_source>(source, cache, m.target);
@@ -203,7 +247,14 @@ int run(const run_options& opts) {
   run_parts parts{m,        *target, source,
                   client,   api_key, cached,
                   epoch_us, opts,    std::make_shared<std::mutex>()};
+  if (!nodes.empty()) {
+    parts.nodes = std::move(nodes);
+    parts.manifest_text = std::move(manifest_text);
+    parts.begin = begin;
+  }
   auto outcome = opts.virtual_time ? run_virtual(parts) : run_threaded(parts);
+  if (outcome.exit >= 0)
+    return outcome.exit;
   auto& summary = outcome.summary;
   bool results_ok = outcome.results_ok;
   if (opts.virtual_time)

@@ -5,6 +5,7 @@
 // supervisor to the end, print the summary, and pick the exit code.
 
 #include "config/manifest.hpp"
+#include "runtime/system.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -48,6 +49,13 @@ struct run_options {
   std::string timeline;
   /// Caps on the manifest's size and on dataset lines.
   config::load_options limits;
+  /// `troupe node`s whose workers join the run: "HOST:PORT,...", empty for
+  /// none.
+  std::string nodes;
+  /// With nodes: workers in this process too (default none).
+  uint32_t local_workers = 0;
+  /// With nodes: mutual TLS to every node.
+  tls_files tls;
 };
 
 /// Runs a manifest; returns the exit code.

@@ -16,7 +16,7 @@
 namespace troupe::runtime {
 
 run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
-                     caf::actor listener) {
+                     caf::actor listener, std::vector<node_link> nodes) {
   auto& m = p.m;
   run_actors a;
   result_sink_config rc;
@@ -54,6 +54,8 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   sc.listener = std::move(listener);
   sc.baseline = p.target.baseline;
   sc.dispatch = make_dispatch_settings(m.execution);
+  sc.nodes = std::move(nodes);
+  sc.local_workers = p.opts.local_workers;
   a.supervisor = spawn_supervisor(sys, std::move(sc));
   // Scripted events: the original design's runtime setters, sent at their
   // times (virtual ones under --virtual-time).

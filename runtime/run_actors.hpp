@@ -15,6 +15,7 @@
 #include "actors/supervisor/supervisor.hpp"
 #include "actors/supervisor/task_source.hpp"
 #include "config/manifest.hpp"
+#include "runtime/nodes.hpp"
 #include "runtime/result_cache.hpp"
 #include "runtime/results_target.hpp"
 #include "runtime/run.hpp"
@@ -23,9 +24,11 @@
 #include <caf/fwd.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace troupe::runtime {
 
@@ -41,11 +44,19 @@ struct run_parts {
   const run_options& opts;
   /// The sink's write lock, taken by a second Ctrl+C before it exits.
   std::shared_ptr<std::mutex> write_lock;
+  /// Nodes whose workers join the run, and the manifest's text for them.
+  std::vector<node_address> nodes = {};
+  std::string manifest_text = {};
+  /// With nodes: starts the results file once every node said yes (so
+  /// that a refused node leaves no run behind); an exit code, 0 to go on.
+  std::function<int()> begin = nullptr;
 };
 
 struct run_outcome {
   run_summary summary;
   bool results_ok = false;
+  /// Set when the run did not start: the exit code (its message printed).
+  int exit = -1;
 };
 
 /// The actors of a run, spawned and wired.
@@ -57,9 +68,10 @@ struct run_actors {
 };
 
 /// Spawns the sink, the executor and the supervisor, which reports to
-/// `listener`, and schedules the stub script's events.
+/// `listener` and runs on `nodes` too, and schedules the stub script's
+/// events.
 run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
-                     caf::actor listener);
+                     caf::actor listener, std::vector<node_link> nodes = {});
 
 /// The cancel reason for a signal.
 const char* cancel_reason(int sig);

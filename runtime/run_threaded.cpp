@@ -70,11 +70,29 @@ run_outcome run_threaded(const run_parts& p) {
   // for them (B1).
   if (p.client)
     cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
+  if (!p.nodes.empty())
+    enable_network(cfg, opts.tls);
   {
     caf::actor_system sys{cfg};
+    std::vector<node_link> nodes;
+    if (!p.nodes.empty()) {
+      auto linked
+        = connect_nodes(sys, p.nodes, p.manifest_text, opts.tls.enabled());
+      if (auto* err = std::get_if<std::string>(&linked)) {
+        std::fprintf(stderr, "troupe: %s\n", err->c_str());
+        out.exit = exit_usage;
+        return out;
+      }
+      nodes = std::move(std::get<std::vector<node_link>>(linked));
+      if (auto code = p.begin(); code != exit_ok) {
+        out.exit = code;
+        return out;
+      }
+    }
     {
       caf::scoped_actor self{sys};
-      auto a = spawn_run(sys, p, caf::actor_cast<caf::actor>(self));
+      auto a = spawn_run(sys, p, caf::actor_cast<caf::actor>(self),
+                         std::move(nodes));
       auto sup = a.supervisor;
       progress_actor progress;
       if (show_progress) {

@@ -48,6 +48,9 @@ std::string summary_table(const run_summary& s, const std::string& name,
     case run_end::unwritable:
       how = "stopped: results could not be written";
       break;
+    case run_end::no_nodes:
+      how = "stopped: no node left";
+      break;
   }
   line(out, "run \"{}\" {} in {}", name, how, wall_text(s.wall_us));
   if (!s.reason.empty())

@@ -85,8 +85,9 @@ inline constexpr result_field first_event_ms{"first_event_ms"};
 inline constexpr result_field dify{"dify"};
 inline constexpr result_field assertions{"assertions"};
 inline constexpr result_field cached{"cached"};
+inline constexpr result_field node{"node"};
 
-// -- an attempt_log entry (with status, error and http_status) --
+// -- an attempt_log entry (with status, error, http_status and node) --
 inline constexpr result_field started_ms{"started_ms"};
 inline constexpr result_field duration_ms{"duration_ms"};
 
@@ -96,6 +97,9 @@ inline constexpr result_field passed{"passed"};
 inline constexpr result_field detail{"detail"};
 
 } // namespace fields
+
+/// The status of an attempt lost with its node (attempt_record::lost).
+inline constexpr std::string_view lost_attempt_status = "node_lost";
 
 /// How each kind of line starts: `{"type":"header"` and so on.
 inline constexpr std::string_view header_line_prefix = R"({"type":"header")";

@@ -85,7 +85,10 @@ void append_dify(std::string& out, const dify_info& d) {
 
 void append_attempt(std::string& out, const attempt_record& a) {
   out.append(fields::status.open_key());
-  append_status(out, a.status);
+  if (a.lost)
+    append_json_string(out, lost_attempt_status);
+  else
+    append_status(out, a.status);
   out.append(fields::started_ms.key());
   append_ms(out, a.started_us);
   out.append(fields::duration_ms.key());
@@ -95,6 +98,10 @@ void append_attempt(std::string& out, const attempt_record& a) {
   if (a.http_status != 0) {
     out.append(fields::http_status.key());
     append_int(out, a.http_status);
+  }
+  if (!a.node.empty()) {
+    out.append(fields::node.key());
+    append_json_string(out, a.node);
   }
   out += '}';
 }
@@ -197,6 +204,10 @@ void append_result_line(std::string& out, const task_result& r,
   if (r.cached) {
     out.append(f::cached.key());
     out += "true";
+  }
+  if (!r.node.empty()) {
+    out.append(f::node.key());
+    append_json_string(out, r.node);
   }
   out += "}\n";
 }

@@ -58,8 +58,11 @@ int32_t http_status_of(const json::object& o) {
 attempt_record parse_attempt(const json::object& o) {
   namespace f = fields;
   attempt_record rec;
-  rec.status
-    = parse_status(str(o, f::status.name())).value_or(task_status::pending);
+  auto status = str(o, f::status.name());
+  rec.lost = status == lost_attempt_status;
+  rec.status = rec.lost ? task_status::running
+                        : parse_status(status).value_or(task_status::pending);
+  rec.node = str(o, f::node.name());
   rec.started_us = ms_as_us(o, f::started_ms.name());
   rec.duration_us = ms_as_us(o, f::duration_ms.name());
   rec.error = str(o, f::error.name());
@@ -186,6 +189,7 @@ bool parse_result_line(const json::object& o, task_result& r) {
   r.first_event_us = ms_as_us(o, f::first_event_ms.name());
   if (auto* c = o.if_contains(f::cached.name()); c && c->is_bool())
     r.cached = c->get_bool();
+  r.node = str(o, f::node.name());
   for_each_object(o, f::assertions.name(), [&](const json::object& a) {
     r.assertions.push_back(parse_assertion(a));
   });

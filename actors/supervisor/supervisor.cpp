@@ -27,6 +27,11 @@
 // frees the slot first and the down message finds no task to fail. One
 // thing cannot be told apart: a task handed to a worker that had already
 // died (after sending its last result) also ends worker_crashed.
+//
+// Nodes (supervisor_nodes.cpp): a lost node's tasks in flight come back in
+// `requeue`, which dispatch takes ahead of new tasks and the drain ends
+// CANCELLED like them. With no worker left at all, the run stops: the
+// tasks left end CANCELLED, "no nodes".
 
 #include "actors/supervisor/supervisor.hpp"
 
@@ -57,6 +62,8 @@ constexpr size_t drain_chunk = 4096;
 supervisor_actor::behavior_type dispatching(supervisor_pointer self);
 supervisor_actor::behavior_type stopping(supervisor_pointer self);
 supervisor_actor::behavior_type closing(supervisor_pointer self);
+void begin_stop(supervisor_pointer self, run_end end, std::string reason,
+                bool abort_in_flight);
 
 // Makes sure a `wake` comes at `at_us` or earlier.
 void arm_wake(supervisor_pointer self, int64_t at_us) {
@@ -86,10 +93,13 @@ bool may_start(supervisor_pointer self, start_kind kind) {
   }
 }
 
-// The next task that needs a call (those the source answered are written on
-// the way), or none when the source is exhausted.
+// Whether there is a task that needs a call: a task taken back from a lost
+// node, or the next from the source (those it answered are written on the
+// way); false when both are exhausted.
 bool next_task(supervisor_pointer self) {
   auto& st = self->state;
+  if (!st.requeue.empty())
+    return true;
   while (!st.held) {
     if (st.source_done)
       return false;
@@ -109,10 +119,23 @@ bool next_task(supervisor_pointer self) {
   return true;
 }
 
+// Takes the task next_task found.
+task_spec take_task(supervisor_state& st) {
+  task_spec out;
+  if (!st.requeue.empty()) {
+    out = std::move(st.requeue.front());
+    st.requeue.pop_front();
+  } else {
+    out = std::move(*st.held);
+    st.held.reset();
+  }
+  return out;
+}
+
 // The run is over once nothing is in flight and nothing is left to start.
 void try_close(supervisor_pointer self) {
   auto& st = self->state;
-  if (st.in_flight > 0 || !st.source_done || st.held)
+  if (st.in_flight > 0 || !st.source_done || st.held || !st.requeue.empty())
     return;
   auto summary = st.stats.summary();
   summary.total = std::max(st.cfg.total, st.stats.finished());
@@ -141,6 +164,10 @@ void try_close(supervisor_pointer self) {
 // already), then new tasks to idle workers.
 void dispatch(supervisor_pointer self) {
   auto& st = self->state;
+  if (no_workers_left(self)) {
+    begin_stop(self, run_end::no_nodes, "no nodes", false);
+    return;
+  }
   while (!st.permits.empty()) {
     if (!may_start(self, start_kind::retry))
       return;
@@ -149,7 +176,8 @@ void dispatch(supervisor_pointer self) {
     st.in_backoff.erase(p.seq);
     p.promise.deliver(true);
   }
-  while (!st.idle.empty()
+  // With nodes there may be more workers than calls allowed in flight.
+  while (!st.idle.empty() && st.in_flight < st.cfg.concurrency
          && !st.gate.holds_tasks(now_us(self), {st.running(), st.in_flight})
          && next_task(self)) {
     if (!may_start(self, start_kind::task))
@@ -157,10 +185,10 @@ void dispatch(supervisor_pointer self) {
     auto idx = st.idle.back();
     st.idle.pop_back();
     ++st.in_flight;
-    st.slots[idx].task = *st.held;
+    auto task = take_task(st);
+    st.slots[idx].task = task;
     st.slots[idx].dispatched_us = now_us(self);
-    self->send(st.workers[idx], run_atom::value, std::move(*st.held));
-    st.held.reset();
+    self->send(st.workers[idx], run_atom::value, std::move(task));
   }
   try_close(self);
 }
@@ -170,7 +198,10 @@ void on_drain(supervisor_pointer self) {
   auto& st = self->state;
   for (size_t n = 0; n < drain_chunk; ++n) {
     source_item item;
-    if (st.held) {
+    if (!st.requeue.empty()) {
+      item.task = std::move(st.requeue.front());
+      st.requeue.pop_front();
+    } else if (st.held) {
       item.task = std::move(*st.held);
       st.held.reset();
     } else if (st.source_done || !st.cfg.source->next_item(item)) {
@@ -217,12 +248,18 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
     p.promise.deliver(false);
   st.permits.clear();
   self->set_down_handler([=](caf::down_msg& dm) {
-    if (on_worker_down(self, dm))
+    if (on_node_down(self, dm)) {
+      // Its tasks end CANCELLED with the unstarted ones.
+      if (!self->state.requeue.empty())
+        self->send(self, drain_atom::value);
       try_close(self);
+    } else if (on_worker_down(self, dm)) {
+      try_close(self);
+    }
   });
   self->become(stopping(self));
   // Unstarted tasks end CANCELLED now, while the ones in flight finish.
-  if (!st.source_done || st.held)
+  if (!st.source_done || st.held || !st.requeue.empty())
     self->send(self, drain_atom::value);
   else
     try_close(self);
@@ -244,11 +281,20 @@ void on_start(supervisor_pointer self) {
   if (d.run_deadline_us > 0)
     self->delayed_send(self, std::chrono::microseconds{d.run_deadline_us},
                        deadline_atom::value);
-  st.workers.resize(st.cfg.concurrency);
-  st.slots.resize(st.cfg.concurrency);
-  for (uint32_t i = 0; i < st.cfg.concurrency; ++i) {
+  auto local = st.cfg.nodes.empty() ? st.cfg.concurrency : st.cfg.local_workers;
+  auto total = local;
+  for (auto& n : st.cfg.nodes)
+    total += n.workers;
+  st.workers.resize(total);
+  st.slots.resize(total);
+  for (uint32_t i = 0; i < local; ++i) {
     spawn_slot(self, i);
-    st.idle.push_back(st.cfg.concurrency - 1 - i); // worker 0 goes first
+    st.idle.push_back(local - 1 - i); // worker 0 goes first
+  }
+  // A node's workers join when it sends their handles.
+  for (uint32_t k = 0, first = local; k < st.cfg.nodes.size(); ++k) {
+    join_node(self, k, first);
+    first += st.cfg.nodes[k].workers;
   }
   dispatch(self);
 }
@@ -256,7 +302,13 @@ void on_start(supervisor_pointer self) {
 // A retry asks to start; the answer waits for the gate.
 caf::typed_response_promise<bool> on_permit(supervisor_pointer self,
                                             uint64_t seq) {
+  // Before the promise, which takes the request's sender.
+  bool lost = from_lost_worker(self);
   auto rp = self->make_response_promise<bool>();
+  if (lost) {
+    rp.deliver(false); // its task runs elsewhere now
+    return rp;
+  }
   self->state.permits.push_back({seq, rp});
   dispatch(self);
   return rp;
@@ -276,7 +328,8 @@ supervisor_actor::behavior_type dispatching(supervisor_pointer self) {
     },
     [=](permit_atom, uint64_t seq) { return on_permit(self, seq); },
     [=](abort_atom, std::string& why) {
-      begin_stop(self, run_end::aborted, "run aborted: " + why, true);
+      if (!from_lost_worker(self))
+        begin_stop(self, run_end::aborted, "run aborted: " + why, true);
     },
     [=](cancel_atom, std::string& why) {
       begin_stop(self, run_end::cancelled, std::move(why), false);
@@ -355,7 +408,7 @@ supervisor_actor::behavior_type supervisor(supervisor_pointer self,
     self->state.stats.mark_baseline();
   }
   self->set_down_handler([=](caf::down_msg& dm) {
-    if (on_worker_down(self, dm))
+    if (on_node_down(self, dm) || on_worker_down(self, dm))
       dispatch(self);
   });
   return dispatching(self);

@@ -12,6 +12,7 @@
 //   cancel ─▶ workers finish ─▶ drain: unstarted tasks CANCELLED ─▶ close
 //             sink (summary line) ─▶ (done, summary) to the listener
 
+#include "actors/node/node.hpp"
 #include "actors/results/result_sink.hpp"
 #include "actors/supervisor/dispatch_gate.hpp"
 #include "actors/supervisor/run_stats.hpp"
@@ -27,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace troupe {
 
@@ -43,10 +45,26 @@ using supervisor_actor = worker_listener::extend<
   caf::reacts_to<write_failed_atom, std::string>,
   caf::reacts_to<wake_atom, int64_t>, caf::reacts_to<deadline_atom>>;
 
+/// A node whose workers join the run (docs/distribution-plan.md).
+struct node_link {
+  /// "host:port", as results name it.
+  std::string name;
+  /// Prepared for this run (hello and prepare done).
+  node_actor node;
+  /// The workers it hosts.
+  uint32_t workers = 0;
+};
+
 /// The supervisor's parameters.
 struct supervisor_config {
-  /// Number of workers to spawn.
+  /// Tasks in flight at most, over local and node workers; without nodes,
+  /// also the number of workers.
   uint32_t concurrency = 8;
+  /// Workers in this process, when the run has nodes (without nodes there
+  /// are `concurrency`).
+  uint32_t local_workers = 0;
+  /// Nodes whose workers join the run; their results name them.
+  std::vector<node_link> nodes;
   /// The workers' parameters; index and listener are filled in per worker.
   worker_config worker;
   std::shared_ptr<task_source> source;

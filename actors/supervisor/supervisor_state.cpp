@@ -32,6 +32,14 @@ int64_t now_us(supervisor_pointer self) {
 void write_result(supervisor_pointer self, task_result&& r,
                   const expectation* expect) {
   auto& st = self->state;
+  // A task that was on a lost node: its node_lost attempts come first.
+  if (auto i = st.lost_attempts.find(r.seq); i != st.lost_attempts.end()) {
+    auto& lost = i->second;
+    if (r.started_us < 0 || lost.front().started_us < r.started_us)
+      r.started_us = lost.front().started_us;
+    r.attempt_log.insert(r.attempt_log.begin(), lost.begin(), lost.end());
+    st.lost_attempts.erase(i);
+  }
   if (expect != nullptr && r.status == task_status::succeeded)
     r.assertions = check_expectation(*expect, r.output_json, r.latency_us);
   st.stats.add(r);
@@ -54,17 +62,24 @@ void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   st.in_backoff.erase(r.seq);
   if (r.status == task_status::succeeded)
     st.gate.on_success();
+  if (!st.cfg.nodes.empty())
+    r.node = slot.node < 0 ? "local" : st.cfg.nodes[slot.node].name;
   write_result(self, std::move(r), task ? &task->expect : nullptr);
   st.idle.push_back(idx);
 }
 
 void on_throttle(supervisor_pointer self, int64_t started_us) {
   auto& st = self->state;
+  if (from_lost_worker(self))
+    return;
   ++st.throttled;
   st.gate.on_throttle(started_us, now_us(self));
 }
 
 void on_backoff(supervisor_pointer self, bool entering, uint64_t seq) {
+  // A lost worker's task runs elsewhere now, under the same seq.
+  if (from_lost_worker(self))
+    return;
   if (entering)
     self->state.in_backoff.insert(seq);
   else
@@ -89,8 +104,16 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   if (i == st.workers.end())
     return false;
   auto idx = static_cast<uint32_t>(i - st.workers.begin());
-  spawn_slot(self, idx);
   auto& slot = st.slots[idx];
+  bool remote = slot.node >= 0;
+  if (remote) {
+    // A node's worker that crashed is not replaced (yet): its slot retires.
+    st.workers[idx] = worker_actor{};
+    st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), idx),
+                  st.idle.end());
+  } else {
+    spawn_slot(self, idx);
+  }
   if (!slot.task)
     return true; // it was idle: its index stays in `idle`
   auto seq = slot.task->seq;
@@ -110,7 +133,8 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
                                   [&](auto& p) { return p.seq == seq; }),
                    st.permits.end());
   write_result(self, std::move(r), nullptr);
-  st.idle.push_back(idx);
+  if (!remote)
+    st.idle.push_back(idx);
   return true;
 }
 

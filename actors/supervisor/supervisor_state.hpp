@@ -6,6 +6,7 @@
 
 #include "actors/supervisor/supervisor.hpp"
 
+#include <caf/actor_addr.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -29,10 +31,24 @@ struct permit_request {
 struct worker_slot {
   std::optional<task_spec> task;
   int64_t dispatched_us = -1;
+  /// The node it is on (an index into cfg.nodes), -1 for this process.
+  int32_t node = -1;
 };
+
+/// Where a node stands: asked for its workers, its workers joined, lost.
+enum class node_phase : uint8_t { joining, joined, lost };
 
 struct supervisor_state {
   supervisor_config cfg;
+  /// Per node (as cfg.nodes).
+  std::vector<node_phase> node_phases;
+  /// Tasks taken back from lost nodes, to run again ahead of new ones (in
+  /// the order lost; one node's in seq order).
+  std::deque<task_spec> requeue;
+  /// Their node_lost attempts, by seq, until their final result.
+  std::unordered_map<uint64_t, std::vector<attempt_record>> lost_attempts;
+  /// The workers of lost nodes: what they still send is dropped.
+  std::unordered_set<caf::actor_addr> lost_workers;
   std::vector<worker_actor> workers;
   std::vector<worker_slot> slots;
   std::vector<uint32_t> idle;
@@ -69,6 +85,21 @@ int64_t now_us(supervisor_pointer self);
 void write_result(supervisor_pointer self, task_result&& r,
                   const expectation* expect);
 
+/// Whether the current message comes from a worker of a lost node.
+bool from_lost_worker(supervisor_pointer self);
+
+/// Node `k` is lost (`why`): its slots retire, its tasks in flight go to
+/// `requeue` with a node_lost attempt each. Once per node.
+void on_node_lost(supervisor_pointer self, uint32_t k, const std::string& why);
+
+/// A node, or a node's worker whose connection went, is down: true if that
+/// was a node's loss (handled by on_node_lost).
+bool on_node_down(supervisor_pointer self, caf::down_msg& dm);
+
+/// True when the run has nodes, none is still giving its workers, and no
+/// worker is left at all.
+bool no_workers_left(supervisor_pointer self);
+
 /// A worker's result: frees its slot and writes the result.
 void on_result(supervisor_pointer self, uint32_t idx, task_result& r);
 
@@ -80,6 +111,9 @@ void on_backoff(supervisor_pointer self, bool entering, uint64_t seq);
 
 /// Spawns the worker at `idx` and monitors it.
 void spawn_slot(supervisor_pointer self, uint32_t idx);
+
+/// Asks node `k` for its workers, which take the indexes from `first` on.
+void join_node(supervisor_pointer self, uint32_t k, uint32_t first);
 
 /// A worker died: its task ends ERROR, a new worker takes its place. False
 /// if it was none of ours.

@@ -82,8 +82,10 @@ BOOST_AUTO_TEST_CASE(task_result_and_attempt_record_round_trip) {
   r.case_id = "c";
   r.params_json = "{}";
   r.status = task_status::timeout;
-  r.attempt_log.push_back({task_status::error, 5, 10, "reset", 0});
-  r.attempt_log.push_back({task_status::timeout, 2000, 1000, "late", 504});
+  r.attempt_log.push_back(
+    {task_status::running, 5, 10, "node h:1 lost", 0, true, "h:1"});
+  r.attempt_log.push_back(
+    {task_status::timeout, 2000, 1000, "late", 504, false, ""});
   r.started_us = 5;
   r.finished_us = 3000;
   r.latency_us = 1000;
@@ -102,8 +104,10 @@ BOOST_AUTO_TEST_CASE(task_result_and_attempt_record_round_trip) {
   BOOST_CHECK_EQUAL(y.first_event_us, 120);
   BOOST_CHECK_EQUAL(y.tokens, 99);
   auto rec = round_trip(r.attempt_log[0]);
-  BOOST_CHECK_EQUAL(rec.status, task_status::error);
+  BOOST_CHECK_EQUAL(rec.status, task_status::running);
   BOOST_CHECK_EQUAL(rec.started_us, 5);
+  BOOST_CHECK(rec.lost);
+  BOOST_CHECK_EQUAL(rec.node, "h:1");
 }
 
 BOOST_AUTO_TEST_CASE(attempt_request_and_reply_round_trip) {

@@ -34,7 +34,8 @@ task_result result(const std::string& dataset, const std::string& case_id,
   r.finished_us = finished_us;
   r.latency_us = latency_us;
   r.attempt_log.push_back({status, r.started_us, latency_us, "",
-                           status == task_status::succeeded ? 200 : 0});
+                           status == task_status::succeeded ? 200 : 0, false,
+                           ""});
   return r;
 }
 

@@ -5,13 +5,12 @@
 
 #include "tools/troupe/cli.hpp"
 
+#include "tools/troupe/cli_parts.hpp"
 #include "tools/troupe/help.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <map>
 #include <optional>
 
@@ -19,56 +18,13 @@ namespace troupe::cli {
 
 namespace {
 
-/// A usage error of a subcommand, thrown by its checks while parsing: the
-/// text that follows "troupe: COMMAND: ".
-struct usage_failure {
-  std::string what;
-};
-
 /// Help or the version, asked for on the command line.
 struct early_message {
   message msg;
 };
 
-constexpr uint64_t max_concurrency = 100000;
 constexpr uint64_t min_limit_bytes = 1024;
 constexpr uint64_t max_limit_bytes = uint64_t{1} << 40;
-
-// An integer in [lo, hi], as strtoull reads it; nullopt otherwise.
-std::optional<uint64_t> integer_in(const std::string& value, uint64_t lo,
-                                   uint64_t hi) {
-  errno = 0;
-  char* end = nullptr;
-  auto n = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno != 0 || value[0] == '-' || n < lo
-      || n > hi)
-    return std::nullopt;
-  return n;
-}
-
-/// Refuses an empty value ("--out=", "--out ''").
-CLI::Validator non_empty(std::string flag) {
-  return CLI::Validator(
-    [flag](std::string& value) -> std::string {
-      if (value.empty())
-        throw usage_failure{flag + " needs a value"};
-      return {};
-    },
-    "");
-}
-
-/// Accepts an integer from lo to hi; `range` words the bounds in errors.
-CLI::Validator range(std::string flag, uint64_t lo, uint64_t hi,
-                     std::string range) {
-  return CLI::Validator(
-    [=](std::string& value) -> std::string {
-      if (!integer_in(value, lo, hi))
-        throw usage_failure{flag + ": must be an integer from " + range
-                            + ", got \"" + value + "\""};
-      return {};
-    },
-    "");
-}
 
 /// Accepts one of `names`, mapped to its value.
 CLI::Validator one_of(std::string flag,
@@ -82,15 +38,6 @@ CLI::Validator one_of(std::string flag,
       return {};
     },
     "");
-}
-
-/// Adds an option taking one value; `take` stores it once checked.
-CLI::Option* add_value(CLI::App& app, const std::string& name,
-                       const std::string& type, const std::string& help,
-                       std::function<void(const std::string&)> take) {
-  return app.add_option_function<std::string>(name, std::move(take), help)
-    ->type_name(type)
-    ->trigger_on_parse(); // checked where it stands, not after the line
 }
 
 /// Adds -h/--help, taken where it stands: an error before it wins.
@@ -144,6 +91,7 @@ public:
     define_run();
     define_validate();
     define_report();
+    define_node();
     // Parsed by the server itself (main() dispatches before CLI11 runs);
     // listed here for the main help.
     auto* fake = app_.add_subcommand("fake-dify");
@@ -158,7 +106,7 @@ public:
     if (args.empty())
       return message{app_.help(), 2};
     CLI::App* sub = nullptr;
-    for (auto* s : {run_, validate_, report_, version_})
+    for (auto* s : {run_, validate_, report_, version_, node_})
       if (s->check_name(args[0]))
         sub = s;
     auto rest = spread_empty_values(sub, args);
@@ -180,10 +128,16 @@ public:
     }
     if (sub == version_)
       return version_message();
+    if (sub == run_ || sub == node_)
+      if (auto why = tls_usage_error(sub == run_ ? run_cmd_.options.tls
+                                                 : node_cmd_.options.tls))
+        return usage(sub, *why);
     if (sub == run_)
       return run_cmd_;
     if (sub == validate_)
       return validate_cmd_;
+    if (sub == node_)
+      return node_cmd_;
     return report_cmd_;
   }
 
@@ -272,9 +226,29 @@ private:
               "lines)",
               [&o](auto& v) { o.timeline = v; })
       ->check(non_empty("--timeline"));
+    auto* nodes = add_value(*run_, "--nodes", "LIST",
+                            "also run on these `troupe node`s:\n"
+                            "HOST:PORT,... (results name each task's node)",
+                            [&o](auto& v) { o.nodes = v; })
+                    ->check(non_empty("--nodes"));
+    add_value(*run_, "--local-workers", "N",
+              "workers in this process too (0 to 100000,\ndefault 0)",
+              [&o](auto& v) {
+                o.local_workers
+                  = static_cast<uint32_t>(*integer_in(v, 0, max_concurrency));
+              })
+      ->check(range("--local-workers", 0, max_concurrency, "0 to 100000"))
+      ->needs(nodes);
+    add_tls_options(*run_, o.tls, "nodes", nodes);
     add_limits(*run_, o.limits, true);
     for (auto* flag : {"--force", "--rerun-failed", "--virtual-time"})
       run_->get_option(flag)->disable_flag_override();
+  }
+
+  void define_node() {
+    node_
+      = subcommand("node", "host workers for a remote supervisor", node_intro);
+    add_node_options(*node_, node_cmd_.options);
   }
 
   void define_validate() {
@@ -387,7 +361,9 @@ private:
   CLI::App* validate_ = nullptr;
   CLI::App* report_ = nullptr;
   CLI::App* version_ = nullptr;
+  CLI::App* node_ = nullptr;
   run_command run_cmd_;
+  node_command node_cmd_;
   validate_command validate_cmd_;
   report_command report_cmd_;
 };

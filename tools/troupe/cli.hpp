@@ -4,6 +4,7 @@
 // their --help texts. Parsing only; the work is in runtime/.
 
 #include "config/manifest.hpp"
+#include "runtime/node.hpp"
 #include "runtime/report.hpp"
 #include "runtime/run.hpp"
 
@@ -32,6 +33,10 @@ struct report_command {
   runtime::report_options options;
 };
 
+struct node_command {
+  runtime::node_options options;
+};
+
 /// `troupe fake-dify ...`: its arguments, parsed by the server itself.
 struct fake_dify_command {
   std::vector<std::string> args;
@@ -39,7 +44,7 @@ struct fake_dify_command {
 
 /// What the command line asks for.
 using command = std::variant<message, run_command, validate_command,
-                             report_command, fake_dify_command>;
+                             report_command, fake_dify_command, node_command>;
 
 /// Parses argv (without the program name).
 command parse(const std::vector<std::string>& args);

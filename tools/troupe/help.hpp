@@ -36,6 +36,14 @@ JSON. --html writes one self-contained page (no network fetches) with the
 status breakdown, a latency histogram, throughput over time, a table per
 dataset, and the tasks that failed or whose checks failed.)";
 
+inline constexpr const char* node_intro
+  = R"(Hosts workers for a `troupe run --nodes` in another process or on another
+machine, over CAF's network layer, until Ctrl+C. The supervisor keeps the
+results, the rate limit and every other policy; the node runs attempts.
+With --tls-cert, --tls-key and --tls-ca (the same three flags on
+`troupe run --nodes`), each side must present a certificate signed by the
+other's CA, and the node may listen beyond loopback.)";
+
 /// Help pages: a subcommand's usage line first, then what it does, its
 /// options (with the rules between flags) and a closing note; the main page
 /// lists the subcommands with their usage.

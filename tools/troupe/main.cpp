@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
     return troupe::runtime::run(run->options);
   if (auto* rep = std::get_if<troupe::cli::report_command>(&cmd))
     return troupe::runtime::report(rep->options);
+  if (auto* node = std::get_if<troupe::cli::node_command>(&cmd))
+    return troupe::runtime::serve_node(node->options);
   if (auto* fake = std::get_if<troupe::cli::fake_dify_command>(&cmd))
     return troupe::fake_dify::main(fake->args);
   auto& validate = std::get<troupe::cli::validate_command>(cmd);

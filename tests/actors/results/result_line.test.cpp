@@ -15,9 +15,10 @@ BOOST_AUTO_TEST_CASE(a_result_line_has_the_contract_fields_in_order) {
   r.case_id = "c1";
   r.params_json = R"({"style":"short"})";
   r.status = task_status::succeeded;
+  r.attempt_log.push_back({task_status::timeout, 0, 1'000'000,
+                           "attempt timed out after 1 s", 0, false, ""});
   r.attempt_log.push_back(
-    {task_status::timeout, 0, 1'000'000, "attempt timed out after 1 s", 0});
-  r.attempt_log.push_back({task_status::succeeded, 3'000'000, 12'345, "", 200});
+    {task_status::succeeded, 3'000'000, 12'345, "", 200, false, ""});
   r.started_us = 0;
   r.finished_us = 3'012'345;
   r.latency_us = 12'345;

@@ -38,7 +38,8 @@ BOOST_AUTO_TEST_CASE(a_result_line_reads_back_as_it_was_written) {
   r.case_id = "c";
   r.params_json = R"({"k":"v"})";
   r.status = task_status::failed;
-  r.attempt_log.push_back({task_status::failed, 1000, 2500, "no", 500});
+  r.attempt_log.push_back(
+    {task_status::failed, 1000, 2500, "no", 500, false, ""});
   r.started_us = 1000;
   r.finished_us = 3500;
   r.latency_us = 2500;
@@ -59,6 +60,47 @@ BOOST_AUTO_TEST_CASE(a_result_line_reads_back_as_it_was_written) {
   BOOST_CHECK_EQUAL(again, line);
   BOOST_CHECK_EQUAL(got.attempt_log.at(0).http_status, 500);
   BOOST_CHECK_EQUAL(got.assertions.at(0).detail, "missing");
+}
+
+BOOST_AUTO_TEST_CASE(a_node_lost_attempt_is_written_and_read_back) {
+  task_result r;
+  r.task_id = "d/c#0";
+  r.dataset = "d";
+  r.case_id = "c";
+  r.params_json = "{}";
+  r.status = task_status::succeeded;
+  attempt_record lost;
+  lost.lost = true;
+  lost.started_us = 0;
+  lost.duration_us = 50'000;
+  lost.error = "node h:1 lost: gone";
+  lost.node = "h:1";
+  r.attempt_log.push_back(lost);
+  r.attempt_log.push_back(
+    {task_status::succeeded, 100'000, 2'000, "", 0, false, ""});
+  r.started_us = 0;
+  r.finished_us = 102'000;
+  r.latency_us = 2'000;
+  r.node = "local";
+  std::string line;
+  append_result_line(line, r, 0);
+  // A lost attempt is no attempt.
+  BOOST_CHECK_NE(
+    line.find(R"("attempts":1,"attempt_log":[{"status":"node_lost",)"
+              R"("started_ms":0,"duration_ms":50,"error":"node h:1 )"
+              R"(lost: gone","node":"h:1"},{"status":"SUCCEEDED",)"
+              R"("started_ms":100,"duration_ms":2,"error":null}])"),
+    std::string::npos);
+  task_result got;
+  BOOST_REQUIRE(parse_result_line(object_of(line), got));
+  BOOST_REQUIRE_EQUAL(got.attempt_log.size(), 2u);
+  BOOST_CHECK(got.attempt_log[0].lost);
+  BOOST_CHECK_EQUAL(got.attempt_log[0].node, "h:1");
+  BOOST_CHECK(!got.attempt_log[1].lost);
+  BOOST_CHECK_EQUAL(got.attempts(), 1u);
+  std::string again;
+  append_result_line(again, got, 0);
+  BOOST_CHECK_EQUAL(again, line);
 }
 
 BOOST_AUTO_TEST_CASE(a_header_line_reads_back_as_it_was_written) {

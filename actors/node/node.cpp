@@ -1,0 +1,116 @@
+// The node actor: one run at a time, owned by the supervisor that asked for
+// its workers.
+//
+//   (no run) ──prepare ok──▶ prepared ──workers──▶ running
+//       ▲                                             │ down(supervisor),
+//       └─────────── workers and executor exit ◀──────┘ exit(node)
+
+#include "actors/node/node.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+#include <optional>
+#include <tuple>
+
+namespace troupe {
+
+namespace {
+
+struct node_state {
+  node_config cfg;
+  /// The prepared run, if any.
+  std::optional<node_run> run;
+  /// The supervisor its workers report to, once spawned.
+  caf::actor listener;
+  std::vector<worker_actor> workers;
+  static inline const char* name = "node";
+};
+
+using node_pointer = node_actor::stateful_pointer<node_state>;
+
+// Ends the current run: its workers and its executor exit.
+void end_run(node_pointer self) {
+  auto& st = self->state;
+  for (auto& w : st.workers)
+    self->send_exit(w, caf::exit_reason::user_shutdown);
+  st.workers.clear();
+  if (st.run)
+    self->send_exit(st.run->executor, caf::exit_reason::user_shutdown);
+  st.run.reset();
+  if (st.listener)
+    self->demonitor(st.listener);
+  st.listener = nullptr;
+}
+
+std::string on_prepare(node_pointer self, const std::string& manifest) {
+  auto& st = self->state;
+  if (st.listener)
+    return "the node is running another supervisor's tasks";
+  end_run(self);
+  auto made = st.cfg.prepare(self->system(), manifest);
+  if (auto* why = std::get_if<std::string>(&made))
+    return *why;
+  st.run = std::move(std::get<node_run>(made));
+  return {};
+}
+
+std::vector<caf::actor> on_workers(node_pointer self, caf::actor listener,
+                                   uint32_t first, int64_t elapsed_us) {
+  auto& st = self->state;
+  std::vector<caf::actor> out;
+  if (!st.run || st.listener || !listener)
+    return out;
+  st.listener = listener;
+  self->monitor(listener);
+  auto start = self->clock().now() - std::chrono::microseconds{elapsed_us};
+  for (uint32_t i = 0; i < st.cfg.workers; ++i) {
+    auto wc = st.run->worker;
+    wc.index = first + i;
+    wc.listener = caf::actor_cast<worker_listener>(listener);
+    wc.run_start = start;
+    auto w = spawn_worker(self->system(), std::move(wc));
+    out.push_back(caf::actor_cast<caf::actor>(w));
+    st.workers.push_back(std::move(w));
+  }
+  return out;
+}
+
+node_actor::behavior_type node(node_pointer self, node_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.source == self->state.listener.address())
+      end_run(self);
+  });
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    end_run(self);
+    self->quit(msg.reason);
+  });
+  return {
+    [=](hello_atom, const std::string&, uint64_t) {
+      auto& c = self->state.cfg;
+      return std::make_tuple(c.version, c.protocol, c.workers);
+    },
+    [=](prepare_atom, const std::string& manifest) {
+      return on_prepare(self, manifest);
+    },
+    [=](workers_atom, caf::actor& listener, uint32_t first,
+        int64_t elapsed_us) {
+      return on_workers(self, std::move(listener), first, elapsed_us);
+    },
+  };
+}
+
+} // namespace
+
+node_actor spawn_node(caf::actor_system& sys, node_config cfg) {
+  return sys.spawn(node, std::move(cfg));
+}
+
+} // namespace troupe

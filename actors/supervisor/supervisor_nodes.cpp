@@ -1,0 +1,172 @@
+// The supervisor's nodes (docs/distribution-plan.md, section 4): their
+// workers join as slots, and a lost node gives its tasks back.
+//
+//   join: workers(listener, first index, elapsed) ─▶ handles ─▶ slots, idle
+//          └─ fails or times out ─────────────────────────────▶ node lost
+//   down(node), or down(its worker, connection gone or node stopping)
+//     ─▶ node lost: its slots retire, their addresses go to lost_workers,
+//        each task in flight goes to `requeue` with a node_lost attempt
+//   result / backoff / permit / throttle / abort from a lost worker: dropped
+//
+// A task taken back runs again from attempt 1 (a lost attempt does not
+// count against max_attempts); its final line lists the node_lost attempts
+// first. Late messages cannot reach the task's new bookkeeping: a result
+// needs the sender to be `workers[idx]` (a retired slot has no handle), the
+// rest is filtered by sender.
+
+#include "actors/crash_reason.hpp"
+#include "actors/supervisor/supervisor_state.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace troupe {
+
+namespace {
+
+// Takes the task at slot `idx` back: a node_lost attempt, out of the
+// bookkeeping of tasks in flight.
+task_spec take_back(supervisor_pointer self, uint32_t idx,
+                    const std::string& why) {
+  auto& st = self->state;
+  auto& slot = st.slots[idx];
+  auto task = std::move(*slot.task);
+  slot.task.reset();
+  attempt_record lost;
+  lost.lost = true;
+  lost.started_us = slot.dispatched_us;
+  lost.duration_us = now_us(self) - slot.dispatched_us;
+  lost.error = why;
+  lost.node = st.cfg.nodes[slot.node].name;
+  st.lost_attempts[task.seq].push_back(std::move(lost));
+  --st.in_flight;
+  st.in_backoff.erase(task.seq);
+  auto seq = task.seq;
+  auto i = std::remove_if(st.permits.begin(), st.permits.end(),
+                          [&](auto& p) { return p.seq == seq; });
+  for (auto j = i; j != st.permits.end(); ++j)
+    j->promise.deliver(false);
+  st.permits.erase(i, st.permits.end());
+  return task;
+}
+
+} // namespace
+
+bool from_lost_worker(supervisor_pointer self) {
+  auto& lost = self->state.lost_workers;
+  const auto& sender = self->current_sender();
+  return !lost.empty() && sender != nullptr
+         && lost.count(sender->address()) > 0;
+}
+
+void join_node(supervisor_pointer self, uint32_t k, uint32_t first) {
+  auto& st = self->state;
+  auto& link = st.cfg.nodes[k];
+  st.node_phases.resize(st.cfg.nodes.size(), node_phase::joining);
+  for (uint32_t i = 0; i < link.workers; ++i)
+    st.slots[first + i].node = static_cast<int32_t>(k);
+  self->monitor(link.node);
+  self
+    ->request(link.node, std::chrono::seconds{10}, workers_atom::value,
+              caf::actor_cast<caf::actor>(self), first, now_us(self))
+    .then(
+      [=](std::vector<caf::actor>& handles) {
+        auto& s = self->state;
+        if (s.node_phases[k] == node_phase::lost) {
+          // Lost before its answer came: these workers never join.
+          for (auto& h : handles) {
+            s.lost_workers.insert(h.address());
+            self->send_exit(h, caf::exit_reason::user_shutdown);
+          }
+          return;
+        }
+        s.node_phases[k] = node_phase::joined;
+        auto n = std::min<size_t>(handles.size(), link.workers);
+        for (size_t i = 0; i < n; ++i) {
+          auto idx = first + static_cast<uint32_t>(i);
+          s.workers[idx] = caf::actor_cast<worker_actor>(handles[i]);
+          self->monitor(s.workers[idx]);
+          s.idle.push_back(idx);
+        }
+        // Dispatch, through the mailbox: a wake for no time in particular.
+        self->send(self, wake_atom::value, int64_t{-1});
+      },
+      [=](caf::error& err) {
+        on_node_lost(self, k,
+                     "it gave no workers: " + crash_text(self->system(), err));
+        self->send(self, wake_atom::value, int64_t{-1});
+      });
+}
+
+void on_node_lost(supervisor_pointer self, uint32_t k, const std::string& why) {
+  auto& st = self->state;
+  if (st.node_phases[k] == node_phase::lost)
+    return;
+  st.node_phases[k] = node_phase::lost;
+  auto text = "node " + st.cfg.nodes[k].name + " lost: " + why;
+  std::vector<task_spec> back;
+  for (uint32_t idx = 0; idx < st.slots.size(); ++idx) {
+    if (st.slots[idx].node != static_cast<int32_t>(k))
+      continue;
+    if (auto& w = st.workers[idx]) {
+      st.lost_workers.insert(w.address());
+      self->demonitor(w.address());
+      w = worker_actor{};
+    }
+    if (st.slots[idx].task)
+      back.push_back(take_back(self, idx, text));
+  }
+  st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(),
+                               [&](uint32_t idx) {
+                                 return st.slots[idx].node
+                                        == static_cast<int32_t>(k);
+                               }),
+                st.idle.end());
+  std::sort(back.begin(), back.end(),
+            [](auto& x, auto& y) { return x.seq < y.seq; });
+  for (auto& t : back)
+    st.requeue.push_back(std::move(t));
+}
+
+bool on_node_down(supervisor_pointer self, caf::down_msg& dm) {
+  auto& st = self->state;
+  auto why = dm.reason ? crash_text(self->system(), dm.reason)
+                       : std::string{"it stopped"};
+  for (uint32_t k = 0; k < st.cfg.nodes.size(); ++k)
+    if (dm.source == st.cfg.nodes[k].node.address()) {
+      on_node_lost(self, k, why);
+      return true;
+    }
+  // A node's worker goes with its connection, or when its node stops.
+  if (dm.reason != caf::exit_reason::remote_link_unreachable
+      && dm.reason != caf::exit_reason::user_shutdown)
+    return false;
+  for (uint32_t idx = 0; idx < st.workers.size(); ++idx)
+    if (st.slots[idx].node >= 0 && st.workers[idx]
+        && st.workers[idx].address() == dm.source) {
+      on_node_lost(self, static_cast<uint32_t>(st.slots[idx].node), why);
+      return true;
+    }
+  return false;
+}
+
+bool no_workers_left(supervisor_pointer self) {
+  auto& st = self->state;
+  if (st.cfg.nodes.empty())
+    return false;
+  for (auto phase : st.node_phases)
+    if (phase == node_phase::joining)
+      return false;
+  return std::none_of(st.workers.begin(), st.workers.end(),
+                      [](auto& w) { return static_cast<bool>(w); });
+}
+
+} // namespace troupe

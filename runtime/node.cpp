@@ -1,0 +1,134 @@
+// `troupe node`: publishes a node actor (plain, or mutual TLS through
+// caf::openssl) and prepares runs from the manifests supervisors send: stub
+// targets for now (HTTP targets are step 7 of docs/distribution-plan.md).
+
+#include "runtime/node.hpp"
+
+#include "actors/node/node.hpp"
+#include "actors/stub/stub_executor.hpp"
+#include "config/manifest.hpp"
+#include "runtime/nodes.hpp"
+#include "runtime/run.hpp"
+#include "runtime/settings.hpp"
+#include "runtime/signals.hpp"
+#include "runtime/system.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+
+namespace troupe::runtime {
+
+namespace {
+
+// A run of `manifest` on this node, or why not.
+std::variant<node_run, std::string> prepare_run(caf::actor_system& sys,
+                                                const std::string& manifest) {
+  config::load_options lo;
+  lo.read_datasets = false;
+  auto parsed = config::parse_manifest(manifest, "manifest", lo);
+  if (auto* err = std::get_if<config::config_error>(&parsed))
+    return err->message;
+  auto& m = std::get<config::manifest>(parsed);
+  if (m.target.type != config::target_type::stub)
+    return std::string{"target.type \""}
+           + config::target_type_name(m.target.type)
+           + "\": nodes run stub targets only in this version";
+  node_run run;
+  run.executor = spawn_stub_executor(sys, make_stub_settings(m.stub));
+  auto& wc = run.worker;
+  wc.executor = run.executor;
+  wc.retry = make_retry_settings(m.retry);
+  wc.timeout_us = seconds_to_us(m.execution.timeout_seconds);
+  wc.deadline_us = m.execution.deadline_seconds
+                     ? seconds_to_us(*m.execution.deadline_seconds)
+                     : -1;
+  wc.jitter_seed = m.stub.seed;
+  wc.gated = make_dispatch_settings(m.execution).gates_retries();
+  return run;
+}
+
+} // namespace
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+int serve_node(const node_options& opts) {
+  auto parsed = parse_node_address(opts.listen, true);
+  if (auto* err = std::get_if<std::string>(&parsed)) {
+    std::fprintf(stderr, "troupe: node: --listen: %s\n", err->c_str());
+    return exit_usage;
+  }
+  auto addr = std::get<node_address>(parsed);
+  bool tls = opts.tls.enabled();
+  if (tls) {
+    if (auto err = check_tls_files(opts.tls); !err.empty()) {
+      std::fprintf(stderr, "troupe: node: %s\n", err.c_str());
+      return exit_usage;
+    }
+  } else if (!is_loopback(addr.host) && !opts.insecure) {
+    std::fprintf(stderr,
+                 "troupe: node: --listen %s: only loopback without TLS; give "
+                 "--tls-cert, --tls-key and --tls-ca, or --insecure to "
+                 "accept plain connections from the network\n",
+                 opts.listen.c_str());
+    return exit_usage;
+  } else if (!is_loopback(addr.host)) {
+    std::fprintf(stderr,
+                 "troupe: node: warning: --insecure: anyone who can reach "
+                 "%s can run tasks here, unencrypted\n",
+                 opts.listen.c_str());
+  }
+  signal_watcher signals;
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  enable_network(cfg, opts.tls);
+  caf::actor_system sys{cfg};
+  node_config nc;
+  nc.workers = opts.workers;
+  nc.version = version();
+  if (auto* fake = std::getenv(test_node_version_env); fake && *fake)
+    nc.version = fake; // test-only (node.hpp)
+  nc.protocol = node_protocol();
+  nc.prepare = prepare_run;
+  auto node = spawn_node(sys, std::move(nc));
+  // Published untyped: supervisors of any version connect, then compare
+  // versions in `hello` (docs/distribution-plan.md).
+  auto handle = caf::actor_cast<caf::actor>(node);
+  auto port
+    = tls ? caf::openssl::publish(handle, addr.port, addr.host.c_str(), true)
+          : sys.middleman().publish(handle, addr.port, addr.host.c_str(), true);
+  if (!port) {
+    std::fprintf(stderr, "troupe: node: cannot listen on %s (%s)\n",
+                 opts.listen.c_str(), sys.render(port.error()).c_str());
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    return exit_usage;
+  }
+  std::fprintf(stderr, "troupe node: listening on %s:%u with %u workers%s\n",
+               addr.host.c_str(), static_cast<unsigned>(*port),
+               static_cast<unsigned>(opts.workers), tls ? " (mutual TLS)" : "");
+  std::promise<int> stopped;
+  signals.start(nullptr, [&stopped](int sig) { stopped.set_value(sig); });
+  auto sig = stopped.get_future().get();
+  signals.stop();
+  std::fprintf(stderr, "troupe node: %s: stopping\n",
+               sig == SIGINT ? "interrupt" : "terminate");
+  // The plain call for TLS too: both middleman actors publish on the same
+  // BASP broker (caf/openssl/unpublish.hpp does not compile in 0.17.6).
+  sys.middleman().unpublish(handle, *port);
+  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  return exit_ok;
+}
+
+} // namespace troupe::runtime

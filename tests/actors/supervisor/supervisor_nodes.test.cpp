@@ -1,0 +1,389 @@
+// Node loss on virtual time (docs/distribution-plan.md, section 4): fake
+// nodes in the same system spawn real workers on the stub executor; a node
+// is lost by an exit with remote_link_unreachable, as the middleman does.
+// Its workers are not linked to it, so they live on and send late results,
+// backoffs and permits, which the supervisor must drop.
+//
+// Every case has one local worker, which takes c0 at t = 0 (the start
+// dispatches before any node's workers join), and one node of one worker,
+// which takes c1.
+
+#include "tests/actors/supervisor/supervisor_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace troupe;
+using namespace troupe::test;
+
+namespace {
+
+struct fake_node_state {
+  uint32_t workers = 0;
+  worker_config worker;
+  /// Every worker it spawned, kept by the test (they outlive a lost node).
+  std::shared_ptr<std::vector<worker_actor>> spawned;
+  /// A mute node never answers `workers`.
+  std::vector<caf::typed_response_promise<std::vector<caf::actor>>> unanswered;
+};
+
+node_actor::behavior_type
+fake_node(node_actor::stateful_pointer<fake_node_state> self, uint32_t workers,
+          worker_config base, bool mute,
+          std::shared_ptr<std::vector<worker_actor>> spawned) {
+  self->state.spawned = std::move(spawned);
+  self->state.workers = workers;
+  self->state.worker = std::move(base);
+  return {
+    [=](hello_atom, const std::string&, uint64_t) {
+      return std::make_tuple(std::string{"test"}, uint64_t{0},
+                             self->state.workers);
+    },
+    [=](prepare_atom, const std::string&) { return std::string{}; },
+    [=](workers_atom, caf::actor& listener, uint32_t first, int64_t) {
+      auto rp = self->make_response_promise<std::vector<caf::actor>>();
+      if (mute) {
+        self->state.unanswered.push_back(rp);
+        return rp;
+      }
+      std::vector<caf::actor> out;
+      for (uint32_t i = 0; i < self->state.workers; ++i) {
+        auto wc = self->state.worker;
+        wc.index = first + i;
+        wc.listener = caf::actor_cast<worker_listener>(listener);
+        auto w = spawn_worker(self->system(), std::move(wc));
+        out.push_back(caf::actor_cast<caf::actor>(w));
+        self->state.spawned->push_back(std::move(w));
+      }
+      rp.deliver(std::move(out));
+      return rp;
+    },
+  };
+}
+
+struct nodes_fixture : supervisor_fixture {
+  std::vector<node_actor> nodes;
+  /// Workers in the supervisor's process.
+  uint32_t local_workers = 1;
+  /// Nodes (by index) that never give their workers.
+  std::set<size_t> mute;
+
+  /// The fake nodes' workers, stopped at the end.
+  std::shared_ptr<std::vector<worker_actor>> node_workers
+    = std::make_shared<std::vector<worker_actor>>();
+
+  ~nodes_fixture() {
+    for (auto& n : nodes)
+      caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
+    for (auto& w : *node_workers)
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  }
+
+  /// A run of `tasks` with `local_workers` and one node per entry of
+  /// `sizes` (named n0, n1, ...).
+  void start_nodes(size_t tasks, uint32_t concurrency,
+                   std::vector<uint32_t> sizes, stub_settings s) {
+    exec = spawn_stub_executor(sys, std::move(s));
+    source = std::make_shared<vector_source>(tasks);
+    listener = std::make_unique<caf::scoped_actor>(sys);
+    supervisor_config sc;
+    sc.dispatch = dispatch;
+    sc.concurrency = concurrency;
+    sc.local_workers = local_workers;
+    sc.worker.executor = exec;
+    sc.worker.retry = retry;
+    sc.worker.timeout_us = timeout_us;
+    sc.worker.run_start = t0;
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      auto wc = sc.worker;
+      wc.gated = dispatch.gates_retries();
+      nodes.push_back(sys.spawn(fake_node, sizes[k], std::move(wc),
+                                mute.count(k) > 0, node_workers));
+      sc.nodes.push_back(
+        node_link{"n" + std::to_string(k), nodes.back(), sizes[k]});
+    }
+    sc.source = source;
+    sc.total = tasks;
+    sc.sink = spawn_recording_sink(sink_rec);
+    sc.listener = caf::actor_cast<caf::actor>(*listener);
+    sup = spawn_supervisor(sys, std::move(sc));
+    caf::anon_send(sup, start_atom::value);
+  }
+
+  void lose(size_t k) {
+    caf::anon_send_exit(nodes.at(k), caf::exit_reason::remote_link_unreachable);
+    run();
+  }
+
+  std::string lost_text(size_t k) {
+    return "node n" + std::to_string(k) + " lost: "
+           + crash_text(
+             sys, caf::make_error(caf::exit_reason::remote_link_unreachable));
+  }
+
+  /// Every task has exactly one line.
+  void check_one_line_each(size_t tasks) {
+    BOOST_CHECK_EQUAL(sink_rec->results.size(), tasks);
+    std::set<std::string> ids;
+    for (auto& r : sink_rec->results)
+      ids.insert(r.task_id);
+    BOOST_CHECK_EQUAL(ids.size(), tasks);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(supervisor_nodes, nodes_fixture)
+
+BOOST_AUTO_TEST_CASE(a_lost_nodes_tasks_run_again_ahead_of_new_ones) {
+  // Tasks of 100 ms; c0 local, c1 and c2 on n0's two workers. n0 is lost
+  // at 50 ms: c1 and c2 run next on the local worker, before c3.
+  stub_settings s;
+  s.delay_us = 100'000;
+  start_nodes(5, 3, {2}, s);
+  advance(50ms);
+  BOOST_CHECK_EQUAL(status().counts[static_cast<size_t>(task_status::running)],
+                    3u);
+  lose(0);
+  auto st = status();
+  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 1u);
+  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::pending)], 4u);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(5);
+  // Dispatch order: c0, then c1, c2 (taken back), then c3, c4.
+  std::vector<std::string> order;
+  for (auto& r : sink_rec->results)
+    order.push_back(r.task_id);
+  std::vector<std::string> expected{"d/c0#0", "d/c1#0", "d/c2#0", "d/c3#0",
+                                    "d/c4#0"};
+  BOOST_CHECK_EQUAL_COLLECTIONS(order.begin(), order.end(), expected.begin(),
+                                expected.end());
+  for (auto id : {"d/c1#0", "d/c2#0"}) {
+    auto& r = sink_rec->of(id);
+    BOOST_CHECK_EQUAL(r.status, task_status::succeeded);
+    BOOST_CHECK_EQUAL(r.node, "local");
+    BOOST_CHECK_EQUAL(r.started_us, 0);
+    BOOST_CHECK_EQUAL(r.attempts(), 1u);
+    BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 2u);
+    auto& lost = r.attempt_log[0];
+    BOOST_CHECK(lost.lost);
+    BOOST_CHECK_EQUAL(lost.node, "n0");
+    BOOST_CHECK_EQUAL(lost.started_us, 0);
+    BOOST_CHECK_EQUAL(lost.duration_us, 50'000);
+    BOOST_CHECK_EQUAL(lost.error, lost_text(0));
+    BOOST_CHECK(!r.attempt_log[1].lost);
+    BOOST_CHECK_EQUAL(r.attempt_log[1].status, task_status::succeeded);
+  }
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c1#0").attempt_log[1].started_us, 100'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").attempt_log[1].started_us, 200'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c3#0").started_us, 300'000);
+  // One worker from 50 ms on: 5 tasks end at 500 ms. Lost attempts are no
+  // attempts: 5 of them, no retry.
+  BOOST_CHECK_EQUAL(summary.wall_us, 500'000);
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
+  BOOST_CHECK_EQUAL(summary.attempts, 5u);
+  BOOST_CHECK_EQUAL(summary.retries, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_attempt_does_not_count_against_max_attempts) {
+  // max_attempts 3. c1 fails twice on n0 and is lost in its second backoff;
+  // on the local worker it gets three attempts of its own again.
+  stub_settings s;
+  s.delay_us = 100'000;
+  s.behaviors["d/c0#0"] = {test::scripted("delay:4s")};
+  s.behaviors["d/c1#0"] = {test::scripted("failure"), test::scripted("failure"),
+                           test::scripted("success")};
+  start_nodes(2, 2, {1}, s);
+  // c1: attempt 1 [0, 100 ms], backoff 1 s, attempt 2 [1.1 s, 1.2 s], then
+  // a backoff of 2 s: lost at 1.5 s.
+  advance(1500ms);
+  lose(0);
+  run_until_idle();
+  done();
+  check_one_line_each(2);
+  auto& r = sink_rec->of("d/c1#0");
+  BOOST_CHECK_EQUAL(r.status, task_status::succeeded);
+  BOOST_CHECK_EQUAL(r.attempts(), 3u);
+  BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 4u);
+  BOOST_CHECK(r.attempt_log[0].lost);
+  BOOST_CHECK_EQUAL(r.attempt_log[0].duration_us, 1'500'000);
+  // Again from attempt 1 once the local worker is free at 4 s (c0 takes 4 s).
+  BOOST_CHECK_EQUAL(r.attempt_log[1].started_us, 4'000'000);
+  BOOST_CHECK_EQUAL(r.attempt_log[1].status, task_status::failed);
+  BOOST_CHECK_EQUAL(r.attempt_log[3].status, task_status::succeeded);
+}
+
+BOOST_AUTO_TEST_CASE(late_messages_from_a_lost_nodes_worker_are_dropped) {
+  // Retries need permits (a rate limit), so the lost worker asks for one.
+  // c1 fails on n0 at 100 ms and backs off (1 s); n0 is lost at 150 ms. c1
+  // runs again on the local worker from 500 ms (after c0): it fails at
+  // 600 ms and backs off until 1.6 s. At 1.1 s the lost worker asks for its
+  // retry's permit: answered no, it leaves its backoff and reports c1
+  // CANCELLED. None of it may touch c1's new run: still one task in
+  // backoff, no throttle (a permit given would have run its 429).
+  dispatch.rate_per_second = 1000;
+  dispatch.burst = 10;
+  stub_settings s;
+  s.delay_us = 100'000;
+  s.behaviors["d/c0#0"] = {test::scripted("delay:500ms")};
+  s.behaviors["d/c1#0"] = {test::scripted("failure"), test::scripted("429"),
+                           test::scripted("success")};
+  start_nodes(3, 2, {1}, s);
+  advance(150ms);
+  BOOST_CHECK_EQUAL(status().backoff, 1u);
+  lose(0);
+  BOOST_CHECK_EQUAL(status().backoff, 0u);
+  advance(1150ms); // 1.3 s
+  auto st = status();
+  BOOST_CHECK_EQUAL(st.backoff, 1u);
+  BOOST_CHECK_EQUAL(st.throttled, 0u);
+  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::queued)], 1u);
+  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 0u);
+  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::succeeded)], 1u);
+  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::cancelled)], 0u);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(3);
+  auto& r = sink_rec->of("d/c1#0");
+  BOOST_CHECK_EQUAL(r.status, task_status::succeeded);
+  BOOST_CHECK_EQUAL(r.node, "local");
+  BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 4u);
+  BOOST_CHECK(r.attempt_log[0].lost);
+  BOOST_CHECK_EQUAL(r.attempt_log[0].duration_us, 150'000);
+  // Local attempts at 500 ms, 1.6 s (the 429) and, 2 s later, 3.7 s.
+  BOOST_CHECK_EQUAL(r.attempt_log[1].started_us, 500'000);
+  BOOST_CHECK_EQUAL(r.attempt_log[2].started_us, 1'600'000);
+  BOOST_CHECK_EQUAL(r.attempt_log[3].started_us, 3'700'000);
+  BOOST_CHECK_EQUAL(summary.end, run_end::completed);
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(summary.attempts, 5u);
+  BOOST_CHECK_EQUAL(summary.wall_us, 3'900'000);
+}
+
+BOOST_AUTO_TEST_CASE(a_late_result_and_throttle_from_a_lost_node_are_dropped) {
+  // One attempt per task. c1's attempt on n0 answers 429 at 100 ms, but n0
+  // is lost at 50 ms: the throttle and the FAILED result come late. c1
+  // runs again on the local worker after c0, from 100 ms.
+  stub_settings s;
+  s.delay_us = 100'000;
+  s.behaviors["d/c1#0"] = {test::scripted("429"), test::scripted("success")};
+  retry.max_attempts = 1;
+  start_nodes(2, 2, {1}, s);
+  advance(50ms);
+  lose(0);
+  advance(100ms);
+  auto st = status();
+  BOOST_CHECK_EQUAL(st.throttled, 0u);
+  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::failed)], 0u);
+  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 1u);
+  run_until_idle();
+  done();
+  check_one_line_each(2);
+  auto& r = sink_rec->of("d/c1#0");
+  BOOST_CHECK_EQUAL(r.status, task_status::failed);
+  BOOST_CHECK_EQUAL(r.attempts(), 1u);
+  BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 2u);
+  BOOST_CHECK_EQUAL(r.attempt_log[1].started_us, 100'000);
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_ends_taken_back_tasks_cancelled) {
+  // n0 is lost while the local worker is busy; then the run is cancelled:
+  // c1 (taken back) ends CANCELLED with its node_lost attempt, like the
+  // unstarted c2 and c3; c0 finishes.
+  stub_settings s;
+  s.delay_us = 100'000;
+  start_nodes(4, 2, {1}, s);
+  advance(50ms);
+  lose(0);
+  caf::anon_send(sup, cancel_atom::value, std::string{"stop"});
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(4);
+  BOOST_CHECK_EQUAL(summary.end, run_end::cancelled);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c0#0").status, task_status::succeeded);
+  auto& r = sink_rec->of("d/c1#0");
+  BOOST_CHECK_EQUAL(r.status, task_status::cancelled);
+  BOOST_CHECK_EQUAL(r.error, "stop");
+  BOOST_CHECK_EQUAL(r.started_us, 0);
+  BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 1u);
+  BOOST_CHECK(r.attempt_log[0].lost);
+  BOOST_CHECK_EQUAL(r.attempts(), 0u);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c3#0").status, task_status::cancelled);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_lost_while_stopping_has_its_task_cancelled) {
+  stub_settings s;
+  s.delay_us = 100'000;
+  start_nodes(4, 2, {1}, s);
+  advance(50ms);
+  caf::anon_send(sup, cancel_atom::value, std::string{"stop"});
+  run();
+  lose(0);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(4);
+  BOOST_CHECK_EQUAL(summary.wall_us, 100'000);
+  auto& r = sink_rec->of("d/c1#0");
+  BOOST_CHECK_EQUAL(r.status, task_status::cancelled);
+  BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 1u);
+  BOOST_CHECK(r.attempt_log[0].lost);
+  BOOST_CHECK_EQUAL(r.finished_us, 50'000);
+}
+
+BOOST_AUTO_TEST_CASE(with_no_worker_left_the_tasks_end_cancelled_no_nodes) {
+  // No local worker, one node, lost at 50 ms with c0: c0 and the tasks
+  // never started end CANCELLED "no nodes" (so --resume takes them).
+  local_workers = 0;
+  stub_settings s;
+  s.delay_us = 100'000;
+  start_nodes(3, 2, {1}, s);
+  advance(50ms);
+  lose(0);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(3);
+  BOOST_CHECK_EQUAL(summary.end, run_end::no_nodes);
+  BOOST_CHECK_EQUAL(summary.reason, "no nodes");
+  BOOST_CHECK_EQUAL(summary.wall_us, 50'000);
+  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 3u);
+  for (auto& r : sink_rec->results) {
+    BOOST_CHECK_EQUAL(r.status, task_status::cancelled);
+    BOOST_CHECK_EQUAL(r.error, "no nodes");
+    BOOST_CHECK_EQUAL(r.error_code, "cancelled");
+  }
+  BOOST_REQUIRE_EQUAL(sink_rec->of("d/c0#0").attempt_log.size(), 1u);
+  BOOST_CHECK(sink_rec->of("d/c0#0").attempt_log[0].lost);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_that_gives_no_workers_is_lost) {
+  // No local worker; n0 never answers `workers`: after the request's 10 s
+  // the node is lost and, with no worker at all, the run ends.
+  local_workers = 0;
+  mute = {0};
+  start_nodes(2, 2, {1}, stub_settings{});
+  advance(9s);
+  BOOST_CHECK(sink_rec->results.empty());
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(2);
+  BOOST_CHECK_EQUAL(summary.end, run_end::no_nodes);
+  BOOST_CHECK_EQUAL(summary.wall_us, 10'000'000);
+  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_mute_node_next_to_a_good_one_adds_nothing) {
+  // n0 never answers; n1 and the local worker run every task.
+  mute = {0};
+  stub_settings s;
+  s.delay_us = 100'000;
+  start_nodes(4, 4, {2, 1}, s);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(4);
+  BOOST_CHECK_EQUAL(summary.end, run_end::completed);
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 4u);
+  BOOST_CHECK_EQUAL(summary.wall_us, 200'000);
+  for (auto& r : sink_rec->results)
+    BOOST_CHECK(r.node == "local" || r.node == "n1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
