@@ -2,7 +2,7 @@
 
 // A `troupe node` child process for end-to-end tests: started on a port the
 // system chose, its address read back from its "listening on" line, and
-// stopped with SIGINT.
+// stopped with SIGINT (after a SIGCONT, in case a test froze it).
 
 #include <boost/test/unit_test.hpp>
 
@@ -53,6 +53,7 @@ public:
   }
 
   ~node_process() {
+    child_->signal(SIGCONT);
     child_->signal(SIGINT);
     child_->wait(std::chrono::seconds{10});
   }
@@ -63,6 +64,11 @@ public:
   /// "127.0.0.1:PORT".
   const std::string& address() const noexcept {
     return address_;
+  }
+
+  /// Sends `sig` to it (SIGKILL, SIGSTOP, ...).
+  void signal(int sig) {
+    child_->signal(sig);
   }
 
   /// Its standard error so far.

@@ -3,65 +3,16 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "tests/e2e/node_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
-
-#include <csignal>
-#include <fstream>
-#include <memory>
-#include <sstream>
 
 using namespace std::chrono_literals;
 using namespace troupe::test;
 namespace utf = boost::unit_test;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in{path};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-/// A `troupe node` on a port the system chose; stopped with SIGINT.
-class node_process {
-public:
-  explicit node_process(uint32_t workers) {
-    child_ = std::make_unique<child_process>(std::vector<std::string>{
-      troupe_binary(), "node", "--listen", "127.0.0.1:0", "--workers",
-      std::to_string(workers)});
-    auto err = child_->stderr_path();
-    BOOST_REQUIRE_MESSAGE(eventually(
-                            [&] {
-                              auto text = slurp(err);
-                              auto pos = text.find("listening on ");
-                              auto end = text.find(" with", pos);
-                              if (pos == std::string::npos
-                                  || end == std::string::npos)
-                                return false;
-                              address_ = text.substr(pos + 13, end - pos - 13);
-                              return true;
-                            },
-                            10s),
-                          "the node did not start");
-  }
-
-  ~node_process() {
-    child_->signal(SIGINT);
-    child_->wait(10s);
-  }
-
-  /// "127.0.0.1:PORT".
-  const std::string& address() const noexcept {
-    return address_;
-  }
-
-private:
-  std::unique_ptr<child_process> child_;
-  std::string address_;
-};
 
 struct nodes_fixture {
   temp_dir dir;

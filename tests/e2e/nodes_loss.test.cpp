@@ -7,6 +7,7 @@
 #include <boost/json/array.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "tests/e2e/node_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -14,7 +15,6 @@
 #include <csignal>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 using namespace std::chrono_literals;
 using namespace troupe::test;
@@ -22,65 +22,15 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in{path};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-/// A `troupe node` on a port the system chose. At the end it is woken
-/// (SIGCONT, in case a test froze it) and stopped with SIGINT.
-class loss_node {
-public:
-  explicit loss_node(uint32_t workers) {
-    child_ = std::make_unique<child_process>(std::vector<std::string>{
-      troupe_binary(), "node", "--listen", "127.0.0.1:0", "--workers",
-      std::to_string(workers)});
-    auto err = child_->stderr_path();
-    BOOST_REQUIRE_MESSAGE(eventually(
-                            [&] {
-                              auto text = slurp(err);
-                              auto pos = text.find("listening on ");
-                              auto end = text.find(" with", pos);
-                              if (pos == std::string::npos
-                                  || end == std::string::npos)
-                                return false;
-                              address_ = text.substr(pos + 13, end - pos - 13);
-                              return true;
-                            },
-                            10s),
-                          "the node did not start");
-  }
-
-  ~loss_node() {
-    child_->signal(SIGCONT);
-    child_->signal(SIGINT);
-    child_->wait(10s);
-  }
-
-  void signal(int sig) {
-    child_->signal(sig);
-  }
-
-  const std::string& address() const noexcept {
-    return address_;
-  }
-
-private:
-  std::unique_ptr<child_process> child_;
-  std::string address_;
-};
-
 constexpr size_t task_count = 120;
 
 struct loss_fixture {
   temp_dir dir;
-  std::vector<std::unique_ptr<loss_node>> nodes;
+  std::vector<std::unique_ptr<node_process>> nodes;
 
   loss_fixture() {
     for (int i = 0; i < 3; ++i)
-      nodes.push_back(std::make_unique<loss_node>(2));
+      nodes.push_back(std::make_unique<node_process>(2));
   }
 
   /// 120 stub tasks of 100 ms, six at a time (the nodes' six workers):
@@ -118,8 +68,8 @@ struct loss_fixture {
     auto victim = nodes[0]->address();
     auto mark = "\"node\":\"" + victim + "\"";
     BOOST_REQUIRE_MESSAGE(
-      eventually([&] { return slurp(out).find(mark) != std::string::npos; },
-                 30s),
+      eventually(
+        [&] { return slurp_file(out).find(mark) != std::string::npos; }, 30s),
       "node 0 wrote no line");
     nodes[0]->signal(sig);
     auto r = run.wait(90s);
