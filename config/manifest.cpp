@@ -128,8 +128,26 @@ execution_policy parse_execution(const checker& chk, const json::value& v) {
   chk.only_keys(obj, p,
                 {"concurrency", "timeout_seconds", "deadline_seconds",
                  "run_deadline_seconds", "adaptive", "batch_size",
-                 "batch_pause_seconds", "rate_limit", "limits"});
+                 "batch_pause_seconds", "rate_limit", "limits", "nodes",
+                 "local_workers", "node_grace_seconds"});
   execution_policy e;
+  if (auto* x = obj.if_contains("nodes")) {
+    auto np = join_path(p, "nodes");
+    auto& list = chk.array(*x, np);
+    for (size_t i = 0; i < list.size(); ++i) {
+      auto ip = index_path(np, i);
+      auto parsed = parse_node_address(chk.string(list[i], ip));
+      if (auto* err = std::get_if<std::string>(&parsed))
+        chk.fail(ip, "must be HOST:PORT: " + *err);
+      e.nodes.push_back(std::get<node_address>(parsed));
+    }
+  }
+  if (auto* x = obj.if_contains("local_workers"))
+    e.local_workers = static_cast<uint32_t>(
+      chk.integer(*x, join_path(p, "local_workers"), 0, 100000));
+  if (auto* x = obj.if_contains("node_grace_seconds"))
+    e.node_grace_seconds
+      = chk.number(*x, join_path(p, "node_grace_seconds"), 0, 86400);
   if (auto* x = obj.if_contains("limits")) {
     auto lp = join_path(p, "limits");
     auto& lim = chk.object(*x, lp);

@@ -4,6 +4,7 @@
 // only place that knows the manifest's JSON: actors and runtime see these
 // structs. The key reference is config/README.md.
 
+#include "config/node_address.hpp"
 #include "messages/stub.hpp"
 #include "messages/task.hpp"
 
@@ -131,6 +132,12 @@ struct execution_policy {
   uint32_t burst = 1;
   /// execution_policy.limits.max_line_bytes: the longest dataset line.
   uint64_t max_line_bytes = default_max_line_bytes;
+  /// `troupe node`s whose workers join the run (--nodes wins), the
+  /// supervisor's own workers next to them, and how long a run whose nodes
+  /// are all gone waits for one to come back.
+  std::vector<node_address> nodes;
+  std::optional<uint32_t> local_workers;
+  std::optional<double> node_grace_seconds;
 };
 
 /// An action at a given time since the start of the run (stub.events).

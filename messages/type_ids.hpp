@@ -93,6 +93,10 @@ CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::stub_behavior>))
 CAF_ADD_ATOM(troupe, troupe, hello_atom, "hello")
 CAF_ADD_ATOM(troupe, troupe, prepare_atom, "prepare")
 CAF_ADD_ATOM(troupe, troupe, workers_atom, "workers")
+// In the supervisor's process: a lost node is back (node_up), and the
+// grace for one to come back is over (node_grace).
+CAF_ADD_ATOM(troupe, troupe, node_up_atom, "nodeup")
+CAF_ADD_ATOM(troupe, troupe, node_grace_atom, "nodegrace")
 
 CAF_END_TYPE_ID_BLOCK(troupe)
 
@@ -130,7 +134,7 @@ void for_each_message_type(F&& f) {
 
 /// Bumped whenever a message type's `inspect` changes: with the names above
 /// it makes the protocol fingerprint that nodes and supervisors compare.
-constexpr uint64_t node_protocol_revision = 2;
+constexpr uint64_t node_protocol_revision = 3;
 
 /// FNV-1a over the message types' names and the revision: equal on two
 /// processes that can talk.

@@ -1,9 +1,10 @@
 // `troupe node`: publishes a node actor (plain, or mutual TLS through
-// caf::openssl) and prepares runs from the manifests supervisors send: stub
-// targets for now (HTTP targets are step 7 of docs/distribution-plan.md).
+// caf::openssl) and prepares runs from the manifests supervisors send: a
+// stub, or an HTTP client of its own with the key from its environment.
 
 #include "runtime/node.hpp"
 
+#include "actors/http/http_executor.hpp"
 #include "actors/node/node.hpp"
 #include "actors/stub/stub_executor.hpp"
 #include "config/manifest.hpp"
@@ -22,39 +23,55 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <random>
 
 namespace troupe::runtime {
 
 namespace {
 
-// A run of `manifest` on this node, or why not.
+// A run of `manifest` on this node, or why not. An HTTP target takes the
+// key the supervisor sent (over TLS, with --send-keys), else the one in this
+// node's environment.
 std::variant<node_run, std::string> prepare_run(caf::actor_system& sys,
-                                                const std::string& manifest) {
+                                                const std::string& manifest,
+                                                const std::string& key) {
   config::load_options lo;
   lo.read_datasets = false;
   auto parsed = config::parse_manifest(manifest, "manifest", lo);
   if (auto* err = std::get_if<config::config_error>(&parsed))
     return err->message;
   auto& m = std::get<config::manifest>(parsed);
-  if (m.target.type != config::target_type::stub)
-    return std::string{"target.type \""}
-           + config::target_type_name(m.target.type)
-           + "\": nodes run stub targets only in this version";
   node_run run;
-  run.executor = spawn_stub_executor(sys, make_stub_settings(m.stub));
-  auto& wc = run.worker;
-  wc.executor = run.executor;
-  wc.retry = make_retry_settings(m.retry);
-  wc.timeout_us = seconds_to_us(m.execution.timeout_seconds);
-  wc.deadline_us = m.execution.deadline_seconds
-                     ? seconds_to_us(*m.execution.deadline_seconds)
-                     : -1;
-  wc.jitter_seed = m.stub.seed;
-  wc.gated = make_dispatch_settings(m.execution).gates_retries();
+  if (m.target.type == config::target_type::stub) {
+    run.executor = spawn_stub_executor(sys, make_stub_settings(m.stub));
+    run.worker = make_worker_config(m, run.executor, m.stub.seed);
+    return run;
+  }
+  auto api_key = key;
+  if (api_key.empty() && !m.target.api_key_env.empty()) {
+    auto* value = std::getenv(m.target.api_key_env.c_str());
+    if (value == nullptr || *value == '\0')
+      return "the environment variable " + m.target.api_key_env
+             + " is not set on this node (it must hold the API key; set it "
+               "where the node runs, or give troupe run --send-keys over "
+               "TLS)";
+    api_key = value;
+  }
+  auto client = make_http_client(m.target);
+  run.executor = spawn_http_executor(
+    sys, http_executor_config{make_http_target(m.target, api_key), client});
+  run.worker = make_worker_config(m, run.executor, std::random_device{}());
+  // The Dify stop calls of attempts that ended as the run did get a moment
+  // to go out, as on the supervisor (run_threaded.cpp).
+  run.finish = [client] {
+    client->drain(std::chrono::seconds{2});
+    client->stop();
+  };
   return run;
 }
 

@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstdlib>
 
 namespace troupe::runtime {
 
@@ -32,11 +31,7 @@ std::string check_versions(caf::scoped_actor& self, const node_actor& node,
               node_protocol())
     .receive(
       [&](std::string& v, uint64_t protocol, uint32_t n) {
-        if (v != version() || protocol != node_protocol())
-          error = fmt::format(
-            "node {} runs troupe {} (protocol {:016x}), this is troupe {} "
-            "(protocol {:016x}); run the same troupe on every machine",
-            name, v, protocol, version(), node_protocol());
+        error = version_mismatch(name, v, protocol);
         workers = n;
       },
       [&](caf::error& e) {
@@ -47,9 +42,10 @@ std::string check_versions(caf::scoped_actor& self, const node_actor& node,
 }
 
 std::string prepare(caf::scoped_actor& self, const node_actor& node,
-                    const std::string& name, const std::string& manifest) {
+                    const std::string& name, const std::string& manifest,
+                    const std::string& key) {
   std::string error;
-  self->request(node, node_reply_limit, prepare_atom::value, manifest)
+  self->request(node, node_reply_limit, prepare_atom::value, manifest, key)
     .receive(
       [&](std::string& why) {
         if (!why.empty())
@@ -64,55 +60,60 @@ std::string prepare(caf::scoped_actor& self, const node_actor& node,
 
 } // namespace
 
-std::string node_address::text() const {
-  return host + ":" + std::to_string(port);
+std::string version_mismatch(const std::string& name,
+                             const std::string& their_version,
+                             uint64_t their_protocol) {
+  if (their_version == version() && their_protocol == node_protocol())
+    return {};
+  return fmt::format(
+    "node {} runs troupe {} (protocol {:016x}), this is troupe {} "
+    "(protocol {:016x}); run the same troupe on every machine",
+    name, their_version, their_protocol, version(), node_protocol());
 }
 
-std::variant<node_address, std::string>
-parse_node_address(const std::string& text, bool any_port) {
-  auto colon = text.rfind(':');
-  auto bad = [&] {
-    return "\"" + text + "\" is not HOST:PORT (a port from 1 to 65535)";
-  };
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    return bad();
-  auto port_text = text.substr(colon + 1);
-  char* end = nullptr;
-  auto port = std::strtoul(port_text.c_str(), &end, 10);
-  if (*end != '\0' || port < (any_port ? 0u : 1u) || port > 65535
-      || port_text[0] == '-')
-    return bad();
-  node_address out;
-  out.host = text.substr(0, colon);
-  // [::1]:7100
-  if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']')
-    out.host = out.host.substr(1, out.host.size() - 2);
-  out.port = static_cast<uint16_t>(port);
-  return out;
-}
-
-std::variant<std::vector<node_address>, std::string>
-parse_node_addresses(const std::string& list) {
-  std::vector<node_address> out;
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    auto comma = list.find(',', pos);
-    auto item = list.substr(pos, comma == std::string::npos ? std::string::npos
-                                                            : comma - pos);
-    auto parsed = parse_node_address(item);
+std::string settle_nodes(const run_options& opts, config::manifest& m) {
+  auto& e = m.execution;
+  if (!opts.nodes.empty()) {
+    auto parsed = parse_node_addresses(opts.nodes);
     if (auto* err = std::get_if<std::string>(&parsed))
-      return *err;
-    out.push_back(std::get<node_address>(parsed));
-    if (comma == std::string::npos)
-      break;
-    pos = comma + 1;
+      return "run: --nodes: " + *err;
+    e.nodes = std::get<std::vector<node_address>>(parsed);
   }
-  return out;
+  if (opts.local_workers)
+    e.local_workers = opts.local_workers;
+  if (opts.node_grace_seconds)
+    e.node_grace_seconds = opts.node_grace_seconds;
+  auto needs_nodes = [&](const std::string& what) {
+    return "run: " + what + " (--nodes, or execution_policy.nodes in "
+           + opts.manifest + ")";
+  };
+  if (e.nodes.empty()) {
+    if (opts.tls.enabled())
+      return needs_nodes("--tls-cert, --tls-key and --tls-ca need nodes");
+    if (opts.local_workers)
+      return needs_nodes("--local-workers needs nodes");
+    if (opts.node_grace_seconds)
+      return needs_nodes("--node-grace needs nodes");
+    if (opts.send_keys)
+      return needs_nodes("--send-keys needs nodes");
+    return {};
+  }
+  if (opts.virtual_time)
+    return needs_nodes("--virtual-time runs in this process only, not on "
+                       "nodes");
+  if (opts.send_keys && !opts.tls.enabled())
+    return "run: --send-keys sends the API key to the nodes, so it needs "
+           "TLS (--tls-cert, --tls-key and --tls-ca)";
+  if (opts.tls.enabled())
+    if (auto err = check_tls_files(opts.tls); !err.empty())
+      return "run: " + err;
+  return {};
 }
 
 std::variant<std::vector<node_link>, std::string>
 connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
-              const std::string& manifest_text, bool tls) {
+              const std::string& manifest_text, bool tls,
+              const std::string& sent_key) {
   std::vector<node_link> out;
   caf::scoped_actor self{sys};
   for (auto& addr : nodes) {
@@ -139,7 +140,7 @@ connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
     if (auto err = check_versions(self, link.node, link.name, link.workers);
         !err.empty())
       return err;
-    if (auto err = prepare(self, link.node, link.name, manifest_text);
+    if (auto err = prepare(self, link.node, link.name, manifest_text, sent_key);
         !err.empty())
       return err;
     out.push_back(std::move(link));

@@ -6,6 +6,9 @@
 // it starts (exit 2), naming the node.
 
 #include "actors/supervisor/supervisor.hpp"
+#include "config/manifest.hpp"
+#include "config/node_address.hpp"
+#include "runtime/run.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -16,29 +19,29 @@
 
 namespace troupe::runtime {
 
-/// One `HOST:PORT` of --nodes.
-struct node_address {
-  std::string host;
-  uint16_t port = 0;
+using config::node_address;
+using config::parse_node_address;
+using config::parse_node_addresses;
 
-  /// "host:port", as results name the node.
-  std::string text() const;
-};
+/// "" when a node's `hello` answer matches this troupe, else the refusal
+/// naming both versions.
+std::string version_mismatch(const std::string& name,
+                             const std::string& their_version,
+                             uint64_t their_protocol);
 
-/// Parses "HOST:PORT[,HOST:PORT...]"; the error names the bad entry.
-std::variant<std::vector<node_address>, std::string>
-parse_node_addresses(const std::string& list);
-
-/// Parses one "HOST:PORT" (a port from 1 to 65535; 0 too with
-/// `any_port`, for a listener that lets the system choose).
-std::variant<node_address, std::string>
-parse_node_address(const std::string& text, bool any_port = false);
+/// The nodes of a run: --nodes, --local-workers and --node-grace go over
+/// the manifest's execution_policy.nodes, local_workers and
+/// node_grace_seconds; then the flags that need nodes or TLS are checked,
+/// and the TLS files. "" or the error (exit 2).
+std::string settle_nodes(const run_options& opts, config::manifest& m);
 
 /// Connects to every node (the system must have the middleman, and with
 /// `tls` CAF's OpenSSL manager), checks its version and has it prepare
-/// `manifest_text`: the links, or the error to print.
+/// `manifest_text` (with `sent_key`, or "" for the node's own): the links,
+/// or the error to print.
 std::variant<std::vector<node_link>, std::string>
 connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
-              const std::string& manifest_text, bool tls = false);
+              const std::string& manifest_text, bool tls = false,
+              const std::string& sent_key = {});
 
 } // namespace troupe::runtime

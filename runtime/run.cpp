@@ -11,10 +11,12 @@
 #include "runtime/result_cache.hpp"
 #include "runtime/results_target.hpp"
 #include "runtime/run_actors.hpp"
+#include "runtime/settings.hpp"
 #include "runtime/summary_table.hpp"
 #include "runtime/timeline.hpp"
 
-#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -39,16 +41,6 @@ int64_t wall_now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
            std::chrono::system_clock::now().time_since_epoch())
     .count();
-}
-
-// Thousands of connections need thousands of file descriptors: take the
-// hard limit.
-void raise_file_limit() {
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &lim);
-  }
 }
 
 bool read_text_file(const std::string& path, std::string& out) {
@@ -135,17 +127,26 @@ int run(const run_options& opts) {
   auto& m = std::get<config::manifest>(loaded);
   if (opts.concurrency)
     m.execution.concurrency = *opts.concurrency;
+  if (auto err = settle_nodes(opts, m); !err.empty()) {
+    std::fprintf(stderr, "troupe: %s\n", err.c_str());
+    return exit_usage;
+  }
+  auto& nodes = m.execution.nodes;
+  // With nodes, each node reads the key from its own environment: this
+  // process needs it only for its own workers, or to send it (--send-keys).
+  bool key_here = nodes.empty() || m.execution.local_workers.value_or(0) > 0
+                  || opts.send_keys;
   std::string api_key;
   if (!m.target.api_key_env.empty()) {
     auto* value = std::getenv(m.target.api_key_env.c_str());
-    if (value == nullptr || *value == '\0') {
+    if ((value == nullptr || *value == '\0') && key_here) {
       std::fprintf(stderr,
                    "troupe: %s: target.api_key_env: the environment variable "
                    "%s is not set (it must hold the API key)\n",
                    opts.manifest.c_str(), m.target.api_key_env.c_str());
       return exit_usage;
     }
-    api_key = value;
+    api_key = value != nullptr ? value : "";
   }
   std::shared_ptr<const result_cache> cache;
   if (!opts.cache.empty()) {
@@ -165,31 +166,11 @@ int run(const run_options& opts) {
                  config::target_type_name(m.target.type));
     return exit_usage;
   }
-  std::vector<node_address> nodes;
   std::string manifest_text;
-  if (!opts.nodes.empty()) {
-    auto parsed = parse_node_addresses(opts.nodes);
-    if (auto* err = std::get_if<std::string>(&parsed)) {
-      std::fprintf(stderr, "troupe: run: --nodes: %s\n", err->c_str());
-      return exit_usage;
-    }
-    nodes = std::get<std::vector<node_address>>(parsed);
-    if (opts.virtual_time || m.target.type != config::target_type::stub) {
-      std::fprintf(stderr, "troupe: run: --nodes runs stub targets on CAF's "
-                           "threads only in this version\n");
-      return exit_usage;
-    }
-    if (opts.tls.enabled()) {
-      if (auto err = check_tls_files(opts.tls); !err.empty()) {
-        std::fprintf(stderr, "troupe: run: %s\n", err.c_str());
-        return exit_usage;
-      }
-    }
-    if (!read_text_file(opts.manifest, manifest_text)) {
-      std::fprintf(stderr, "troupe: %s: cannot read it again (%s)\n",
-                   opts.manifest.c_str(), std::strerror(errno));
-      return exit_usage;
-    }
+  if (!nodes.empty() && !read_text_file(opts.manifest, manifest_text)) {
+    std::fprintf(stderr, "troupe: %s: cannot read it again (%s)\n",
+                 opts.manifest.c_str(), std::strerror(errno));
+    return exit_usage;
   }
   // Under virtual time the run starts at a fixed epoch, so that reruns
   // give byte-identical results.
@@ -236,25 +217,27 @@ int run(const run_options& opts) {
   if (cache)
     source = cached = std::make_shared<cached_source>(source, cache, m.target);
   std::shared_ptr<http_client> client;
-  if (config::is_http_target(m.target.type)) {
-    raise_file_limit();
-    http_client_options copts;
-    copts.ca_file = m.target.ca_file;
-    copts.max_response_bytes = m.target.max_response_bytes;
-    proxy_from_environment(copts);
-    client = std::make_shared<http_client>(std::move(copts));
-  }
+  if (config::is_http_target(m.target.type))
+    client = make_http_client(m.target);
   run_parts parts{m,        *target, source,
                   client,   api_key, cached,
                   epoch_us, opts,    std::make_shared<std::mutex>()};
   if (!nodes.empty()) {
-    parts.nodes = std::move(nodes);
+    parts.nodes = nodes;
     parts.manifest_text = std::move(manifest_text);
+    parts.sent_key = opts.send_keys ? api_key : std::string{};
     parts.begin = begin;
   }
   auto outcome = opts.virtual_time ? run_virtual(parts) : run_threaded(parts);
-  if (outcome.exit >= 0)
+  if (outcome.exit >= 0) {
+    // A node refused the run before its header: the new file stays empty
+    // and goes, so that the same command works once the node is fixed.
+    struct stat st {};
+    if (!nodes.empty() && opts.resume.empty() && ::fstat(target->fd, &st) == 0
+        && st.st_size == 0)
+      ::unlink(target->path.c_str());
     return outcome.exit;
+  }
   auto& summary = outcome.summary;
   bool results_ok = outcome.results_ok;
   if (opts.virtual_time)

@@ -50,12 +50,19 @@ struct run_options {
   /// Caps on the manifest's size and on dataset lines.
   config::load_options limits;
   /// `troupe node`s whose workers join the run: "HOST:PORT,...", empty for
-  /// none.
+  /// the manifest's execution_policy.nodes (if any).
   std::string nodes;
-  /// With nodes: workers in this process too (default none).
-  uint32_t local_workers = 0;
+  /// With nodes: workers in this process too (default none); over the
+  /// manifest's execution_policy.local_workers.
+  std::optional<uint32_t> local_workers;
+  /// With nodes: how long a run whose nodes are all gone waits for one to
+  /// come back (default 30 s); over execution_policy.node_grace_seconds.
+  std::optional<double> node_grace_seconds;
   /// With nodes: mutual TLS to every node.
   tls_files tls;
+  /// With nodes and TLS: send the API key to the nodes instead of having
+  /// them read it from their own environments.
+  bool send_keys = false;
 };
 
 /// Runs a manifest; returns the exit code.

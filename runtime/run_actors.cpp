@@ -36,14 +36,8 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
     a.stub = spawn_stub_executor(sys, make_stub_settings(m.stub));
     a.executor = a.stub;
   }
-  worker_config wc;
-  wc.executor = a.executor;
-  wc.retry = make_retry_settings(m.retry);
-  wc.timeout_us = seconds_to_us(m.execution.timeout_seconds);
-  wc.deadline_us = m.execution.deadline_seconds
-                     ? seconds_to_us(*m.execution.deadline_seconds)
-                     : -1;
-  wc.jitter_seed = p.client ? std::random_device{}() : m.stub.seed;
+  auto wc = make_worker_config(m, a.executor,
+                               p.client ? std::random_device{}() : m.stub.seed);
   wc.run_start = sys.clock().now();
   supervisor_config sc;
   sc.concurrency = m.execution.concurrency;
@@ -55,7 +49,8 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   sc.baseline = p.target.baseline;
   sc.dispatch = make_dispatch_settings(m.execution);
   sc.nodes = std::move(nodes);
-  sc.local_workers = p.opts.local_workers;
+  sc.local_workers = m.execution.local_workers.value_or(0);
+  sc.node_grace_us = seconds_to_us(m.execution.node_grace_seconds.value_or(30));
   a.supervisor = spawn_supervisor(sys, std::move(sc));
   // Scripted events: the original design's runtime setters, sent at their
   // times (virtual ones under --virtual-time).

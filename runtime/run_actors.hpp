@@ -47,6 +47,8 @@ struct run_parts {
   /// Nodes whose workers join the run, and the manifest's text for them.
   std::vector<node_address> nodes = {};
   std::string manifest_text = {};
+  /// The key sent to the nodes (--send-keys, over TLS), else "".
+  std::string sent_key = {};
   /// With nodes: starts the results file once every node said yes (so
   /// that a refused node leaves no run behind); an exit code, 0 to go on.
   std::function<int()> begin = nullptr;

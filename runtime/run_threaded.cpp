@@ -2,6 +2,7 @@
 // HTTP client stopped after the actors.
 
 #include "actors/results/progress.hpp"
+#include "runtime/node_rejoin.hpp"
 #include "runtime/run_actors.hpp"
 #include "runtime/signals.hpp"
 #include "runtime/system.hpp"
@@ -76,8 +77,8 @@ run_outcome run_threaded(const run_parts& p) {
     caf::actor_system sys{cfg};
     std::vector<node_link> nodes;
     if (!p.nodes.empty()) {
-      auto linked
-        = connect_nodes(sys, p.nodes, p.manifest_text, opts.tls.enabled());
+      auto linked = connect_nodes(sys, p.nodes, p.manifest_text,
+                                  opts.tls.enabled(), p.sent_key);
       if (auto* err = std::get_if<std::string>(&linked)) {
         std::fprintf(stderr, "troupe: %s\n", err->c_str());
         out.exit = exit_usage;
@@ -91,9 +92,21 @@ run_outcome run_threaded(const run_parts& p) {
     }
     {
       caf::scoped_actor self{sys};
+      rejoin_config rc;
+      for (size_t k = 0; k < nodes.size(); ++k)
+        rc.nodes.emplace_back(p.nodes[k],
+                              caf::actor_cast<caf::actor>(nodes[k].node));
       auto a = spawn_run(sys, p, caf::actor_cast<caf::actor>(self),
                          std::move(nodes));
       auto sup = a.supervisor;
+      caf::actor rejoiner;
+      if (!rc.nodes.empty()) {
+        rc.supervisor = caf::actor_cast<caf::actor>(sup);
+        rc.manifest_text = p.manifest_text;
+        rc.sent_key = p.sent_key;
+        rc.tls = opts.tls.enabled();
+        rejoiner = spawn_rejoiner(sys, std::move(rc));
+      }
       progress_actor progress;
       if (show_progress) {
         progress_config pc;
@@ -119,6 +132,8 @@ run_outcome run_threaded(const run_parts& p) {
       });
       // No signal may reach the system once it starts shutting down.
       signals.stop();
+      if (rejoiner)
+        self->send_exit(rejoiner, caf::exit_reason::user_shutdown);
       if (progress) {
         self->send_exit(progress, caf::exit_reason::user_shutdown);
         self->wait_for(progress);

@@ -2,6 +2,8 @@
 
 #include "runtime/settings.hpp"
 
+#include <sys/resource.h>
+
 namespace troupe::runtime {
 
 int64_t seconds_to_us(double s) {
@@ -82,6 +84,35 @@ dispatch_settings make_dispatch_settings(const config::execution_policy& e) {
   out.run_deadline_us
     = e.run_deadline_seconds ? seconds_to_us(*e.run_deadline_seconds) : -1;
   return out;
+}
+
+std::shared_ptr<http_client> make_http_client(const config::target_config& t) {
+  // Thousands of connections need thousands of file descriptors.
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  http_client_options copts;
+  copts.ca_file = t.ca_file;
+  copts.max_response_bytes = t.max_response_bytes;
+  proxy_from_environment(copts);
+  return std::make_shared<http_client>(std::move(copts));
+}
+
+worker_config make_worker_config(const config::manifest& m,
+                                 executor_actor executor,
+                                 uint64_t jitter_seed) {
+  worker_config wc;
+  wc.executor = std::move(executor);
+  wc.retry = make_retry_settings(m.retry);
+  wc.timeout_us = seconds_to_us(m.execution.timeout_seconds);
+  wc.deadline_us = m.execution.deadline_seconds
+                     ? seconds_to_us(*m.execution.deadline_seconds)
+                     : -1;
+  wc.jitter_seed = jitter_seed;
+  wc.gated = make_dispatch_settings(m.execution).gates_retries();
+  return wc;
 }
 
 } // namespace troupe::runtime

@@ -3,6 +3,7 @@
 // Adapters from the manifest's structs (config/) to the actors' settings:
 // seconds become microseconds, config enums become the actors' own.
 
+#include "actors/http/http_client.hpp"
 #include "actors/http/http_executor.hpp"
 #include "actors/stub/stub_executor.hpp"
 #include "actors/supervisor/supervisor.hpp"
@@ -10,6 +11,7 @@
 #include "config/manifest.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace troupe::runtime {
@@ -26,6 +28,16 @@ retry_settings make_retry_settings(const config::retry_policy& r);
 /// The HTTP executor's target, with the API key read from the environment.
 http_target make_http_target(const config::target_config& t,
                              std::string api_key);
+
+/// An HTTP client for the target (its CA file, response cap and the
+/// environment's proxies), with the process's file limit raised to its hard
+/// limit for thousands of connections.
+std::shared_ptr<http_client> make_http_client(const config::target_config& t);
+
+/// The workers' parameters from the manifest, all but index, listener and
+/// run start (local workers and a node's alike).
+worker_config make_worker_config(const config::manifest& m,
+                                 executor_actor executor, uint64_t jitter_seed);
 
 /// The supervisor's dispatch limits: rate, batches, adaptive concurrency,
 /// run deadline.

@@ -41,20 +41,24 @@ void end_run(node_pointer self) {
   for (auto& w : st.workers)
     self->send_exit(w, caf::exit_reason::user_shutdown);
   st.workers.clear();
-  if (st.run)
+  if (st.run) {
     self->send_exit(st.run->executor, caf::exit_reason::user_shutdown);
+    if (st.run->finish)
+      st.run->finish();
+  }
   st.run.reset();
   if (st.listener)
     self->demonitor(st.listener);
   st.listener = nullptr;
 }
 
-std::string on_prepare(node_pointer self, const std::string& manifest) {
+std::string on_prepare(node_pointer self, const std::string& manifest,
+                       const std::string& key) {
   auto& st = self->state;
   if (st.listener)
     return "the node is running another supervisor's tasks";
   end_run(self);
-  auto made = st.cfg.prepare(self->system(), manifest);
+  auto made = st.cfg.prepare(self->system(), manifest, key);
   if (auto* why = std::get_if<std::string>(&made))
     return *why;
   st.run = std::move(std::get<node_run>(made));
@@ -97,8 +101,8 @@ node_actor::behavior_type node(node_pointer self, node_config cfg) {
       auto& c = self->state.cfg;
       return std::make_tuple(c.version, c.protocol, c.workers);
     },
-    [=](prepare_atom, const std::string& manifest) {
-      return on_prepare(self, manifest);
+    [=](prepare_atom, const std::string& manifest, const std::string& key) {
+      return on_prepare(self, manifest, key);
     },
     [=](workers_atom, caf::actor& listener, uint32_t first,
         int64_t elapsed_us) {

@@ -8,7 +8,7 @@
 // workers and executor go too.
 //
 //   supervisor ─hello(version, protocol)─▶ node ─▶ (version, protocol, N)
-//              ─prepare(manifest text)──▶      ─▶ "" or why not
+//              ─prepare(manifest text, key)─▶  ─▶ "" or why not
 //              ─workers(listener, first index, elapsed us)─▶ N worker handles
 //   down(supervisor) ─▶ the run's workers and executor exit
 
@@ -31,13 +31,15 @@ namespace troupe {
 
 /// A node's handle. Only built-in types cross, so that any two versions can
 /// still compare theirs: `hello` answers (version, protocol, workers);
-/// `prepare` answers "" or the reason the node cannot run the manifest;
+/// `prepare` (the manifest's text, and the API key when the supervisor sends
+/// it over TLS, else "" for the node's own environment) answers "" or the
+/// reason the node cannot run the manifest;
 /// `workers` (listener, first index, the supervisor's elapsed time in us)
 /// answers the run's worker handles.
 using node_actor = caf::typed_actor<
   caf::replies_to<hello_atom, std::string, uint64_t>::with<std::string,
                                                            uint64_t, uint32_t>,
-  caf::replies_to<prepare_atom, std::string>::with<std::string>,
+  caf::replies_to<prepare_atom, std::string, std::string>::with<std::string>,
   caf::replies_to<workers_atom, caf::actor, uint32_t,
                   int64_t>::with<std::vector<caf::actor>>>;
 
@@ -46,11 +48,15 @@ struct node_run {
   executor_actor executor;
   /// The workers' parameters but index, listener and run start.
   worker_config worker;
+  /// Called once the run's workers and executor are told to exit (stops
+  /// an HTTP client); may be empty.
+  std::function<void()> finish;
 };
 
-/// Makes a run from a manifest's text, or says why it cannot.
+/// Makes a run from a manifest's text and the key the supervisor sent ("":
+/// none), or says why it cannot.
 using node_prepare = std::function<std::variant<node_run, std::string>(
-  caf::actor_system&, const std::string&)>;
+  caf::actor_system&, const std::string& manifest, const std::string& key)>;
 
 /// A node's parameters.
 struct node_config {

@@ -30,8 +30,9 @@
 //
 // Nodes (supervisor_nodes.cpp): a lost node's tasks in flight come back in
 // `requeue`, which dispatch takes ahead of new tasks and the drain ends
-// CANCELLED like them. With no worker left at all, the run stops: the
-// tasks left end CANCELLED, "no nodes".
+// CANCELLED like them. With no worker left at all, the run waits out the
+// node grace for a node to come back (`node_up`: its workers join at new
+// indexes); after it, the tasks left end CANCELLED, "no nodes".
 
 #include "actors/supervisor/supervisor.hpp"
 
@@ -165,7 +166,7 @@ void try_close(supervisor_pointer self) {
 void dispatch(supervisor_pointer self) {
   auto& st = self->state;
   if (no_workers_left(self)) {
-    begin_stop(self, run_end::no_nodes, "no nodes", false);
+    await_nodes(self);
     return;
   }
   while (!st.permits.empty()) {
@@ -339,6 +340,13 @@ supervisor_actor::behavior_type dispatching(supervisor_pointer self) {
                  "results could not be written (" + why + ")", false);
     },
     [=](deadline_atom) { on_deadline(self); },
+    [=](node_up_atom, std::string& name, caf::actor& node, uint32_t n) {
+      on_node_up(self, std::move(name), std::move(node), n);
+    },
+    [=](node_grace_atom, uint64_t gen) {
+      if (node_grace_over(self, gen))
+        begin_stop(self, run_end::no_nodes, "no nodes", false);
+    },
     [=](wake_atom, int64_t at) {
       auto& wakes = self->state.wakes;
       if (auto i = wakes.find(at); i != wakes.end())
@@ -372,6 +380,8 @@ supervisor_actor::behavior_type stopping(supervisor_pointer self) {
     [=](write_failed_atom, std::string&) {},
     [=](deadline_atom) {},
     [=](wake_atom, int64_t) {},
+    [=](node_up_atom, std::string&, caf::actor&, uint32_t) {},
+    [=](node_grace_atom, uint64_t) {},
     [=](status_atom) { return on_status(self); },
     [=](drain_atom) { on_drain(self); },
     [=](written_atom, uint64_t n) {
@@ -394,6 +404,8 @@ supervisor_actor::behavior_type closing(supervisor_pointer self) {
     [=](write_failed_atom, std::string&) {},
     [=](deadline_atom) {},
     [=](wake_atom, int64_t) {},
+    [=](node_up_atom, std::string&, caf::actor&, uint32_t) {},
+    [=](node_grace_atom, uint64_t) {},
     [=](status_atom) { return on_status(self); },
     [=](drain_atom) {},
     [=](written_atom, uint64_t) {},

@@ -37,13 +37,16 @@ namespace troupe {
 /// acknowledgement of lines written, and `write_failed` its word that the
 /// results file refused a write: the run stops as on a cancel; `drain`,
 /// `wake` (a rate-limit token or the end of a batch pause, at the time it
-/// carries) and `deadline` (the run's) are internal.
+/// carries) and `deadline` (the run's) are internal. `node_up` adds a node
+/// that came back; `node_grace` (internal) ends the wait for one.
 using supervisor_actor = worker_listener::extend<
   caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
   caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>,
   caf::reacts_to<written_atom, uint64_t>,
   caf::reacts_to<write_failed_atom, std::string>,
-  caf::reacts_to<wake_atom, int64_t>, caf::reacts_to<deadline_atom>>;
+  caf::reacts_to<wake_atom, int64_t>, caf::reacts_to<deadline_atom>,
+  caf::reacts_to<node_up_atom, std::string, caf::actor, uint32_t>,
+  caf::reacts_to<node_grace_atom, uint64_t>>;
 
 /// A node whose workers join the run (docs/distribution-plan.md).
 struct node_link {
@@ -63,8 +66,12 @@ struct supervisor_config {
   /// Workers in this process, when the run has nodes (without nodes there
   /// are `concurrency`).
   uint32_t local_workers = 0;
-  /// Nodes whose workers join the run; their results name them.
+  /// Nodes whose workers join the run; their results name them. More join
+  /// later with (node_up, name, node, workers): a lost node back.
   std::vector<node_link> nodes;
+  /// With nodes: how long the run waits, once no worker is left, for a node
+  /// to come back before it ends the rest CANCELLED "no nodes".
+  int64_t node_grace_us = 30'000'000;
   /// The workers' parameters; index and listener are filled in per worker.
   worker_config worker;
   std::shared_ptr<task_source> source;

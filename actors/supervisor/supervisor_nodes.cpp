@@ -8,6 +8,10 @@
 //        each task in flight goes to `requeue` with a node_lost attempt
 //   result / backoff / permit / throttle / abort from a lost worker: dropped
 //
+// No worker left at all: the node grace starts; a node back (node_up,
+// from runtime/'s rejoiner) joins as a new node with new indexes, and the
+// grace ends with it; a grace that runs out stops the run "no nodes".
+//
 // A task taken back runs again from attempt 1 (a lost attempt does not
 // count against max_attempts); its final line lists the node_lost attempts
 // first. Late messages cannot reach the task's new bookkeeping: a result
@@ -167,6 +171,39 @@ bool no_workers_left(supervisor_pointer self) {
       return false;
   return std::none_of(st.workers.begin(), st.workers.end(),
                       [](auto& w) { return static_cast<bool>(w); });
+}
+
+void await_nodes(supervisor_pointer self) {
+  auto& st = self->state;
+  if (st.grace_pending)
+    return;
+  st.grace_pending = true;
+  self->delayed_send(self, std::chrono::microseconds{st.cfg.node_grace_us},
+                     node_grace_atom::value, ++st.grace_gen);
+}
+
+bool node_grace_over(supervisor_pointer self, uint64_t gen) {
+  auto& st = self->state;
+  if (gen != st.grace_gen || !st.grace_pending)
+    return false; // a node came back since
+  st.grace_pending = false;
+  return no_workers_left(self);
+}
+
+void on_node_up(supervisor_pointer self, std::string name, caf::actor node,
+                uint32_t workers) {
+  auto& st = self->state;
+  if (!node || workers == 0)
+    return;
+  st.grace_pending = false;
+  ++st.grace_gen;
+  auto k = static_cast<uint32_t>(st.cfg.nodes.size());
+  st.cfg.nodes.push_back(
+    node_link{std::move(name), caf::actor_cast<node_actor>(node), workers});
+  auto first = static_cast<uint32_t>(st.workers.size());
+  st.workers.resize(first + workers);
+  st.slots.resize(first + workers);
+  join_node(self, k, first);
 }
 
 } // namespace troupe

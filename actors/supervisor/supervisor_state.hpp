@@ -49,6 +49,10 @@ struct supervisor_state {
   std::unordered_map<uint64_t, std::vector<attempt_record>> lost_attempts;
   /// The workers of lost nodes: what they still send is dropped.
   std::unordered_set<caf::actor_addr> lost_workers;
+  /// With no worker left: the grace timer pending, and its number (a
+  /// node back makes an earlier timer stale).
+  bool grace_pending = false;
+  uint64_t grace_gen = 0;
   std::vector<worker_actor> workers;
   std::vector<worker_slot> slots;
   std::vector<uint32_t> idle;
@@ -99,6 +103,19 @@ bool on_node_down(supervisor_pointer self, caf::down_msg& dm);
 /// True when the run has nodes, none is still giving its workers, and no
 /// worker is left at all.
 bool no_workers_left(supervisor_pointer self);
+
+/// With no worker left, starts the node grace once: after it, the grace
+/// message ends the run unless a node came back.
+void await_nodes(supervisor_pointer self);
+
+/// The grace numbered `gen` is over: true if the run ends now (no worker
+/// came back since), its rest CANCELLED "no nodes".
+bool node_grace_over(supervisor_pointer self, uint64_t gen);
+
+/// A lost node is back (hello and prepare passed again): its workers join
+/// at new indexes.
+void on_node_up(supervisor_pointer self, std::string name, caf::actor node,
+                uint32_t workers);
 
 /// A worker's result: frees its slot and writes the result.
 void on_result(supervisor_pointer self, uint32_t idx, task_result& r);

@@ -135,7 +135,8 @@ BOOST_AUTO_TEST_CASE(unknown_and_missing_keys_are_errors) {
     error(with(R"("execution_policy": {"concurency": 8})")),
     "DIR/m.json: execution_policy.concurency: unknown key (expected one of: "
     "concurrency, timeout_seconds, deadline_seconds, run_deadline_seconds, "
-    "adaptive, batch_size, batch_pause_seconds, rate_limit, limits)");
+    "adaptive, batch_size, batch_pause_seconds, rate_limit, limits, nodes, "
+    "local_workers, node_grace_seconds)");
   BOOST_CHECK_EQUAL(error(R"({"datasets": []})"),
                     "DIR/m.json: target: missing key");
   BOOST_CHECK_EQUAL(error(R"({"target": {}, "datasets": []})"),
@@ -241,6 +242,32 @@ BOOST_AUTO_TEST_CASE(a_rate_limit_below_one_a_day_is_refused) {
   auto m = ok(with(R"("execution_policy": {"rate_limit":
                         {"requests_per_minute": 1}})"));
   BOOST_CHECK_CLOSE(m.execution.rate_per_second, 1.0 / 60, 1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(nodes_are_host_port_strings_with_their_settings) {
+  auto m = ok(with(R"("execution_policy": {"nodes": ["10.0.0.5:7100",
+                         "[::1]:7101"], "local_workers": 2,
+                         "node_grace_seconds": 5.5})"));
+  BOOST_REQUIRE_EQUAL(m.execution.nodes.size(), 2u);
+  BOOST_CHECK_EQUAL(m.execution.nodes[0].text(), "10.0.0.5:7100");
+  BOOST_CHECK_EQUAL(m.execution.nodes[1].host, "::1");
+  BOOST_CHECK_EQUAL(m.execution.nodes[1].port, 7101);
+  BOOST_CHECK_EQUAL(m.execution.local_workers.value_or(99), 2u);
+  BOOST_CHECK_EQUAL(m.execution.node_grace_seconds.value_or(0), 5.5);
+  auto d = ok(with(""));
+  BOOST_CHECK(d.execution.nodes.empty());
+  BOOST_CHECK(!d.execution.local_workers && !d.execution.node_grace_seconds);
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"nodes": ["a:1", "b:0"]})")),
+    "DIR/m.json: execution_policy.nodes[1]: must be HOST:PORT: \"b:0\" is "
+    "not HOST:PORT (a port from 1 to 65535)");
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"nodes": "a:1,b:2"})")),
+    "DIR/m.json: execution_policy.nodes: must be an array, got \"a:1,b:2\"");
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"node_grace_seconds": -1})")),
+    "DIR/m.json: execution_policy.node_grace_seconds: must be a number >= 0 "
+    "and <= 86400, got -1");
 }
 
 BOOST_AUTO_TEST_CASE(input_limits_are_settable_and_only_regular_files_load) {

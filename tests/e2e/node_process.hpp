@@ -26,14 +26,15 @@ inline std::string slurp_file(const std::string& path) {
   return text.str();
 }
 
-/// A `troupe node --listen 127.0.0.1:0` with `extra` arguments and `env`
-/// ("NAME=value") added to its environment.
+/// A `troupe node --listen 127.0.0.1:0` (or `listen`) with `extra`
+/// arguments and `env` ("NAME=value") added to its environment.
 class node_process {
 public:
   explicit node_process(uint32_t workers, std::vector<std::string> extra = {},
-                        std::vector<std::string> env = {}) {
+                        std::vector<std::string> env = {},
+                        std::string listen = "127.0.0.1:0") {
     std::vector<std::string> args{troupe_binary(), "node",
-                                  "--listen",      "127.0.0.1:0",
+                                  "--listen",      std::move(listen),
                                   "--workers",     std::to_string(workers)};
     args.insert(args.end(), extra.begin(), extra.end());
     child_

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/e2e/node_process.hpp"
+#include "tests/support/fake_dify_process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -147,10 +148,14 @@ BOOST_AUTO_TEST_CASE(tls_flags_go_together_and_name_a_bad_file,
              {"--tls-key", file("client.key"), "--tls-ca", file("ca.pem")});
   BOOST_CHECK_EQUAL(r.code, 2);
   BOOST_CHECK(contains(r.err, "go together (missing --tls-cert)"));
-  r = troupe({"run", source_dir() + "/tests/manifests/all-ok.json", "--tls-ca",
-              file("ca.pem")});
+  std::vector<std::string> no_nodes{"run", source_dir()
+                                             + "/tests/manifests/all-ok.json"};
+  for (auto& arg : tls("client", "ca"))
+    no_nodes.push_back(arg);
+  r = troupe(no_nodes);
   BOOST_CHECK_EQUAL(r.code, 2);
-  BOOST_CHECK(contains(r.err, "--tls-ca requires --nodes"));
+  BOOST_CHECK(contains(r.err, "--tls-cert, --tls-key and --tls-ca need nodes "
+                              "(--nodes, or execution_policy.nodes in "));
   auto missing = tls("node", "ca");
   missing[3] = file("missing.key");
   missing.insert(missing.begin(), "node");
@@ -191,6 +196,45 @@ BOOST_AUTO_TEST_CASE(with_tls_a_node_listens_beyond_loopback_without_insecure,
   BOOST_CHECK_EQUAL(r.code, 0);
   BOOST_CHECK(contains(r.err, "troupe node: listening on 0.0.0.0:"));
   BOOST_CHECK(!contains(r.err, "warning"));
+}
+
+BOOST_AUTO_TEST_CASE(send_keys_gives_the_key_to_nodes_over_tls_only,
+                     *utf::timeout(90)) {
+  // The node has no key of its own; with --send-keys over TLS the
+  // supervisor's goes with the manifest, and fake-dify accepts it.
+  fake_dify_process server{{}, "app-sent"};
+  auto m = dir.write(
+    "dify.json",
+    R"({"name": "sent", "target": {"type": "dify-workflow", "base_url": ")"
+      + server.base_url() + R"(", "api_key_env": "TEST_DIFY_KEY"},
+        "datasets": [{"name": "d", "cases": [{"id": "a"}, {"id": "b"},
+        {"id": "c"}]}]})");
+  node_process node{2, tls("node", "ca")};
+  std::vector<std::string> args{troupe_binary(), "run",          m,
+                                "--nodes",       node.address(), "--out",
+                                file("k.jsonl"), "--progress",   "never",
+                                "--send-keys"};
+  for (auto& arg : tls("client", "ca"))
+    args.push_back(arg);
+  auto r
+    = child_process{args, dir.path(), {"TEST_DIFY_KEY=app-sent"}}.wait(60s);
+  BOOST_CHECK_EQUAL(r.code, 0);
+  auto f = read_results(file("k.jsonl"));
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 3u);
+  BOOST_CHECK_EQUAL(server.calls("/v1/workflows/run"), 3);
+  BOOST_CHECK(!contains(slurp_file(file("k.jsonl")), "app-sent"));
+  // Without TLS the key stays home: refused before anything is sent.
+  node_process plain{2};
+  r = child_process{{troupe_binary(), "run", m, "--nodes", plain.address(),
+                     "--out", file("p.jsonl"), "--send-keys"},
+                    dir.path(),
+                    {"TEST_DIFY_KEY=app-sent"}}
+        .wait(60s);
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_EQUAL(r.err, "troupe: run: --send-keys sends the API key to the "
+                           "nodes, so it needs TLS (--tls-cert, --tls-key "
+                           "and --tls-ca)\n");
+  BOOST_CHECK_EQUAL(server.calls("/v1/workflows/run"), 3);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -226,20 +226,32 @@ private:
               "lines)",
               [&o](auto& v) { o.timeline = v; })
       ->check(non_empty("--timeline"));
-    auto* nodes = add_value(*run_, "--nodes", "LIST",
-                            "also run on these `troupe node`s:\n"
-                            "HOST:PORT,... (results name each task's node)",
-                            [&o](auto& v) { o.nodes = v; })
-                    ->check(non_empty("--nodes"));
+    add_value(*run_, "--nodes", "LIST",
+              "also run on these `troupe node`s: HOST:PORT,...\n"
+              "(over execution_policy.nodes; results name each\n"
+              "task's node)",
+              [&o](auto& v) { o.nodes = v; })
+      ->check(non_empty("--nodes"));
     add_value(*run_, "--local-workers", "N",
-              "workers in this process too (0 to 100000,\ndefault 0)",
+              "with nodes: workers in this process too (0 to\n"
+              "100000, default 0)",
               [&o](auto& v) {
                 o.local_workers
                   = static_cast<uint32_t>(*integer_in(v, 0, max_concurrency));
               })
-      ->check(range("--local-workers", 0, max_concurrency, "0 to 100000"))
-      ->needs(nodes);
-    add_tls_options(*run_, o.tls, "nodes", nodes);
+      ->check(range("--local-workers", 0, max_concurrency, "0 to 100000"));
+    add_value(*run_, "--node-grace", "SECONDS",
+              "with nodes: when every node is gone, wait this\n"
+              "long for one to come back, then end the rest\n"
+              "CANCELLED \"no nodes\" (0 to 86400, default 30)",
+              [&o](auto& v) { o.node_grace_seconds = *seconds_in(v, 86400); })
+      ->check(seconds_range("--node-grace", 86400, "0 to 86400"));
+    add_tls_options(*run_, o.tls, "nodes");
+    run_
+      ->add_flag("--send-keys", o.send_keys,
+                 "with nodes and TLS: send the API key to the nodes\n"
+                 "(by default each node reads its own environment)")
+      ->disable_flag_override();
     add_limits(*run_, o.limits, true);
     for (auto* flag : {"--force", "--rerun-failed", "--virtual-time"})
       run_->get_option(flag)->disable_flag_override();

@@ -41,6 +41,26 @@ CLI::Validator range(std::string flag, uint64_t lo, uint64_t hi,
     "");
 }
 
+std::optional<double> seconds_in(const std::string& value, double hi) {
+  errno = 0;
+  char* end = nullptr;
+  auto x = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || errno != 0 || !(x >= 0) || x > hi)
+    return std::nullopt;
+  return x;
+}
+
+CLI::Validator seconds_range(std::string flag, double hi, std::string range) {
+  return CLI::Validator(
+    [=](std::string& value) -> std::string {
+      if (!seconds_in(value, hi))
+        throw usage_failure{flag + ": must be a number of seconds from " + range
+                            + ", got \"" + value + "\""};
+      return {};
+    },
+    "");
+}
+
 CLI::Option* add_value(CLI::App& app, const std::string& name,
                        const std::string& type, const std::string& help,
                        std::function<void(const std::string&)> take) {

@@ -35,6 +35,12 @@ CLI::Validator non_empty(std::string flag);
 CLI::Validator range(std::string flag, uint64_t lo, uint64_t hi,
                      std::string range);
 
+/// A number of seconds in [0, hi]; nullopt otherwise.
+std::optional<double> seconds_in(const std::string& value, double hi);
+
+/// Accepts a number of seconds from 0 to hi; `range` words the bounds.
+CLI::Validator seconds_range(std::string flag, double hi, std::string range);
+
 /// Adds an option taking one value; `take` stores it once checked.
 CLI::Option* add_value(CLI::App& app, const std::string& name,
                        const std::string& type, const std::string& help,

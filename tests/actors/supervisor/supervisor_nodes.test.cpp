@@ -1,135 +1,16 @@
-// Node loss on virtual time (docs/distribution-plan.md, section 4): fake
-// nodes in the same system spawn real workers on the stub executor; a node
-// is lost by an exit with remote_link_unreachable, as the middleman does.
-// Its workers are not linked to it, so they live on and send late results,
-// backoffs and permits, which the supervisor must drop.
+// Node loss on virtual time (docs/distribution-plan.md, section 4), with
+// the fake nodes of nodes_fixture.hpp: requeue, node_lost attempts, late
+// messages dropped.
 //
 // Every case has one local worker, which takes c0 at t = 0 (the start
 // dispatches before any node's workers join), and one node of one worker,
 // which takes c1.
 
-#include "tests/actors/supervisor/supervisor_fixture.hpp"
+#include "tests/actors/supervisor/nodes_fixture.hpp"
 
 using namespace std::chrono_literals;
 using namespace troupe;
 using namespace troupe::test;
-
-namespace {
-
-struct fake_node_state {
-  uint32_t workers = 0;
-  worker_config worker;
-  /// Every worker it spawned, kept by the test (they outlive a lost node).
-  std::shared_ptr<std::vector<worker_actor>> spawned;
-  /// A mute node never answers `workers`.
-  std::vector<caf::typed_response_promise<std::vector<caf::actor>>> unanswered;
-};
-
-node_actor::behavior_type
-fake_node(node_actor::stateful_pointer<fake_node_state> self, uint32_t workers,
-          worker_config base, bool mute,
-          std::shared_ptr<std::vector<worker_actor>> spawned) {
-  self->state.spawned = std::move(spawned);
-  self->state.workers = workers;
-  self->state.worker = std::move(base);
-  return {
-    [=](hello_atom, const std::string&, uint64_t) {
-      return std::make_tuple(std::string{"test"}, uint64_t{0},
-                             self->state.workers);
-    },
-    [=](prepare_atom, const std::string&) { return std::string{}; },
-    [=](workers_atom, caf::actor& listener, uint32_t first, int64_t) {
-      auto rp = self->make_response_promise<std::vector<caf::actor>>();
-      if (mute) {
-        self->state.unanswered.push_back(rp);
-        return rp;
-      }
-      std::vector<caf::actor> out;
-      for (uint32_t i = 0; i < self->state.workers; ++i) {
-        auto wc = self->state.worker;
-        wc.index = first + i;
-        wc.listener = caf::actor_cast<worker_listener>(listener);
-        auto w = spawn_worker(self->system(), std::move(wc));
-        out.push_back(caf::actor_cast<caf::actor>(w));
-        self->state.spawned->push_back(std::move(w));
-      }
-      rp.deliver(std::move(out));
-      return rp;
-    },
-  };
-}
-
-struct nodes_fixture : supervisor_fixture {
-  std::vector<node_actor> nodes;
-  /// Workers in the supervisor's process.
-  uint32_t local_workers = 1;
-  /// Nodes (by index) that never give their workers.
-  std::set<size_t> mute;
-
-  /// The fake nodes' workers, stopped at the end.
-  std::shared_ptr<std::vector<worker_actor>> node_workers
-    = std::make_shared<std::vector<worker_actor>>();
-
-  ~nodes_fixture() {
-    for (auto& n : nodes)
-      caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
-    for (auto& w : *node_workers)
-      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
-  }
-
-  /// A run of `tasks` with `local_workers` and one node per entry of
-  /// `sizes` (named n0, n1, ...).
-  void start_nodes(size_t tasks, uint32_t concurrency,
-                   std::vector<uint32_t> sizes, stub_settings s) {
-    exec = spawn_stub_executor(sys, std::move(s));
-    source = std::make_shared<vector_source>(tasks);
-    listener = std::make_unique<caf::scoped_actor>(sys);
-    supervisor_config sc;
-    sc.dispatch = dispatch;
-    sc.concurrency = concurrency;
-    sc.local_workers = local_workers;
-    sc.worker.executor = exec;
-    sc.worker.retry = retry;
-    sc.worker.timeout_us = timeout_us;
-    sc.worker.run_start = t0;
-    for (size_t k = 0; k < sizes.size(); ++k) {
-      auto wc = sc.worker;
-      wc.gated = dispatch.gates_retries();
-      nodes.push_back(sys.spawn(fake_node, sizes[k], std::move(wc),
-                                mute.count(k) > 0, node_workers));
-      sc.nodes.push_back(
-        node_link{"n" + std::to_string(k), nodes.back(), sizes[k]});
-    }
-    sc.source = source;
-    sc.total = tasks;
-    sc.sink = spawn_recording_sink(sink_rec);
-    sc.listener = caf::actor_cast<caf::actor>(*listener);
-    sup = spawn_supervisor(sys, std::move(sc));
-    caf::anon_send(sup, start_atom::value);
-  }
-
-  void lose(size_t k) {
-    caf::anon_send_exit(nodes.at(k), caf::exit_reason::remote_link_unreachable);
-    run();
-  }
-
-  std::string lost_text(size_t k) {
-    return "node n" + std::to_string(k) + " lost: "
-           + crash_text(
-             sys, caf::make_error(caf::exit_reason::remote_link_unreachable));
-  }
-
-  /// Every task has exactly one line.
-  void check_one_line_each(size_t tasks) {
-    BOOST_CHECK_EQUAL(sink_rec->results.size(), tasks);
-    std::set<std::string> ids;
-    for (auto& r : sink_rec->results)
-      ids.insert(r.task_id);
-    BOOST_CHECK_EQUAL(ids.size(), tasks);
-  }
-};
-
-} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(supervisor_nodes, nodes_fixture)
 
@@ -327,47 +208,6 @@ BOOST_AUTO_TEST_CASE(a_node_lost_while_stopping_has_its_task_cancelled) {
   BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 1u);
   BOOST_CHECK(r.attempt_log[0].lost);
   BOOST_CHECK_EQUAL(r.finished_us, 50'000);
-}
-
-BOOST_AUTO_TEST_CASE(with_no_worker_left_the_tasks_end_cancelled_no_nodes) {
-  // No local worker, one node, lost at 50 ms with c0: c0 and the tasks
-  // never started end CANCELLED "no nodes" (so --resume takes them).
-  local_workers = 0;
-  stub_settings s;
-  s.delay_us = 100'000;
-  start_nodes(3, 2, {1}, s);
-  advance(50ms);
-  lose(0);
-  run_until_idle();
-  auto summary = done();
-  check_one_line_each(3);
-  BOOST_CHECK_EQUAL(summary.end, run_end::no_nodes);
-  BOOST_CHECK_EQUAL(summary.reason, "no nodes");
-  BOOST_CHECK_EQUAL(summary.wall_us, 50'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 3u);
-  for (auto& r : sink_rec->results) {
-    BOOST_CHECK_EQUAL(r.status, task_status::cancelled);
-    BOOST_CHECK_EQUAL(r.error, "no nodes");
-    BOOST_CHECK_EQUAL(r.error_code, "cancelled");
-  }
-  BOOST_REQUIRE_EQUAL(sink_rec->of("d/c0#0").attempt_log.size(), 1u);
-  BOOST_CHECK(sink_rec->of("d/c0#0").attempt_log[0].lost);
-}
-
-BOOST_AUTO_TEST_CASE(a_node_that_gives_no_workers_is_lost) {
-  // No local worker; n0 never answers `workers`: after the request's 10 s
-  // the node is lost and, with no worker at all, the run ends.
-  local_workers = 0;
-  mute = {0};
-  start_nodes(2, 2, {1}, stub_settings{});
-  advance(9s);
-  BOOST_CHECK(sink_rec->results.empty());
-  run_until_idle();
-  auto summary = done();
-  check_one_line_each(2);
-  BOOST_CHECK_EQUAL(summary.end, run_end::no_nodes);
-  BOOST_CHECK_EQUAL(summary.wall_us, 10'000'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_mute_node_next_to_a_good_one_adds_nothing) {

@@ -146,6 +146,27 @@ BOOST_AUTO_TEST_CASE(run_flag_combinations_are_usage_errors) {
                     usage("run: --out needs a value", "run"));
 }
 
+BOOST_AUTO_TEST_CASE(run_node_flags_are_read_and_checked) {
+  auto o = parsed<cli::run_command>({"run", "m.json", "--nodes", "a:1,b:2",
+                                     "--local-workers=3", "--node-grace", "2.5",
+                                     "--send-keys"})
+             .options;
+  BOOST_CHECK_EQUAL(o.nodes, "a:1,b:2");
+  BOOST_CHECK_EQUAL(o.local_workers.value_or(0), 3u);
+  BOOST_CHECK_EQUAL(o.node_grace_seconds.value_or(0), 2.5);
+  BOOST_CHECK(o.send_keys);
+  auto d = parsed<cli::run_command>({"run", "m.json"}).options;
+  BOOST_CHECK(!d.local_workers && !d.node_grace_seconds && !d.send_keys);
+  BOOST_CHECK_EQUAL(message_of({"run", "m.json", "--node-grace=-1"}),
+                    usage("run: --node-grace: must be a number of seconds "
+                          "from 0 to 86400, got \"-1\"",
+                          "run"));
+  BOOST_CHECK_EQUAL(message_of({"run", "m.json", "--node-grace", "1e6"}),
+                    usage("run: --node-grace: must be a number of seconds "
+                          "from 0 to 86400, got \"1e6\"",
+                          "run"));
+}
+
 BOOST_AUTO_TEST_CASE(run_help_wins_over_everything_else) {
   auto text = message_of({"run", "--help"}, 0);
   BOOST_CHECK_EQUAL(text.rfind("Usage: troupe run", 0), 0u);
