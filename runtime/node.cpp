@@ -48,8 +48,14 @@ std::variant<node_run, std::string> prepare_run(caf::actor_system& sys,
   auto& m = std::get<config::manifest>(parsed);
   node_run run;
   if (m.target.type == config::target_type::stub) {
-    run.executor = spawn_stub_executor(sys, make_stub_settings(m.stub));
+    auto stub = spawn_stub_executor(sys, make_stub_settings(m.stub));
+    run.executor = stub;
     run.worker = make_worker_config(m, run.executor, m.stub.seed);
+    // The script's setters, on the supervisor's time line; its cancel
+    // events stay with the supervisor.
+    run.start = [stub, events = m.stub.events](int64_t elapsed_us) {
+      schedule_stub_events(events, stub, {}, elapsed_us);
+    };
     return run;
   }
   auto api_key = key;

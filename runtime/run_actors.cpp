@@ -52,34 +52,7 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   sc.local_workers = m.execution.local_workers.value_or(0);
   sc.node_grace_us = seconds_to_us(m.execution.node_grace_seconds.value_or(30));
   a.supervisor = spawn_supervisor(sys, std::move(sc));
-  // Scripted events: the original design's runtime setters, sent at their
-  // times (virtual ones under --virtual-time).
-  for (auto& e : m.stub.events) {
-    auto at = std::chrono::microseconds{e.at_us};
-    switch (e.kind) {
-      case config::stub_event::cancel:
-        caf::delayed_anon_send(a.supervisor, at, cancel_atom::value,
-                               "cancelled by a scripted event at "
-                                 + std::to_string(e.at_us / 1000) + " ms");
-        break;
-      case config::stub_event::set_failure_rate:
-        caf::delayed_anon_send(a.stub, at, set_failure_rate_atom::value,
-                               e.value);
-        break;
-      case config::stub_event::set_simulated_delay:
-        caf::delayed_anon_send(a.stub, at, set_delay_atom::value,
-                               seconds_to_us(e.value));
-        break;
-      case config::stub_event::clear_task_behaviors:
-        caf::delayed_anon_send(a.stub, at, clear_behaviors_atom::value);
-        break;
-      case config::stub_event::set_task_behavior:
-        for (auto& [id, list] : e.behaviors)
-          caf::delayed_anon_send(a.stub, at, set_behavior_atom::value, id,
-                                 list);
-        break;
-    }
-  }
+  schedule_stub_events(m.stub.events, a.stub, a.supervisor, 0);
   return a;
 }
 

@@ -2,7 +2,12 @@
 
 #include "runtime/settings.hpp"
 
+#include <caf/send.hpp>
+
 #include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
 
 namespace troupe::runtime {
 
@@ -98,6 +103,40 @@ std::shared_ptr<http_client> make_http_client(const config::target_config& t) {
   copts.max_response_bytes = t.max_response_bytes;
   proxy_from_environment(copts);
   return std::make_shared<http_client>(std::move(copts));
+}
+
+void schedule_stub_events(const std::vector<config::stub_event>& events,
+                          const stub_executor_actor& stub,
+                          const supervisor_actor& supervisor,
+                          int64_t elapsed_us) {
+  for (auto& e : events) {
+    if (e.kind != config::stub_event::cancel && !stub)
+      continue;
+    auto at
+      = std::chrono::microseconds{std::max<int64_t>(0, e.at_us - elapsed_us)};
+    switch (e.kind) {
+      case config::stub_event::cancel:
+        if (supervisor)
+          caf::delayed_anon_send(supervisor, at, cancel_atom::value,
+                                 "cancelled by a scripted event at "
+                                   + std::to_string(e.at_us / 1000) + " ms");
+        break;
+      case config::stub_event::set_failure_rate:
+        caf::delayed_anon_send(stub, at, set_failure_rate_atom::value, e.value);
+        break;
+      case config::stub_event::set_simulated_delay:
+        caf::delayed_anon_send(stub, at, set_delay_atom::value,
+                               seconds_to_us(e.value));
+        break;
+      case config::stub_event::clear_task_behaviors:
+        caf::delayed_anon_send(stub, at, clear_behaviors_atom::value);
+        break;
+      case config::stub_event::set_task_behavior:
+        for (auto& [id, list] : e.behaviors)
+          caf::delayed_anon_send(stub, at, set_behavior_atom::value, id, list);
+        break;
+    }
+  }
 }
 
 worker_config make_worker_config(const config::manifest& m,

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace troupe::runtime {
 
@@ -33,6 +34,15 @@ http_target make_http_target(const config::target_config& t,
 /// environment's proxies), with the process's file limit raised to its hard
 /// limit for thousands of connections.
 std::shared_ptr<http_client> make_http_client(const config::target_config& t);
+
+/// Sends the stub script's events (stub.events) at their times, counted
+/// from a run start `elapsed_us` ago (events already due go at once): the
+/// setters to `stub`, cancel to `supervisor` (a node passes none; the
+/// supervisor cancels for the whole run).
+void schedule_stub_events(const std::vector<config::stub_event>& events,
+                          const stub_executor_actor& stub,
+                          const supervisor_actor& supervisor,
+                          int64_t elapsed_us);
 
 /// The workers' parameters from the manifest, all but index, listener and
 /// run start (local workers and a node's alike).

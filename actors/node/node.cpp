@@ -83,6 +83,8 @@ std::vector<caf::actor> on_workers(node_pointer self, caf::actor listener,
     out.push_back(caf::actor_cast<caf::actor>(w));
     st.workers.push_back(std::move(w));
   }
+  if (st.run->start)
+    st.run->start(elapsed_us);
   return out;
 }
 

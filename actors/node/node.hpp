@@ -48,6 +48,9 @@ struct node_run {
   executor_actor executor;
   /// The workers' parameters but index, listener and run start.
   worker_config worker;
+  /// Called once the run's workers are spawned, with the supervisor's
+  /// elapsed time (schedules the stub script's events); may be empty.
+  std::function<void(int64_t elapsed_us)> start;
   /// Called once the run's workers and executor are told to exit (stops
   /// an HTTP client); may be empty.
   std::function<void()> finish;

@@ -7,6 +7,9 @@
 #include "tests/support/process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
+#include <sys/stat.h>
+
+#include <fstream>
 
 using namespace std::chrono_literals;
 using namespace troupe::test;
@@ -73,6 +76,34 @@ BOOST_AUTO_TEST_CASE(an_unreachable_node_exits_2_naming_it, *utf::timeout(60)) {
   BOOST_CHECK_EQUAL(r.code, 2);
   BOOST_CHECK_NE(r.err.find("node " + address + " is unreachable"),
                  std::string::npos);
+  // The new results file goes with the refusal.
+  struct stat st {};
+  BOOST_CHECK(::stat((dir.path() + "/r.jsonl").c_str(), &st) != 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_stub_scripts_events_apply_on_nodes,
+                     *utf::timeout(60)) {
+  // 40 tasks of 50 ms on two workers: the last starts after about 1 s. An
+  // event at 0 ms makes it fatal on the node, as it would be locally.
+  std::string cases;
+  for (int i = 0; i < 40; ++i)
+    cases += (i > 0 ? "," : "") + std::string{R"({"id":"c)"} + std::to_string(i)
+             + R"(","inputs":{}})";
+  auto path = dir.path() + "/events.json";
+  std::ofstream{path}
+    << R"({"name":"events","target":{"type":"stub"},)"
+    << R"("execution_policy":{"concurrency":2},)"
+    << R"("stub":{"simulated_delay_seconds":0.05,"events":[)"
+    << R"({"at_ms":0,"set_task_behavior":{"d/c39#0":"fatal"}}]},)"
+    << R"("datasets":[{"name":"d","cases":[)" << cases << "]}]}";
+  node_process node{2};
+  auto r = troupe({"run", path, "--nodes", node.address(), "--out", "e.jsonl",
+                   "--progress", "never"});
+  BOOST_CHECK_EQUAL(r.code, 1);
+  auto f = read_results(dir.path() + "/e.jsonl");
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 39u);
+  BOOST_CHECK_EQUAL(f.status("d/c39#0"), "FAILED");
+  BOOST_CHECK_EQUAL(f.attempts("d/c39#0"), 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_node_beyond_loopback_needs_insecure, *utf::timeout(30)) {
