@@ -8,6 +8,7 @@
 #include "actors/node/node.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -15,6 +16,7 @@
 #include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <tuple>
@@ -30,6 +32,8 @@ struct node_state {
   /// The supervisor its workers report to, once spawned.
   caf::actor listener;
   std::vector<worker_actor> workers;
+  /// The run's start on this node's clock.
+  caf::actor_clock::time_point start;
   static inline const char* name = "node";
 };
 
@@ -66,24 +70,30 @@ std::string on_prepare(node_pointer self, const std::string& manifest,
 }
 
 std::vector<caf::actor> on_workers(node_pointer self, caf::actor listener,
-                                   uint32_t first, int64_t elapsed_us) {
+                                   uint32_t first, uint32_t count,
+                                   int64_t elapsed_us) {
   auto& st = self->state;
   std::vector<caf::actor> out;
-  if (!st.run || st.listener || !listener)
+  if (!st.run || !listener || (st.listener && st.listener != listener))
     return out;
-  st.listener = listener;
-  self->monitor(listener);
-  auto start = self->clock().now() - std::chrono::microseconds{elapsed_us};
-  for (uint32_t i = 0; i < st.cfg.workers; ++i) {
+  // A later call from the same supervisor replaces workers that crashed.
+  bool again = static_cast<bool>(st.listener);
+  if (!again) {
+    st.listener = listener;
+    self->monitor(listener);
+    st.start = self->clock().now() - std::chrono::microseconds{elapsed_us};
+  }
+  count = std::min(count, st.cfg.workers);
+  for (uint32_t i = 0; i < count; ++i) {
     auto wc = st.run->worker;
     wc.index = first + i;
     wc.listener = caf::actor_cast<worker_listener>(listener);
-    wc.run_start = start;
+    wc.run_start = st.start;
     auto w = spawn_worker(self->system(), std::move(wc));
     out.push_back(caf::actor_cast<caf::actor>(w));
     st.workers.push_back(std::move(w));
   }
-  if (st.run->start)
+  if (!again && st.run->start)
     st.run->start(elapsed_us);
   return out;
 }
@@ -106,9 +116,9 @@ node_actor::behavior_type node(node_pointer self, node_config cfg) {
     [=](prepare_atom, const std::string& manifest, const std::string& key) {
       return on_prepare(self, manifest, key);
     },
-    [=](workers_atom, caf::actor& listener, uint32_t first,
+    [=](workers_atom, caf::actor& listener, uint32_t first, uint32_t count,
         int64_t elapsed_us) {
-      return on_workers(self, std::move(listener), first, elapsed_us);
+      return on_workers(self, std::move(listener), first, count, elapsed_us);
     },
   };
 }

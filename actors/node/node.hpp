@@ -9,7 +9,7 @@
 //
 //   supervisor ─hello(version, protocol)─▶ node ─▶ (version, protocol, N)
 //              ─prepare(manifest text, key)─▶  ─▶ "" or why not
-//              ─workers(listener, first index, elapsed us)─▶ N worker handles
+//              ─workers(listener, first index, count, elapsed us)─▶ handles
 //   down(supervisor) ─▶ the run's workers and executor exit
 
 #include "actors/executor.hpp"
@@ -34,13 +34,14 @@ namespace troupe {
 /// `prepare` (the manifest's text, and the API key when the supervisor sends
 /// it over TLS, else "" for the node's own environment) answers "" or the
 /// reason the node cannot run the manifest;
-/// `workers` (listener, first index, the supervisor's elapsed time in us)
-/// answers the run's worker handles.
+/// `workers` (listener, first index, count, the supervisor's elapsed time in
+/// us) answers the run's worker handles: the first call spawns up to the
+/// node's workers, later ones from the same listener replace crashed ones.
 using node_actor = caf::typed_actor<
   caf::replies_to<hello_atom, std::string, uint64_t>::with<std::string,
                                                            uint64_t, uint32_t>,
   caf::replies_to<prepare_atom, std::string, std::string>::with<std::string>,
-  caf::replies_to<workers_atom, caf::actor, uint32_t,
+  caf::replies_to<workers_atom, caf::actor, uint32_t, uint32_t,
                   int64_t>::with<std::vector<caf::actor>>>;
 
 /// What a node runs one supervisor's tasks with, made from its manifest.

@@ -80,7 +80,8 @@ void join_node(supervisor_pointer self, uint32_t k, uint32_t first) {
   self->monitor(link.node);
   self
     ->request(link.node, std::chrono::seconds{10}, workers_atom::value,
-              caf::actor_cast<caf::actor>(self), first, now_us(self))
+              caf::actor_cast<caf::actor>(self), first, link.workers,
+              now_us(self))
     .then(
       [=](std::vector<caf::actor>& handles) {
         auto& s = self->state;
@@ -180,6 +181,32 @@ void await_nodes(supervisor_pointer self) {
   st.grace_pending = true;
   self->delayed_send(self, std::chrono::microseconds{st.cfg.node_grace_us},
                      node_grace_atom::value, ++st.grace_gen);
+}
+
+void replace_node_worker(supervisor_pointer self, uint32_t idx) {
+  auto& st = self->state;
+  auto k = static_cast<uint32_t>(st.slots[idx].node);
+  self
+    ->request(st.cfg.nodes[k].node, std::chrono::seconds{10},
+              workers_atom::value, caf::actor_cast<caf::actor>(self), idx,
+              uint32_t{1}, now_us(self))
+    .then(
+      [=](std::vector<caf::actor>& handles) {
+        auto& s = self->state;
+        if (handles.empty())
+          return;
+        if (s.node_phases[k] == node_phase::lost || s.workers[idx]) {
+          s.lost_workers.insert(handles[0].address());
+          self->send_exit(handles[0], caf::exit_reason::user_shutdown);
+          return;
+        }
+        s.workers[idx] = caf::actor_cast<worker_actor>(handles[0]);
+        self->monitor(s.workers[idx]);
+        s.idle.push_back(idx);
+        self->send(self, wake_atom::value, int64_t{-1});
+      },
+      // The node is gone or mute: its loss is handled by its monitor.
+      [](caf::error&) {});
 }
 
 bool node_grace_over(supervisor_pointer self, uint64_t gen) {

@@ -107,10 +107,11 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   auto& slot = st.slots[idx];
   bool remote = slot.node >= 0;
   if (remote) {
-    // A node's worker that crashed is not replaced (yet): its slot retires.
+    // Its node spawns a new one; until it comes, the slot is empty.
     st.workers[idx] = worker_actor{};
     st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), idx),
                   st.idle.end());
+    replace_node_worker(self, idx);
   } else {
     spawn_slot(self, idx);
   }

@@ -132,6 +132,10 @@ void spawn_slot(supervisor_pointer self, uint32_t idx);
 /// Asks node `k` for its workers, which take the indexes from `first` on.
 void join_node(supervisor_pointer self, uint32_t k, uint32_t first);
 
+/// Asks the node of slot `idx` for a worker in place of one that crashed;
+/// the slot stays empty until it comes.
+void replace_node_worker(supervisor_pointer self, uint32_t idx);
+
 /// A worker died: its task ends ERROR, a new worker takes its place. False
 /// if it was none of ours.
 bool on_worker_down(supervisor_pointer self, caf::down_msg& dm);

@@ -190,7 +190,11 @@ void do_attempt(worker_pointer self) {
     st.deadline_limited = true;
   }
   arm_deadline(self, st.attempt_deadline_us);
-  st.request_id = (uint64_t{st.cfg.index} << 40) | ++st.requests;
+  // Unique in this process, where the executor is: a worker that takes a
+  // crashed one's index must not reuse its ids, which the executor may
+  // still hold for the dead worker's attempt.
+  st.request_id
+    = (self->id() << 40) | (++st.requests & ((uint64_t{1} << 40) - 1));
   fault_point(self, worker_fault_point::attempt);
   attempt_request req{st.request_id, st.attempt, st.task};
   auto gen = st.gen;

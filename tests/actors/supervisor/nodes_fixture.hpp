@@ -36,14 +36,15 @@ fake_node(node_actor::stateful_pointer<fake_node_state> self, uint32_t workers,
     [=](prepare_atom, const std::string&, const std::string&) {
       return std::string{};
     },
-    [=](workers_atom, caf::actor& listener, uint32_t first, int64_t) {
+    [=](workers_atom, caf::actor& listener, uint32_t first, uint32_t count,
+        int64_t) {
       auto rp = self->make_response_promise<std::vector<caf::actor>>();
       if (mute) {
         self->state.unanswered.push_back(rp);
         return rp;
       }
       std::vector<caf::actor> out;
-      for (uint32_t i = 0; i < self->state.workers; ++i) {
+      for (uint32_t i = 0; i < std::min(count, self->state.workers); ++i) {
         auto wc = self->state.worker;
         wc.index = first + i;
         wc.listener = caf::actor_cast<worker_listener>(listener);

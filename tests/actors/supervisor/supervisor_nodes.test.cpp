@@ -226,4 +226,30 @@ BOOST_AUTO_TEST_CASE(a_mute_node_next_to_a_good_one_adds_nothing) {
     BOOST_CHECK(r.node == "local" || r.node == "n1");
 }
 
+BOOST_AUTO_TEST_CASE(a_crashed_node_worker_is_replaced_by_its_node) {
+  // No local worker; n0's one worker crashes at 50 ms holding c0: c0 ends
+  // ERROR worker_crashed, as locally, and n0 spawns a new worker at the
+  // same index, which runs c1 and c2 (no grace, no node lost).
+  local_workers = 0;
+  stub_settings s;
+  s.delay_us = 100'000;
+  start_nodes(3, 1, {1}, s);
+  advance(50ms);
+  BOOST_REQUIRE_EQUAL(node_workers->size(), 1u);
+  caf::anon_send_exit(node_workers->at(0),
+                      caf::exit_reason::unhandled_exception);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(3);
+  BOOST_CHECK_EQUAL(summary.end, run_end::completed);
+  BOOST_CHECK_EQUAL(node_workers->size(), 2u);
+  auto& r = sink_rec->of("d/c0#0");
+  BOOST_CHECK_EQUAL(r.status, task_status::error);
+  BOOST_CHECK_EQUAL(r.error_code, "worker_crashed");
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c1#0").status, task_status::succeeded);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c1#0").node, "n0");
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c1#0").started_us, 50'000);
+  BOOST_CHECK_EQUAL(summary.wall_us, 250'000);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
