@@ -13,9 +13,7 @@
 
 namespace troupe::runtime {
 
-namespace {
-
-std::string esc(const std::string& s) {
+std::string html_escape(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -37,6 +35,12 @@ std::string esc(const std::string& s) {
     }
   }
   return out;
+}
+
+namespace {
+
+std::string esc(const std::string& s) {
+  return html_escape(s);
 }
 
 std::string num(double x, int decimals = 0) {

@@ -11,6 +11,9 @@
 
 namespace troupe::runtime {
 
+/// `s` with &, <, > and " escaped for HTML text and attributes.
+std::string html_escape(const std::string& s);
+
 /// The page for `d`, read from `results_path`.
 std::string render_html_report(const report_data& d,
                                const std::string& results_path);

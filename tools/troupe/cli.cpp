@@ -91,6 +91,7 @@ public:
     define_run();
     define_validate();
     define_report();
+    define_diff();
     define_node();
     // Parsed by the server itself (main() dispatches before CLI11 runs);
     // listed here for the main help.
@@ -106,7 +107,7 @@ public:
     if (args.empty())
       return message{app_.help(), 2};
     CLI::App* sub = nullptr;
-    for (auto* s : {run_, validate_, report_, version_, node_})
+    for (auto* s : {run_, validate_, report_, diff_, version_, node_})
       if (s->check_name(args[0]))
         sub = s;
     auto rest = spread_empty_values(sub, args);
@@ -138,6 +139,8 @@ public:
       return validate_cmd_;
     if (sub == node_)
       return node_cmd_;
+    if (sub == diff_)
+      return diff_cmd_;
     return report_cmd_;
   }
 
@@ -283,6 +286,35 @@ private:
       ->disable_flag_override();
   }
 
+  void define_diff() {
+    diff_ = subcommand("diff", "compare two results files (exit 1: worse)",
+                       diff_intro);
+    auto& o = diff_cmd_.options;
+    diff_->add_option("BASE", o.base, "the results to compare against")
+      ->required();
+    diff_->add_option("NEW", o.next, "the new results")->required();
+    add_value(*diff_, "--html", "FILE",
+              "also write the diff as one HTML page, whole\noutputs included",
+              [&o](auto& v) { o.html = v; })
+      ->check(non_empty("--html"));
+    diff_->add_flag("--json", o.json, "print the diff as JSON")
+      ->disable_flag_override();
+    add_value(*diff_, "--slower", "X",
+              "list tasks whose latency grew more than X times\n"
+              "(1 to 1000, default 2)",
+              [&o](auto& v) { o.slower = *seconds_in(v, 1000); })
+      ->check(CLI::Validator(
+        [](std::string& v) -> std::string {
+          auto x = seconds_in(v, 1000);
+          if (!x || *x < 1)
+            throw usage_failure{"--slower: must be a number from 1 to 1000, "
+                                "got \""
+                                + v + "\""};
+          return {};
+        },
+        ""));
+  }
+
   // "--out=" at the end of the line or before another argument means an
   // empty value, which the option's checks then refuse, rather than the
   // next argument taken as the value.
@@ -372,12 +404,14 @@ private:
   CLI::App* run_ = nullptr;
   CLI::App* validate_ = nullptr;
   CLI::App* report_ = nullptr;
+  CLI::App* diff_ = nullptr;
   CLI::App* version_ = nullptr;
   CLI::App* node_ = nullptr;
   run_command run_cmd_;
   node_command node_cmd_;
   validate_command validate_cmd_;
   report_command report_cmd_;
+  diff_command diff_cmd_;
 };
 
 } // namespace

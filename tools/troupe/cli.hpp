@@ -4,6 +4,7 @@
 // their --help texts. Parsing only; the work is in runtime/.
 
 #include "config/manifest.hpp"
+#include "runtime/diff.hpp"
 #include "runtime/node.hpp"
 #include "runtime/report.hpp"
 #include "runtime/run.hpp"
@@ -33,6 +34,10 @@ struct report_command {
   runtime::report_options options;
 };
 
+struct diff_command {
+  runtime::diff_options options;
+};
+
 struct node_command {
   runtime::node_options options;
 };
@@ -43,8 +48,9 @@ struct fake_dify_command {
 };
 
 /// What the command line asks for.
-using command = std::variant<message, run_command, validate_command,
-                             report_command, fake_dify_command, node_command>;
+using command
+  = std::variant<message, run_command, validate_command, report_command,
+                 fake_dify_command, node_command, diff_command>;
 
 /// Parses argv (without the program name).
 command parse(const std::vector<std::string>& args);

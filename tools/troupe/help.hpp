@@ -36,6 +36,14 @@ JSON. --html writes one self-contained page (no network fetches) with the
 status breakdown, a latency histogram, throughput over time, a table per
 dataset, and the tasks that failed or whose checks failed.)";
 
+inline constexpr const char* diff_intro
+  = R"(Compares two results files task by task (matched by id; the last line of
+each task counts, so partial and resumed files work): status changes, checks
+that newly fail or pass, latency per dataset and the tasks that got slower,
+tokens, and outputs that changed. Exit code 1 when something got worse (a
+task that no longer succeeds, a check that newly fails), 0 otherwise, 2 for
+bad input. Latency and tokens are shown, not judged.)";
+
 inline constexpr const char* node_intro
   = R"(Hosts workers for a `troupe run --nodes` in another process or on another
 machine, over CAF's network layer, until Ctrl+C. The supervisor keeps the

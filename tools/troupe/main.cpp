@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
     return troupe::runtime::run(run->options);
   if (auto* rep = std::get_if<troupe::cli::report_command>(&cmd))
     return troupe::runtime::report(rep->options);
+  if (auto* d = std::get_if<troupe::cli::diff_command>(&cmd))
+    return troupe::runtime::diff(d->options);
   if (auto* node = std::get_if<troupe::cli::node_command>(&cmd))
     return troupe::runtime::serve_node(node->options);
   if (auto* fake = std::get_if<troupe::cli::fake_dify_command>(&cmd))
