@@ -12,6 +12,7 @@ of REPEAT runs (default 5), with the best run beside it.
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 TROUPE = os.environ.get("TROUPE", os.path.join(HERE, "..", "build", "troupe"))
 REPEAT = int(os.environ.get("REPEAT", "5"))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def write_cases(path, n):
@@ -47,21 +49,55 @@ def write_manifest(folder, name, cases, concurrency, delay=0.0, extra=None):
     return path
 
 
-def run(manifest, folder):
-    """Runs troupe once: (process wall s, summary dict, peak RSS KB)."""
+def thread_cpu(pid):
+    """{thread id: utime + stime s} of a live process, from /proc."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[tid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
+def run_usage(manifest, folder, extra=(), threads=None):
+    """Runs troupe once: (process wall s, summary dict, rusage). With a
+    dict as `threads`, fills it with each thread's CPU seconds, sampled
+    every 50 ms (the last 50 ms before exit are not seen)."""
     out = os.path.join(folder, "results.jsonl")
     summary = os.path.join(folder, "summary.json")
     args = [TROUPE, "run", manifest, "--out", out, "--force",
-            "--summary-json", summary, "--progress", "never"]
+            "--summary-json", summary, "--progress", "never", *extra]
     start = time.monotonic()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    if threads is None:
+        _, status, usage = os.wait4(proc.pid, 0)
+    else:
+        while True:
+            threads.update(thread_cpu(proc.pid))
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid != 0:
+                break
+            time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped above
     wall = time.monotonic() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit("troupe failed: %s" % " ".join(args))
     with open(summary) as f:
         s = json.load(f)
     os.remove(out)
+    return wall, s, usage
+
+
+def run(manifest, folder, extra=()):
+    """Runs troupe once: (process wall s, summary dict, peak RSS KB)."""
+    wall, s, usage = run_usage(manifest, folder, extra)
     return wall, s, usage.ru_maxrss
 
 
@@ -239,6 +275,166 @@ def b7(folder):
             "target": "< 2 s", **machine()}
 
 
+def cpu_seconds(pid):
+    """utime + stime of a live process so far, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        # proc(5): after the name's ")", field 3 (state) comes first, so
+        # utime (14) and stime (15) are the 12th and 13th.
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class troupe_nodes:
+    """k `troupe node --listen 127.0.0.1:0 --workers W` processes for the
+    length of a with-block: started before it (each waited for until it says
+    "listening on"), stopped with SIGINT at its end, whatever happens."""
+
+    def __init__(self, folder, k, workers):
+        self.folder, self.k, self.workers = folder, k, workers
+        self.procs, self.addresses = [], []
+
+    def __enter__(self):
+        try:
+            for i in range(self.k):
+                err = os.path.join(self.folder, "node-%d.err" % i)
+                with open(err, "w") as f:
+                    self.procs.append(subprocess.Popen(
+                        [TROUPE, "node", "--listen", "127.0.0.1:0",
+                         "--workers", str(self.workers)],
+                        stdout=subprocess.DEVNULL, stderr=f))
+                self.addresses.append(self._address(err, self.procs[-1]))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    @staticmethod
+    def _address(err, proc):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with open(err) as f:
+                text = f.read()
+            if "listening on " in text and " with" in text:
+                return text.split("listening on ", 1)[1].split(" with", 1)[0]
+            if proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        sys.exit("troupe node did not start: " + text)
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def flag(self):
+        return ["--nodes", ",".join(self.addresses)]
+
+    def cpu(self):
+        """CPU seconds used by all the nodes so far."""
+        return sum(cpu_seconds(p.pid) for p in self.procs)
+
+
+def b6(folder):
+    """B2 over 2 nodes of 500 workers (no local workers), paired with B2 in
+    one process on the same manifest just before it."""
+    n, delay, conc, per_node = 20_000, 0.05, 1000, 500
+    ideal = n * delay / conc
+    cases = os.path.join(folder, "b6.jsonl")
+    write_cases(cases, n)
+    m = write_manifest(folder, "b6", cases, conc, delay)
+    rows = []
+    with troupe_nodes(folder, 2, per_node) as nodes:
+        for _ in range(REPEAT):
+            lwall, ls, lu = run_usage(m, folder)
+            before = nodes.cpu()
+            wall, s, u = run_usage(m, folder, nodes.flag())
+            node_cpu = nodes.cpu() - before
+            rows.append({
+                "e2e": wall / ideal, "run": s["wall_ms"] / 1000 / ideal,
+                "outside_run_s": wall - s["wall_ms"] / 1000,
+                "sup_cpu_s": u.ru_utime + u.ru_stime, "node_cpu_s": node_cpu,
+                "local_e2e": lwall / ideal,
+                "local_run": ls["wall_ms"] / 1000 / ideal,
+                "local_outside_run_s": lwall - ls["wall_ms"] / 1000,
+                "local_cpu_s": lu.ru_utime + lu.ru_stime})
+
+    def med(key, digits=3):
+        return round(statistics.median(r[key] for r in rows), digits)
+
+    return {"id": "B6", "tasks": n, "delay_s": delay, "concurrency": conc,
+            "nodes": 2, "workers_per_node": per_node, "local_workers": 0,
+            "ideal_s": ideal,
+            "end_to_end_over_ideal": med("e2e"),
+            "end_to_end_over_ideal_best": round(min(r["e2e"] for r in rows), 3),
+            "run_over_ideal": med("run"),
+            "outside_run_s": med("outside_run_s"),
+            "supervisor_cpu_s": med("sup_cpu_s"),
+            "nodes_cpu_s": med("node_cpu_s"),
+            "local_b2_end_to_end_over_ideal": med("local_e2e"),
+            "local_b2_run_over_ideal": med("local_run"),
+            "local_b2_outside_run_s": med("local_outside_run_s"),
+            "local_b2_cpu_s": med("local_cpu_s"),
+            "target": "<= 1.10 end to end", **machine()}
+
+
+def b8(folder):
+    """Stub tasks with no delay over 1 to 16 nodes of 64 workers, concurrency
+    = every worker; "nodes": 0 is the same run in one process (64 local
+    workers), for comparison."""
+    n = int(os.environ.get("B8_TASKS", "200000"))
+    per_node = 64
+    counts = [int(x) for x in os.environ.get("B8_NODES", "0,1,2,4,8,16")
+              .split(",")]
+    cases = os.path.join(folder, "b8.jsonl")
+    write_cases(cases, n)
+    curve = []
+    for k in counts:
+        conc = max(1, k) * per_node
+        m = write_manifest(folder, "b8-%d" % k, cases, conc)
+        rows = []
+        with troupe_nodes(folder, k, per_node) as nodes:
+            for _ in range(REPEAT):
+                before = nodes.cpu()
+                threads = {}
+                wall, s, u = run_usage(m, folder, nodes.flag() if k else [],
+                                       threads)
+                node_cpu = nodes.cpu() - before
+                sup_cpu = u.ru_utime + u.ru_stime
+                busiest = max(threads.values(), default=0)
+                rows.append({
+                    "busiest_us_per_task": busiest / n * 1e6,
+                    "rate": s["tasks_per_second"], "e2e": n / wall,
+                    "share": 100 * sup_cpu / wall,
+                    "nodes_share": 100 * node_cpu / wall,
+                    "us_per_task": sup_cpu / n * 1e6,
+                    "nodes_us_per_task": node_cpu / n * 1e6,
+                    "wall": wall})
+        med = lambda key: statistics.median(r[key] for r in rows)
+        curve.append({
+            "nodes": k, "concurrency": conc,
+            "tasks_per_second": round(med("rate")),
+            "tasks_per_second_best": round(max(r["rate"] for r in rows)),
+            "end_to_end_tasks_per_second": round(med("e2e")),
+            "supervisor_cpu_percent": round(med("share"), 1),
+            "supervisor_cpu_us_per_task": round(med("us_per_task"), 2),
+            "supervisor_busiest_thread_us_per_task":
+                round(med("busiest_us_per_task"), 2),
+            "nodes_cpu_percent": round(med("nodes_share"), 1),
+            "nodes_cpu_us_per_task": round(med("nodes_us_per_task"), 2),
+            "wall_s": round(med("wall"), 2)})
+        print(json.dumps({"B8_point": curve[-1]}), file=sys.stderr,
+              flush=True)
+    return {"id": "B8", "tasks": n, "workers_per_node": per_node,
+            "curve": curve, "target": "the curve (docs/scaling.md)",
+            **machine()}
+
+
 SOAK_TABLE = os.path.join(HERE, "..", "tests", "e2e", "soak-faults.json")
 
 
@@ -323,10 +519,10 @@ def soak(folder):
     return result
 
 
-WORKLOADS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b7": b7,
-             "soak": soak}
+WORKLOADS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b6": b6,
+             "b7": b7, "b8": b8, "soak": soak}
 # "all" is the benchmarks; the soak is a check and runs when named.
-BENCHMARKS = ["b1", "b2", "b3", "b4", "b5", "b7"]
+BENCHMARKS = ["b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"]
 
 
 def main(argv):
