@@ -201,6 +201,18 @@ struct task_result {
   }
 };
 
+/// A remote worker's result with its slot, as its node's relay sends them
+/// to the supervisor in batches (one message for many results).
+struct indexed_result {
+  uint32_t idx = 0;
+  task_result result;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, indexed_result& x) {
+  return f(caf::meta::type_name("troupe::indexed_result"), x.idx, x.result);
+}
+
 /// A result that carries `task`'s identity: id, dataset, case, parameters
 /// and seq, copied from the task or moved out of it.
 task_result result_for(const task_spec& task);

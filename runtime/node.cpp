@@ -116,6 +116,9 @@ int serve_node(const node_options& opts) {
   signal_watcher signals;
   caf::actor_system_config cfg;
   register_message_types(cfg);
+  // CAF's default is at least 4 threads, too many next to the supervisor
+  // and other nodes on a small machine.
+  cfg.set("scheduler.max-threads", scheduler_threads());
   enable_network(cfg, opts.tls);
   caf::actor_system sys{cfg};
   node_config nc;

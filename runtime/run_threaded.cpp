@@ -28,17 +28,6 @@ namespace troupe::runtime {
 
 namespace {
 
-// CAF's worker threads: one per core by default; TROUPE_THREADS overrides
-// it (for benchmarks and for machines shared with other work).
-size_t scheduler_threads() {
-  if (auto* env = std::getenv("TROUPE_THREADS")) {
-    auto n = std::strtoul(env, nullptr, 10);
-    if (n >= 1 && n <= 256)
-      return n;
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 // Columns of the terminal on stderr, 0 when unknown.
 size_t terminal_width() {
   winsize ws{};

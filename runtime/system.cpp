@@ -13,12 +13,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace troupe::runtime {
@@ -35,6 +38,15 @@ std::string openssl_error() {
 }
 
 } // namespace
+
+size_t scheduler_threads() {
+  if (auto* env = std::getenv("TROUPE_THREADS")) {
+    auto n = std::strtoul(env, nullptr, 10);
+    if (n >= 1 && n <= 256)
+      return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 void register_message_types(caf::actor_system_config& cfg) {
   for_each_message_type([&](auto tag, const char* name) {

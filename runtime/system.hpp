@@ -4,6 +4,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <cstddef>
 #include <string>
 
 namespace troupe::runtime {
@@ -23,6 +24,10 @@ struct tls_files {
     return !cert.empty();
   }
 };
+
+/// CAF's scheduler threads: one per core; TROUPE_THREADS (1 to 256)
+/// overrides it, for benchmarks and machines shared with other work.
+size_t scheduler_threads();
 
 /// Registers every message type of messages/type_ids.hpp.
 void register_message_types(caf::actor_system_config& cfg);

@@ -7,6 +7,8 @@
 
 #include "actors/node/node.hpp"
 
+#include "actors/node/result_relay.hpp"
+
 #include <caf/actor_cast.hpp>
 #include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
@@ -29,8 +31,10 @@ struct node_state {
   node_config cfg;
   /// The prepared run, if any.
   std::optional<node_run> run;
-  /// The supervisor its workers report to, once spawned.
+  /// The supervisor its workers report to, once spawned, and the relay
+  /// they report through.
   caf::actor listener;
+  result_relay_actor relay;
   std::vector<worker_actor> workers;
   /// The run's start on this node's clock.
   caf::actor_clock::time_point start;
@@ -54,6 +58,9 @@ void end_run(node_pointer self) {
   if (st.listener)
     self->demonitor(st.listener);
   st.listener = nullptr;
+  if (st.relay)
+    self->send_exit(st.relay, caf::exit_reason::user_shutdown);
+  st.relay = result_relay_actor{};
 }
 
 std::string on_prepare(node_pointer self, const std::string& manifest,
@@ -82,12 +89,13 @@ std::vector<caf::actor> on_workers(node_pointer self, caf::actor listener,
     st.listener = listener;
     self->monitor(listener);
     st.start = self->clock().now() - std::chrono::microseconds{elapsed_us};
+    st.relay = spawn_result_relay(self->system(), listener);
   }
   count = std::min(count, st.cfg.workers);
   for (uint32_t i = 0; i < count; ++i) {
     auto wc = st.run->worker;
     wc.index = first + i;
-    wc.listener = caf::actor_cast<worker_listener>(listener);
+    wc.listener = caf::actor_cast<worker_listener>(st.relay);
     wc.run_start = st.start;
     auto w = spawn_worker(self->system(), std::move(wc));
     out.push_back(caf::actor_cast<caf::actor>(w));

@@ -322,6 +322,10 @@ supervisor_actor::behavior_type dispatching(supervisor_pointer self) {
       on_result(self, idx, r);
       dispatch(self);
     },
+    [=](results_atom, std::vector<indexed_result>& batch) {
+      on_results(self, batch);
+      dispatch(self);
+    },
     [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
     [=](backoff_atom, bool entering, uint64_t seq) {
       on_backoff(self, entering, seq);
@@ -369,6 +373,10 @@ supervisor_actor::behavior_type stopping(supervisor_pointer self) {
       on_result(self, idx, r);
       try_close(self);
     },
+    [=](results_atom, std::vector<indexed_result>& batch) {
+      on_results(self, batch);
+      try_close(self);
+    },
     [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
     [=](backoff_atom, bool entering, uint64_t seq) {
       on_backoff(self, entering, seq);
@@ -396,6 +404,7 @@ supervisor_actor::behavior_type closing(supervisor_pointer self) {
   return {
     [=](start_atom) {},
     [=](result_atom, uint32_t, task_result&) {},
+    [=](results_atom, std::vector<indexed_result>&) {},
     [=](throttle_atom, int64_t) {},
     [=](backoff_atom, bool, uint64_t) {},
     [=](permit_atom, uint64_t) { return false; },

@@ -38,7 +38,8 @@ namespace troupe {
 /// results file refused a write: the run stops as on a cancel; `drain`,
 /// `wake` (a rate-limit token or the end of a batch pause, at the time it
 /// carries) and `deadline` (the run's) are internal. `node_up` adds a node
-/// that came back; `node_grace` (internal) ends the wait for one.
+/// that came back; `node_grace` (internal) ends the wait for one. `results`
+/// is a node's relay handing in its workers' results together.
 using supervisor_actor = worker_listener::extend<
   caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
   caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>,
@@ -46,7 +47,8 @@ using supervisor_actor = worker_listener::extend<
   caf::reacts_to<write_failed_atom, std::string>,
   caf::reacts_to<wake_atom, int64_t>, caf::reacts_to<deadline_atom>,
   caf::reacts_to<node_up_atom, std::string, caf::actor, uint32_t>,
-  caf::reacts_to<node_grace_atom, uint64_t>>;
+  caf::reacts_to<node_grace_atom, uint64_t>,
+  caf::reacts_to<results_atom, std::vector<indexed_result>>>;
 
 /// A node whose workers join the run (docs/distribution-plan.md).
 struct node_link {

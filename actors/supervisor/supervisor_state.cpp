@@ -47,13 +47,11 @@ void write_result(supervisor_pointer self, task_result&& r,
   self->send(st.cfg.sink, write_atom::value, std::move(r));
 }
 
-void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
+namespace {
+
+// The result of the worker at `idx`, checked to come from it.
+void take_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   auto& st = self->state;
-  // Only the worker now at `idx` speaks for it (see supervisor.cpp).
-  if (idx >= st.workers.size()
-      || self->current_sender()
-           != caf::actor_cast<caf::strong_actor_ptr>(st.workers[idx]))
-    return;
   auto& slot = st.slots[idx];
   std::optional<task_spec> task;
   if (slot.task && slot.task->seq == r.seq)
@@ -66,6 +64,34 @@ void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
     r.node = slot.node < 0 ? "local" : st.cfg.nodes[slot.node].name;
   write_result(self, std::move(r), task ? &task->expect : nullptr);
   st.idle.push_back(idx);
+}
+
+} // namespace
+
+void on_result(supervisor_pointer self, uint32_t idx, task_result& r) {
+  auto& st = self->state;
+  // Only the worker now at `idx` speaks for it (see supervisor.cpp).
+  if (idx >= st.workers.size()
+      || self->current_sender()
+           != caf::actor_cast<caf::strong_actor_ptr>(st.workers[idx]))
+    return;
+  take_result(self, idx, r);
+}
+
+void on_results(supervisor_pointer self, std::vector<indexed_result>& batch) {
+  auto& st = self->state;
+  const auto& sender = self->current_sender();
+  if (sender == nullptr)
+    return;
+  for (auto& x : batch) {
+    // The relay speaks for the workers of its own process only; a retired
+    // slot (a lost node's) has no worker.
+    if (x.idx >= st.workers.size() || !st.workers[x.idx]
+        || st.workers[x.idx].node() != sender->node()
+        || st.slots[x.idx].node < 0)
+      continue;
+    take_result(self, x.idx, x.result);
+  }
 }
 
 void on_throttle(supervisor_pointer self, int64_t started_us) {

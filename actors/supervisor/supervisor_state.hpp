@@ -120,6 +120,10 @@ void on_node_up(supervisor_pointer self, std::string name, caf::actor node,
 /// A worker's result: frees its slot and writes the result.
 void on_result(supervisor_pointer self, uint32_t idx, task_result& r);
 
+/// Results a node's relay batched: each counts if the worker now at its
+/// index lives on the relay's node (a lost node's have none).
+void on_results(supervisor_pointer self, std::vector<indexed_result>& batch);
+
 /// A throttled answer to a call started at `started_us`.
 void on_throttle(supervisor_pointer self, int64_t started_us);
 
