@@ -201,6 +201,18 @@ struct task_result {
   }
 };
 
+/// A task for a remote worker's slot, as the supervisor sends a node's
+/// tasks to its relay in batches.
+struct indexed_task {
+  uint32_t idx = 0;
+  task_spec task;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, indexed_task& x) {
+  return f(caf::meta::type_name("troupe::indexed_task"), x.idx, x.task);
+}
+
 /// A remote worker's result with its slot, as its node's relay sends them
 /// to the supervisor in batches (one message for many results).
 struct indexed_result {

@@ -43,10 +43,13 @@ CAF_ADD_TYPE_ID(troupe, (troupe::expectation))
 CAF_ADD_TYPE_ID(troupe, (troupe::assertion_result))
 CAF_ADD_TYPE_ID(troupe, (troupe::attempt_record))
 CAF_ADD_TYPE_ID(troupe, (troupe::task_result))
-// results: a node's relay hands in its workers' results in batches.
+// results: a node's relay hands in its workers' results in batches (and
+// takes their tasks in batches: run with a vector of indexed_task).
 CAF_ADD_ATOM(troupe, troupe, results_atom, "results")
 CAF_ADD_TYPE_ID(troupe, (troupe::indexed_result))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::indexed_result>))
+CAF_ADD_TYPE_ID(troupe, (troupe::indexed_task))
+CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::indexed_task>))
 CAF_ADD_TYPE_ID(troupe, (troupe::attempt_request))
 CAF_ADD_TYPE_ID(troupe, (troupe::attempt_reply))
 
@@ -123,6 +126,8 @@ void for_each_message_type(F&& f) {
   f(type_tag<attempt_record>{}, "troupe::attempt_record");
   f(type_tag<task_result>{}, "troupe::task_result");
   f(type_tag<indexed_result>{}, "troupe::indexed_result");
+  f(type_tag<indexed_task>{}, "troupe::indexed_task");
+  f(type_tag<std::vector<indexed_task>>{}, "std::vector<troupe::indexed_task>");
   f(type_tag<std::vector<indexed_result>>{},
     "std::vector<troupe::indexed_result>");
   f(type_tag<attempt_request>{}, "troupe::attempt_request");
@@ -141,7 +146,7 @@ void for_each_message_type(F&& f) {
 
 /// Bumped whenever a message type's `inspect` changes: with the names above
 /// it makes the protocol fingerprint that nodes and supervisors compare.
-constexpr uint64_t node_protocol_revision = 5;
+constexpr uint64_t node_protocol_revision = 6;
 
 /// FNV-1a over the message types' names and the revision: equal on two
 /// processes that can talk.

@@ -76,13 +76,13 @@ std::string on_prepare(node_pointer self, const std::string& manifest,
   return {};
 }
 
-std::vector<caf::actor> on_workers(node_pointer self, caf::actor listener,
-                                   uint32_t first, uint32_t count,
-                                   int64_t elapsed_us) {
+std::tuple<std::vector<caf::actor>, caf::actor>
+on_workers(node_pointer self, caf::actor listener, uint32_t first,
+           uint32_t count, int64_t elapsed_us) {
   auto& st = self->state;
   std::vector<caf::actor> out;
   if (!st.run || !listener || (st.listener && st.listener != listener))
-    return out;
+    return {out, caf::actor{}};
   // A later call from the same supervisor replaces workers that crashed.
   bool again = static_cast<bool>(st.listener);
   if (!again) {
@@ -99,11 +99,13 @@ std::vector<caf::actor> on_workers(node_pointer self, caf::actor listener,
     wc.run_start = st.start;
     auto w = spawn_worker(self->system(), std::move(wc));
     out.push_back(caf::actor_cast<caf::actor>(w));
+    // Before the reply: the supervisor's first batch finds it.
+    self->send(st.relay, workers_atom::value, first + i, out.back());
     st.workers.push_back(std::move(w));
   }
   if (!again && st.run->start)
     st.run->start(elapsed_us);
-  return out;
+  return {out, caf::actor_cast<caf::actor>(st.relay)};
 }
 
 node_actor::behavior_type node(node_pointer self, node_config cfg) {

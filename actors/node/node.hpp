@@ -36,13 +36,15 @@ namespace troupe {
 /// reason the node cannot run the manifest;
 /// `workers` (listener, first index, count, the supervisor's elapsed time in
 /// us) answers the run's worker handles: the first call spawns up to the
-/// node's workers, later ones from the same listener replace crashed ones.
+/// node's workers, later ones from the same listener replace crashed ones;
+/// with them comes the run's relay, which takes the workers' tasks in
+/// batches (or a null actor: send each worker its own).
 using node_actor = caf::typed_actor<
   caf::replies_to<hello_atom, std::string, uint64_t>::with<std::string,
                                                            uint64_t, uint32_t>,
   caf::replies_to<prepare_atom, std::string, std::string>::with<std::string>,
   caf::replies_to<workers_atom, caf::actor, uint32_t, uint32_t,
-                  int64_t>::with<std::vector<caf::actor>>>;
+                  int64_t>::with<std::vector<caf::actor>, caf::actor>>;
 
 /// What a node runs one supervisor's tasks with, made from its manifest.
 struct node_run {

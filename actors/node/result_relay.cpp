@@ -7,7 +7,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include <chrono>
+#include <unordered_map>
 #include <vector>
 
 namespace troupe {
@@ -16,13 +16,13 @@ namespace {
 
 /// A batch goes out at this size even if more results are queued.
 constexpr size_t max_batch = 256;
-/// How long the first result of a batch waits for others.
-constexpr auto flush_after = std::chrono::milliseconds{1};
 
 struct relay_state {
   result_batch_listener supervisor;
   worker_listener listener;
   std::vector<indexed_result> batch;
+  /// The node's workers by index.
+  std::unordered_map<uint32_t, worker_actor> workers;
   static inline const char* name = "result_relay";
 };
 
@@ -44,14 +44,23 @@ result_relay_actor::behavior_type relay(relay_pointer self,
   return {
     [=](result_atom, uint32_t idx, task_result& r) {
       auto& batch = self->state.batch;
-      // Results that come within the next millisecond join this batch.
+      // Behind the results already queued: they join this batch.
       if (batch.empty())
-        self->delayed_send(self, flush_after, flush_atom::value);
+        self->send(self, flush_atom::value);
       batch.push_back(indexed_result{idx, std::move(r)});
       if (batch.size() >= max_batch)
         flush(self);
     },
     [=](flush_atom) { flush(self); },
+    [=](workers_atom, uint32_t idx, caf::actor& w) {
+      self->state.workers[idx] = caf::actor_cast<worker_actor>(std::move(w));
+    },
+    [=](run_atom, std::vector<indexed_task>& tasks) {
+      auto& workers = self->state.workers;
+      for (auto& x : tasks)
+        if (auto i = workers.find(x.idx); i != workers.end())
+          self->send(i->second, run_atom::value, std::move(x.task));
+    },
     [=](backoff_atom a, bool entering, uint64_t seq) {
       return self->delegate(self->state.listener, a, entering, seq);
     },

@@ -1,12 +1,14 @@
 #pragma once
 
-// A node's relay: its workers' listener on the node. Results go to the
+// A node's relay: its workers' listener on the node, and where the
+// supervisor sends the node's tasks, a batch per dispatch. Results go to the
 // supervisor in batches, one network message for all the results that
 // arrived together (it flushes once the results already in its mailbox are
 // in, so nothing waits for a timer); everything else a worker says
 // (backoff, permit, throttle, abort) is delegated at once, keeping the
 // worker as its sender and the permit's answer going straight back.
 //
+//   supervisor ─(run, [idx, task]...)─▶ relay ─run─▶ worker at idx
 //   worker ─result─▶ relay ─(results, [idx, result]...)─▶ supervisor
 //   worker ─backoff / permit / throttle / abort─▶ relay ─delegate─▶ supervisor
 
@@ -26,8 +28,17 @@ namespace troupe {
 using result_batch_listener
   = caf::typed_actor<caf::reacts_to<results_atom, std::vector<indexed_result>>>;
 
-/// The relay's handle: a worker listener, and its own flush.
-using result_relay_actor = worker_listener::extend<caf::reacts_to<flush_atom>>;
+/// The relay as the supervisor sends it a node's tasks: each goes to the
+/// worker at its index.
+using task_batch_listener
+  = caf::typed_actor<caf::reacts_to<run_atom, std::vector<indexed_task>>>;
+
+/// The relay's handle: a worker listener, its own flush, the node's word of
+/// a worker at an index, and the supervisor's batches of tasks.
+using result_relay_actor = worker_listener::extend<
+  caf::reacts_to<flush_atom>,
+  caf::reacts_to<workers_atom, uint32_t, caf::actor>,
+  caf::reacts_to<run_atom, std::vector<indexed_task>>>;
 
 /// Spawns a relay for `supervisor`, which must handle
 /// (results_atom, std::vector<indexed_result>) besides the worker protocol.

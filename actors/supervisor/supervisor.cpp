@@ -31,8 +31,7 @@
 // Nodes (supervisor_nodes.cpp): a lost node's tasks in flight come back in
 // `requeue`, which dispatch takes ahead of new tasks and the drain ends
 // CANCELLED like them. With no worker left at all, the run waits out the
-// node grace for a node to come back (`node_up`: its workers join at new
-// indexes); after it, the tasks left end CANCELLED, "no nodes".
+// node grace for a node to come back (node_up), then ends them "no nodes".
 
 #include "actors/supervisor/supervisor.hpp"
 
@@ -163,7 +162,7 @@ void try_close(supervisor_pointer self) {
 
 // Lets out what the gate allows: retries first (their tasks are under way
 // already), then new tasks to idle workers.
-void dispatch(supervisor_pointer self) {
+void dispatch_turn(supervisor_pointer self) {
   auto& st = self->state;
   if (no_workers_left(self)) {
     await_nodes(self);
@@ -189,9 +188,15 @@ void dispatch(supervisor_pointer self) {
     auto task = take_task(st);
     st.slots[idx].task = task;
     st.slots[idx].dispatched_us = now_us(self);
-    self->send(st.workers[idx], run_atom::value, std::move(task));
+    hand_over(self, idx, std::move(task));
   }
   try_close(self);
+}
+
+// Lets out what the gate allows, then sends the nodes' batches.
+void dispatch(supervisor_pointer self) {
+  dispatch_turn(self);
+  flush_outbox(self);
 }
 
 // Writes CANCELLED lines for tasks that never started, a chunk at a time.

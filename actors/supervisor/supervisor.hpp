@@ -13,6 +13,7 @@
 //             sink (summary line) ─▶ (done, summary) to the listener
 
 #include "actors/node/node.hpp"
+#include "actors/node/result_relay.hpp"
 #include "actors/results/result_sink.hpp"
 #include "actors/supervisor/dispatch_gate.hpp"
 #include "actors/supervisor/run_stats.hpp"
@@ -58,6 +59,9 @@ struct node_link {
   node_actor node;
   /// The workers it hosts.
   uint32_t workers = 0;
+  /// Once its workers joined: where their tasks go in batches (null: to
+  /// each worker).
+  task_batch_listener relay;
 };
 
 /// The supervisor's parameters.

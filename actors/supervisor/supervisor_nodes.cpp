@@ -83,7 +83,7 @@ void join_node(supervisor_pointer self, uint32_t k, uint32_t first) {
               caf::actor_cast<caf::actor>(self), first, link.workers,
               now_us(self))
     .then(
-      [=](std::vector<caf::actor>& handles) {
+      [=](std::vector<caf::actor>& handles, caf::actor& relay) {
         auto& s = self->state;
         if (s.node_phases[k] == node_phase::lost) {
           // Lost before its answer came: these workers never join.
@@ -94,6 +94,7 @@ void join_node(supervisor_pointer self, uint32_t k, uint32_t first) {
           return;
         }
         s.node_phases[k] = node_phase::joined;
+        s.cfg.nodes[k].relay = caf::actor_cast<task_batch_listener>(relay);
         auto n = std::min<size_t>(handles.size(), link.workers);
         for (size_t i = 0; i < n; ++i) {
           auto idx = first + static_cast<uint32_t>(i);
@@ -191,7 +192,7 @@ void replace_node_worker(supervisor_pointer self, uint32_t idx) {
               workers_atom::value, caf::actor_cast<caf::actor>(self), idx,
               uint32_t{1}, now_us(self))
     .then(
-      [=](std::vector<caf::actor>& handles) {
+      [=](std::vector<caf::actor>& handles, caf::actor&) {
         auto& s = self->state;
         if (handles.empty())
           return;
@@ -207,6 +208,27 @@ void replace_node_worker(supervisor_pointer self, uint32_t idx) {
       },
       // The node is gone or mute: its loss is handled by its monitor.
       [](caf::error&) {});
+}
+
+void hand_over(supervisor_pointer self, uint32_t idx, task_spec task) {
+  auto& st = self->state;
+  auto k = st.slots[idx].node;
+  if (k < 0 || !st.cfg.nodes[k].relay) {
+    self->send(st.workers[idx], run_atom::value, std::move(task));
+    return;
+  }
+  st.outbox.resize(st.cfg.nodes.size());
+  st.outbox[k].push_back(indexed_task{idx, std::move(task)});
+}
+
+void flush_outbox(supervisor_pointer self) {
+  auto& st = self->state;
+  for (size_t k = 0; k < st.outbox.size(); ++k)
+    if (!st.outbox[k].empty()) {
+      self->send(st.cfg.nodes[k].relay, run_atom::value,
+                 std::move(st.outbox[k]));
+      st.outbox[k] = {};
+    }
 }
 
 bool node_grace_over(supervisor_pointer self, uint64_t gen) {
@@ -226,7 +248,7 @@ void on_node_up(supervisor_pointer self, std::string name, caf::actor node,
   ++st.grace_gen;
   auto k = static_cast<uint32_t>(st.cfg.nodes.size());
   st.cfg.nodes.push_back(
-    node_link{std::move(name), caf::actor_cast<node_actor>(node), workers});
+    node_link{std::move(name), caf::actor_cast<node_actor>(node), workers, {}});
   auto first = static_cast<uint32_t>(st.workers.size());
   st.workers.resize(first + workers);
   st.slots.resize(first + workers);

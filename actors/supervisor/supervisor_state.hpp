@@ -53,6 +53,9 @@ struct supervisor_state {
   /// node back makes an earlier timer stale).
   bool grace_pending = false;
   uint64_t grace_gen = 0;
+  /// Per node: tasks dispatched in this turn, sent to its relay together
+  /// at the end of the turn.
+  std::vector<std::vector<indexed_task>> outbox;
   std::vector<worker_actor> workers;
   std::vector<worker_slot> slots;
   std::vector<uint32_t> idle;
@@ -132,6 +135,13 @@ void on_backoff(supervisor_pointer self, bool entering, uint64_t seq);
 
 /// Spawns the worker at `idx` and monitors it.
 void spawn_slot(supervisor_pointer self, uint32_t idx);
+
+/// Hands `task` to the worker at `idx`: straight to it, or into its
+/// node's outbox when the node has a relay.
+void hand_over(supervisor_pointer self, uint32_t idx, task_spec task);
+
+/// Sends every node's outbox to its relay.
+void flush_outbox(supervisor_pointer self);
 
 /// Asks node `k` for its workers, which take the indexes from `first` on.
 void join_node(supervisor_pointer self, uint32_t k, uint32_t first);

@@ -18,7 +18,8 @@ struct fake_node_state {
   /// Every worker it spawned, kept by the test (they outlive a lost node).
   std::shared_ptr<std::vector<worker_actor>> spawned;
   /// A mute node never answers `workers`.
-  std::vector<caf::typed_response_promise<std::vector<caf::actor>>> unanswered;
+  std::vector<caf::typed_response_promise<std::vector<caf::actor>, caf::actor>>
+    unanswered;
 };
 
 inline node_actor::behavior_type
@@ -38,7 +39,9 @@ fake_node(node_actor::stateful_pointer<fake_node_state> self, uint32_t workers,
     },
     [=](workers_atom, caf::actor& listener, uint32_t first, uint32_t count,
         int64_t) {
-      auto rp = self->make_response_promise<std::vector<caf::actor>>();
+      // No relay: the supervisor sends each worker its own tasks.
+      auto rp
+        = self->make_response_promise<std::vector<caf::actor>, caf::actor>();
       if (mute) {
         self->state.unanswered.push_back(rp);
         return rp;
@@ -52,7 +55,7 @@ fake_node(node_actor::stateful_pointer<fake_node_state> self, uint32_t workers,
         out.push_back(caf::actor_cast<caf::actor>(w));
         self->state.spawned->push_back(std::move(w));
       }
-      rp.deliver(std::move(out));
+      rp.deliver(std::move(out), caf::actor{});
       return rp;
     },
   };
@@ -104,7 +107,7 @@ struct nodes_fixture : supervisor_fixture {
       nodes.push_back(sys.spawn(fake_node, sizes[k], std::move(wc),
                                 mute.count(k) > 0, node_workers));
       sc.nodes.push_back(
-        node_link{"n" + std::to_string(k), nodes.back(), sizes[k]});
+        node_link{"n" + std::to_string(k), nodes.back(), sizes[k], {}});
     }
     sc.source = source;
     sc.total = tasks;
