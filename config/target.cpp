@@ -69,6 +69,7 @@ constexpr target_key target_keys[] = {
   {"output_pointer", used_by(target_type::http)},
   {"ca_file", service_types},
   {"max_response_bytes", service_types},
+  {"auto_generate_name", used_by(target_type::dify_chat)},
 };
 
 std::vector<std::string_view> target_key_names() {
@@ -195,6 +196,9 @@ target_config parse_target(const checker& chk, const json::value& v) {
                  "must be \"blocking\" or \"streaming\"", i->value());
     }
     str("user", t.user);
+    if (auto i = obj.find("auto_generate_name"); i != obj.end())
+      t.auto_generate_name
+        = chk.boolean(i->value(), "target.auto_generate_name");
   } else if (t.type == target_type::http) {
     t.url = chk.string(chk.required(obj, "target", "url"), "target.url");
     check_url(t.url, "url");
