@@ -139,6 +139,26 @@ const char* target_type_name(target_type x) noexcept {
   return "?";
 }
 
+std::vector<std::string> target_notes(const target_config& t,
+                                      double timeout_seconds) {
+  std::vector<std::string> out;
+  bool dify = (dify_types & used_by(t.type)) != 0;
+  // The host of "https://HOST[:PORT]/...".
+  auto host = t.base_url.substr(t.base_url.find("://") + 3);
+  host = host.substr(0, host.find_first_of(":/"));
+  for (auto& c : host)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool cloud
+    = host == "dify.ai" || host == "api.dify.ai"
+      || (host.size() > 8 && host.substr(host.size() - 8) == ".dify.ai");
+  if (dify && cloud && !t.streaming && timeout_seconds > 100)
+    out.push_back(
+      "execution_policy.timeout_seconds is over 100 with a blocking target "
+      "on Dify Cloud, which cuts blocking calls after 100 s; blocking calls "
+      "also cannot be stopped. Consider \"response_mode\": \"streaming\".");
+  return out;
+}
+
 target_config parse_target(const checker& chk, const json::value& v) {
   auto& obj = chk.object(v, "target");
   chk.only_keys(obj, "target", target_key_names());
