@@ -143,15 +143,18 @@ std::vector<std::string> target_notes(const target_config& t,
                                       double timeout_seconds) {
   std::vector<std::string> out;
   bool dify = (dify_types & used_by(t.type)) != 0;
+  auto scheme = t.base_url.find("://");
+  if (!dify || scheme == std::string::npos)
+    return out;
   // The host of "https://HOST[:PORT]/...".
-  auto host = t.base_url.substr(t.base_url.find("://") + 3);
+  auto host = t.base_url.substr(scheme + 3);
   host = host.substr(0, host.find_first_of(":/"));
   for (auto& c : host)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   bool cloud
     = host == "dify.ai" || host == "api.dify.ai"
       || (host.size() > 8 && host.substr(host.size() - 8) == ".dify.ai");
-  if (dify && cloud && !t.streaming && timeout_seconds > 100)
+  if (cloud && !t.streaming && timeout_seconds > 100)
     out.push_back(
       "execution_policy.timeout_seconds is over 100 with a blocking target "
       "on Dify Cloud, which cuts blocking calls after 100 s; blocking calls "

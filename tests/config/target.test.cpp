@@ -109,6 +109,7 @@ BOOST_AUTO_TEST_CASE(a_long_blocking_timeout_on_dify_cloud_gets_a_note) {
   BOOST_CHECK(target_notes(t, 120).empty());
   t.base_url = "https://API.dify.ai:443/v1";
   BOOST_CHECK_EQUAL(target_notes(t, 101).size(), 1u);
+  BOOST_CHECK(target_notes(target_config{}, 120).empty()); // a stub
 }
 
 BOOST_AUTO_TEST_SUITE_END()
