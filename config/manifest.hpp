@@ -61,8 +61,11 @@ struct target_config {
   std::string output_pointer;
   /// A CA bundle to verify the server with (default: the system's).
   std::string ca_file;
-  /// Responses larger than this are cut off and end in ERROR.
+  /// A blocking response, or a stream's event or kept output, larger than
+  /// this ends in ERROR.
   uint64_t max_response_bytes = 16 * 1024 * 1024;
+  /// dify-chat: let Dify name new conversations (off: it costs an LLM call).
+  bool auto_generate_name = false;
 };
 
 /// Whether the target calls a service over HTTP.

@@ -69,6 +69,7 @@ constexpr target_key target_keys[] = {
   {"output_pointer", used_by(target_type::http)},
   {"ca_file", service_types},
   {"max_response_bytes", service_types},
+  {"auto_generate_name", used_by(target_type::dify_chat)},
 };
 
 std::vector<std::string_view> target_key_names() {
@@ -138,6 +139,29 @@ const char* target_type_name(target_type x) noexcept {
   return "?";
 }
 
+std::vector<std::string> target_notes(const target_config& t,
+                                      double timeout_seconds) {
+  std::vector<std::string> out;
+  bool dify = (dify_types & used_by(t.type)) != 0;
+  auto scheme = t.base_url.find("://");
+  if (!dify || scheme == std::string::npos)
+    return out;
+  // The host of "https://HOST[:PORT]/...".
+  auto host = t.base_url.substr(scheme + 3);
+  host = host.substr(0, host.find_first_of(":/"));
+  for (auto& c : host)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool cloud
+    = host == "dify.ai" || host == "api.dify.ai"
+      || (host.size() > 8 && host.substr(host.size() - 8) == ".dify.ai");
+  if (cloud && !t.streaming && timeout_seconds > 100)
+    out.push_back(
+      "execution_policy.timeout_seconds is over 100 with a blocking target "
+      "on Dify Cloud, which cuts blocking calls after 100 s; blocking calls "
+      "also cannot be stopped. Consider \"response_mode\": \"streaming\".");
+  return out;
+}
+
 target_config parse_target(const checker& chk, const json::value& v) {
   auto& obj = chk.object(v, "target");
   chk.only_keys(obj, "target", target_key_names());
@@ -195,6 +219,9 @@ target_config parse_target(const checker& chk, const json::value& v) {
                  "must be \"blocking\" or \"streaming\"", i->value());
     }
     str("user", t.user);
+    if (auto i = obj.find("auto_generate_name"); i != obj.end())
+      t.auto_generate_name
+        = chk.boolean(i->value(), "target.auto_generate_name");
   } else if (t.type == target_type::http) {
     t.url = chk.string(chk.required(obj, "target", "url"), "target.url");
     check_url(t.url, "url");

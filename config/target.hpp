@@ -6,11 +6,21 @@
 
 #include <boost/json/value.hpp>
 
+#include <string>
+#include <vector>
+
 namespace troupe::config {
 
 class checker;
 
 /// Reads "target", checking that its type takes each key given.
 target_config parse_target(const checker& chk, const boost::json::value& v);
+
+/// Notes on a valid target that will not work as its user expects, for
+/// `troupe validate` (stdout, exit code unchanged): a blocking target on
+/// Dify Cloud with an attempt timeout over the 100 s after which the cloud
+/// cuts blocking calls.
+std::vector<std::string> target_notes(const target_config& t,
+                                      double timeout_seconds);
 
 } // namespace troupe::config

@@ -23,6 +23,9 @@ enum class outcome : uint8_t {
   error,     ///< ERROR, retryable
   abort_run, ///< FAILED, and the whole run must stop (401, 403, quota)
   cancelled, ///< CANCELLED: stopped at our request (a Dify stop call)
+  /// ERROR, never retried: a retry would only repeat it, at a cost (a stream
+  /// over max_response_bytes reruns the whole workflow)
+  error_final,
 };
 
 /// Used by CAF's deep_to_string.

@@ -74,6 +74,8 @@ std::string to_string(outcome x) {
       return "abort_run";
     case outcome::cancelled:
       return "cancelled";
+    case outcome::error_final:
+      return "error_final";
   }
   return "?";
 }
@@ -85,6 +87,7 @@ task_status status_of(outcome x) noexcept {
     case outcome::timeout:
       return task_status::timeout;
     case outcome::error:
+    case outcome::error_final:
       return task_status::error;
     case outcome::cancelled:
       return task_status::cancelled;

@@ -119,10 +119,14 @@ struct dify_info {
   /// Dify's own `elapsed_time`, in seconds.
   double elapsed_time = -1;
   int64_t total_steps = -1;
+  /// Files the answer came with (message_file events), a JSON array; empty
+  /// for none.
+  std::string files_json;
 
   bool empty() const noexcept {
     return task_id.empty() && workflow_run_id.empty() && conversation_id.empty()
-           && message_id.empty() && elapsed_time < 0 && total_steps < 0;
+           && message_id.empty() && elapsed_time < 0 && total_steps < 0
+           && files_json.empty();
   }
 };
 
@@ -130,7 +134,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dify_info& x) {
   return f(caf::meta::type_name("troupe::dify_info"), x.task_id,
            x.workflow_run_id, x.conversation_id, x.message_id, x.elapsed_time,
-           x.total_steps);
+           x.total_steps, x.files_json);
 }
 
 /// One attempt of a task, as recorded in `attempt_log`. A lost one (its

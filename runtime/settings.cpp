@@ -76,6 +76,7 @@ http_target make_http_target(const config::target_config& t,
   out.output_pointer = t.output_pointer;
   out.ca_file = t.ca_file;
   out.max_response_bytes = t.max_response_bytes;
+  out.auto_generate_name = t.auto_generate_name;
   return out;
 }
 

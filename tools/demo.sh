@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's demo: starts `troupe fake-dify` on 127.0.0.1:5001 with a few
-# realistic faults (latency, 5 % server errors, 5 % rate limiting with
-# Retry-After), runs config/examples/dify-workflow.json against it, and
-# stops the server. No Dify account needed.
+# realistic faults (latency, 5 % server errors, and Dify's own throttle: at
+# most 30 calls at once, the rest answered 400 "Too many requests" without
+# Retry-After), runs config/examples/dify-workflow.json against it
+# (concurrency 32), and stops the server. No Dify account needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 troupe=build/troupe
@@ -10,7 +11,7 @@ troupe=build/troupe
 
 log=$(mktemp)
 "$troupe" fake-dify --listen 127.0.0.1:5001 --api-key app-demo \
-  --latency-ms 20-80 --failure-rate 0.05 --rate-429 0.05 --retry-after 1 \
+  --latency-ms 20-80 --failure-rate 0.05 --max-active 30 \
   --seed 7 >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT

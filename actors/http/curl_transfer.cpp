@@ -58,18 +58,20 @@ size_t on_header(char* data, size_t size, size_t n, void* ptr) {
 size_t on_body(char* data, size_t size, size_t n, void* ptr) {
   auto* t = static_cast<transfer*>(ptr);
   auto len = size * n;
-  t->received += len;
-  if (t->received > t->limit) {
-    t->outcome.too_large = true;
-    return 0; // aborts the transfer
-  }
   if (t->stream) {
+    // A stream's events are capped one by one by its reader (dify_stream),
+    // not here: a long workflow sends far more than any one event.
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status == 200) {
       (*t->on_chunk)(t->id, 200, std::string{data, len}, http_client::now_us());
       return len;
     }
+  }
+  t->received += len;
+  if (t->received > t->limit) {
+    t->outcome.too_large = true;
+    return 0; // aborts the transfer
   }
   t->outcome.body.append(data, len);
   return len;

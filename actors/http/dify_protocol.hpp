@@ -15,6 +15,7 @@
 #include "messages/http.hpp"
 #include "messages/task.hpp"
 
+#include <boost/json/fwd.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -50,7 +51,10 @@ struct http_target {
   std::string output_pointer;
   /// Transport settings.
   std::string ca_file;
+  /// Blocking: the whole body. Streams: each event, and the output kept.
   uint64_t max_response_bytes = 16 * 1024 * 1024;
+  /// dify-chat: let Dify name new conversations (an extra LLM call each).
+  bool auto_generate_name = false;
 };
 
 /// One HTTP request, ready for the client.
@@ -81,37 +85,58 @@ attempt_reply classify_response(const http_target& t, const http_outcome& o,
 /// A Retry-After header in microseconds, -1 if absent or unreadable.
 int64_t parse_retry_after(const std::string& value, int64_t now_unix_s);
 
-/// Follows one Dify stream, event by event.
+/// Follows one Dify stream, event by event. The final event (error,
+/// workflow_finished, message_end; a chatflow's failed or stopped
+/// workflow_finished) ends it, whether or not the connection closes.
 class dify_stream {
 public:
-  explicit dify_stream(target_kind kind) : kind_(kind) {}
+  /// `max_bytes` caps each event and the output kept (answer, outputs).
+  explicit dify_stream(target_kind kind, uint64_t max_bytes = UINT64_MAX)
+    : kind_(kind), max_bytes_(max_bytes) {}
 
   /// Takes one SSE event; true if it was the first event with content.
   bool on_event(const sse_event& e);
+
+  /// Bytes of an event still arriving: past the cap, the stream is over.
+  void on_pending(size_t bytes);
 
   /// Dify's task id, once an event carried it.
   const std::string& task_id() const noexcept {
     return info_.task_id;
   }
 
-  /// Whether the final event (workflow_finished, message_end, error) came.
+  /// Whether the stream is over: its final event came, or it passed the cap.
   bool finished() const noexcept {
     return finished_;
   }
 
-  /// The reply for the stream as it ended; `stop_requested` turns a stopped
-  /// run into CANCELLED.
+  /// Whether an event or the kept output passed the cap.
+  bool too_large() const noexcept {
+    return too_large_;
+  }
+
+  /// The reply for the stream as it ended. `stop_requested` (troupe sent
+  /// Dify's stop call) makes it CANCELLED, whatever event ended it, unless a
+  /// workflow_finished said the run had succeeded.
   attempt_reply finish(const http_outcome& transport, bool stop_requested,
                        int64_t now_unix_s);
 
 private:
+  void on_workflow_finished(const boost::json::value& v);
+  bool run_succeeded() const noexcept;
+  void check_kept_size();
+
   target_kind kind_;
+  uint64_t max_bytes_;
   dify_info info_;
   bool started_ = false;
   bool finished_ = false;
+  bool too_large_ = false;
   std::string answer_;
-  std::string final_data_;  // workflow_finished's data, or message_end
+  std::string run_status_;  // workflow_finished's status
+  std::string final_data_;  // workflow_finished's data
   std::string error_event_; // the error event, whole
+  std::string files_;       // message_file events, "{...},{...}"
   int64_t tokens_ = -1;
 };
 

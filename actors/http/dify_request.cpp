@@ -49,6 +49,10 @@ std::variant<http_call, attempt_reply> build_call(const http_target& t,
     if (!task.conversation_id.empty()) {
       c.body += ",\"conversation_id\":";
       append_json_string(c.body, task.conversation_id);
+    } else if (!t.auto_generate_name) {
+      // Dify names a new conversation with an extra LLM call unless told
+      // not to; the name is of no use to a test run.
+      c.body += ",\"auto_generate_name\":false";
     }
   }
   c.body += t.streaming ? ",\"response_mode\":\"streaming\""

@@ -31,7 +31,8 @@ namespace troupe {
 struct http_client_options {
   /// A CA bundle (PEM) to verify servers with; empty for the system's.
   std::string ca_file;
-  /// Larger responses are cut off (http_outcome::too_large).
+  /// Larger bodies are cut off (http_outcome::too_large); a 200 stream is
+  /// not, its reader caps each event instead.
   uint64_t max_response_bytes = 16 * 1024 * 1024;
   /// Proxies, as the environment gives them (see proxy_from_environment).
   std::string http_proxy;

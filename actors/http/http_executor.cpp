@@ -99,13 +99,45 @@ caf::typed_response_promise<attempt_reply> on_execute(executor_pointer self,
   p.started_us = http_client::now_us();
   p.stream = call.stream;
   if (p.stream)
-    p.events.emplace(st.cfg.target.kind);
+    p.events.emplace(st.cfg.target.kind, st.cfg.target.max_response_bytes);
   st.cfg.client->submit(req.request_id, std::move(call));
   return rp;
 }
 
-void on_chunk(executor_pointer self, uint64_t id, std::string& bytes,
-              int64_t at_us) {
+// A server may echo the key it was sent: no reply carries it further.
+void redact_reply(attempt_reply& reply, const std::string& key) {
+  if (key.empty())
+    return;
+  redact(reply.error, key);
+  redact(reply.output_json, key);
+  redact(reply.dify.task_id, key);
+  redact(reply.dify.workflow_run_id, key);
+  redact(reply.dify.conversation_id, key);
+  redact(reply.dify.message_id, key);
+  redact(reply.dify.files_json, key);
+}
+
+// The final event came (or the stream passed its cap): the attempt ends
+// here, even if the server keeps the connection open (TTS audio, a proxy),
+// and the transfer is dropped.
+void complete_stream(executor_pointer self, uint64_t id, pending_call& call,
+                     int status) {
+  auto& st = self->state;
+  http_outcome o;
+  o.status = status;
+  auto reply = call.events->finish(o, call.stop_sent, unix_now());
+  // Over the cap the run may still be going: stop it, as a cancel would.
+  if (call.events->too_large())
+    send_stop(self, call);
+  reply.first_event_us = call.first_event_us;
+  redact_reply(reply, st.cfg.target.api_key);
+  call.promise.deliver(std::move(reply));
+  st.cfg.client->abort(id);
+  st.pending.erase(id);
+}
+
+void on_chunk(executor_pointer self, uint64_t id, int status,
+              std::string& bytes, int64_t at_us) {
   auto& st = self->state;
   auto i = st.pending.find(id);
   if (i == st.pending.end() || !i->second.events)
@@ -117,6 +149,9 @@ void on_chunk(executor_pointer self, uint64_t id, std::string& bytes,
     for (auto& e : st.scratch)
       if (call.events->on_event(e) && call.first_event_us < 0)
         call.first_event_us = at_us - call.started_us;
+    call.events->on_pending(call.parser.pending());
+    if (call.events->finished())
+      return complete_stream(self, id, call, status);
   } catch (const std::exception& e) {
     call.promise.deliver(exception_reply(e));
     st.cfg.client->abort(id);
@@ -129,18 +164,6 @@ void on_chunk(executor_pointer self, uint64_t id, std::string& bytes,
 }
 
 void on_done(executor_pointer self, uint64_t id, http_outcome& outcome);
-
-// A server may echo the key it was sent: no reply carries it further.
-void redact_reply(attempt_reply& reply, const std::string& key) {
-  if (key.empty())
-    return;
-  redact(reply.error, key);
-  redact(reply.output_json, key);
-  redact(reply.dify.task_id, key);
-  redact(reply.dify.workflow_run_id, key);
-  redact(reply.dify.conversation_id, key);
-  redact(reply.dify.message_id, key);
-}
 
 void on_done_batch(executor_pointer self, std::vector<http_result>& done) {
   for (auto& r : done)
@@ -214,9 +237,8 @@ http_executor_actor::behavior_type http_executor(executor_pointer self,
     [=](http_done_atom, std::vector<http_result>& done) {
       on_done_batch(self, done);
     },
-    [=](http_chunk_atom, uint64_t id, int, std::string& bytes, int64_t at_us) {
-      on_chunk(self, id, bytes, at_us);
-    },
+    [=](http_chunk_atom, uint64_t id, int status, std::string& bytes,
+        int64_t at_us) { on_chunk(self, id, status, bytes, at_us); },
     [=](status_atom) {
       return http_executor_status{self->state.calls, self->state.stop_calls};
     },

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 
@@ -30,7 +31,47 @@ bool starts_with(const std::string& s, const char* prefix) {
   return s.compare(0, std::strlen(prefix), prefix) == 0;
 }
 
+std::string lower(const std::string& s) {
+  std::string out = s;
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool contains_any(const std::string& text,
+                  std::initializer_list<const char*> words) {
+  for (auto* w : words)
+    if (text.find(w) != std::string::npos)
+      return true;
+  return false;
+}
+
 } // namespace
+
+provider_error classify_provider_error(const std::string& message) {
+  // Dify's model runtime words these as "[provider] Rate Limit Error, ...",
+  // "[provider] Server Unavailable Error, ...", "[provider] Connection
+  // Error, ..." (InvokeError descriptions), and passes through what the
+  // provider's own SDK said after them.
+  auto m = lower(message);
+  // OpenAI words an exhausted account as a 429 too: waiting will not help.
+  if (contains_any(m, {"insufficient_quota", "exceeded your current quota"}))
+    return provider_error::other;
+  if (contains_any(m, {"rate limit", "rate_limit", "ratelimit",
+                       "too many requests", "error code: 429"}))
+    return provider_error::rate_limited;
+  if (contains_any(m,
+                   {"server unavailable", "service unavailable",
+                    "temporarily unavailable", "overloaded", "error code: 502",
+                    "error code: 503", "error code: 504",
+                    "internal server error", "bad gateway", "gateway timeout"}))
+    return provider_error::unavailable;
+  if (contains_any(m,
+                   {"connection error", "connection reset",
+                    "connection refused", "connection aborted", "timed out"}))
+    return provider_error::connection;
+  return provider_error::other;
+}
 
 // -- reading JSON
 // --------------------------------------------------------------
@@ -122,7 +163,22 @@ attempt_reply service_error(int status, const std::string& code,
     r.result = outcome::throttled;
   else if (status == 500 || status == 502 || status == 503 || status == 504)
     r.result = outcome::failure;
-  else
+  else if (status == 400 && code == "completion_request_error") {
+    // The model provider's own trouble, mapped by Dify to a 400: retry what
+    // passes, keep a bad request final.
+    switch (classify_provider_error(message)) {
+      case provider_error::rate_limited:
+        r.result = outcome::throttled;
+        break;
+      case provider_error::unavailable:
+      case provider_error::connection:
+        r.result = outcome::failure;
+        break;
+      case provider_error::other:
+        r.result = outcome::rejected;
+        break;
+    }
+  } else
     r.result = outcome::rejected;
   return r;
 }
@@ -193,7 +249,9 @@ attempt_reply workflow_result(const json::value& data, int status,
     }
     return r;
   }
-  if (run_status == "stopped" && stop_requested) {
+  // After our stop a run ends "stopped", or "failed" where the stop also
+  // aborted the graph engine.
+  if ((run_status == "stopped" || run_status == "failed") && stop_requested) {
     r.result = outcome::cancelled;
     r.error = "stopped by troupe (Dify stop call)";
     return r;

@@ -43,6 +43,12 @@ void add_auth_header(const http_target& t, std::vector<std::string>& out);
 
 // -- replies ----------------------------------------------------------------
 
+/// What a 400 completion_request_error's message says of the model provider.
+enum class provider_error { rate_limited, unavailable, connection, other };
+
+/// Reads Dify's message for a provider error (case-insensitive).
+provider_error classify_provider_error(const std::string& message);
+
 /// FAILED, never retried, with troupe's own code.
 attempt_reply rejected(std::string error, error_code code);
 

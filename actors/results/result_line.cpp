@@ -80,6 +80,10 @@ void append_dify(std::string& out, const dify_info& d) {
     field("total_steps");
     append_int(out, d.total_steps);
   }
+  if (!d.files_json.empty()) {
+    field("files");
+    out += d.files_json; // JSON already, built by the stream's reader
+  }
   out += '}';
 }
 

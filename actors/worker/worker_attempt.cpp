@@ -75,6 +75,7 @@ void on_reply(worker_pointer self, attempt_reply& reply) {
   switch (reply.result) {
     case outcome::success:
     case outcome::rejected:
+    case outcome::error_final:
       complete(self, status);
       return;
     case outcome::cancelled:

@@ -74,10 +74,42 @@ BOOST_AUTO_TEST_CASE(target_types_and_their_keys) {
   BOOST_CHECK(d.target.streaming);
   BOOST_CHECK_EQUAL(d.target.user, "u1");
   BOOST_CHECK_EQUAL(d.target.api_key_env, "DIFY_KEY");
+  BOOST_CHECK(!d.target.auto_generate_name);
   BOOST_CHECK_EQUAL(error(R"({"target": {"type": "grpc"}, "datasets": []})"),
                     "DIR/m.json: target.type: must be one of "
                     "\"dify-workflow\", \"dify-chat\", \"dify-completion\", "
                     "\"http\", \"stub\", got \"grpc\"");
+}
+
+BOOST_AUTO_TEST_CASE(chat_targets_may_let_dify_name_conversations) {
+  auto d = ok(R"({"target": {"type": "dify-chat", "base_url": "http://x/v1",
+                             "api_key_env": "K", "auto_generate_name": true},
+                  "datasets": [{"name": "d", "cases": [{"id": "c"}]}]})");
+  BOOST_CHECK(d.target.auto_generate_name);
+  BOOST_CHECK_EQUAL(
+    error(R"({"target": {"type": "dify-workflow", "base_url": "http://x/v1",
+                         "api_key_env": "K", "auto_generate_name": true},
+              "datasets": []})"),
+    "DIR/m.json: target.auto_generate_name: is not used by a "
+    "\"dify-workflow\" target");
+}
+
+BOOST_AUTO_TEST_CASE(a_long_blocking_timeout_on_dify_cloud_gets_a_note) {
+  target_config t;
+  t.type = target_type::dify_workflow;
+  t.base_url = "https://api.dify.ai/v1";
+  BOOST_REQUIRE_EQUAL(target_notes(t, 120).size(), 1u);
+  BOOST_CHECK(target_notes(t, 120)[0].find("cuts blocking calls after 100 s")
+              != std::string::npos);
+  BOOST_CHECK(target_notes(t, 100).empty());
+  t.streaming = true;
+  BOOST_CHECK(target_notes(t, 120).empty());
+  t.streaming = false;
+  t.base_url = "https://dify.example.com/v1"; // self-hosted: no cut
+  BOOST_CHECK(target_notes(t, 120).empty());
+  t.base_url = "https://API.dify.ai:443/v1";
+  BOOST_CHECK_EQUAL(target_notes(t, 101).size(), 1u);
+  BOOST_CHECK(target_notes(target_config{}, 120).empty()); // a stub
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -27,7 +27,7 @@ std::string echo_text(const json::object& inputs, const std::string& query) {
 // A workflow run: its record, and the blocking body or the stream.
 plan workflow_plan(plan p, const call_facts& c, plan_source& source,
                    const std::string& run_id, run_end end,
-                   const std::string& text, int64_t now) {
+                   const std::string& text, int64_t now, run_shape shape) {
   auto tokens = static_cast<int64_t>(10 + text.size() / 4);
   bool failed = end == run_end::failed;
   bool stopped = end == run_end::stopped;
@@ -77,6 +77,17 @@ plan workflow_plan(plan p, const call_facts& c, plan_source& source,
                                     {"node_type", "llm"},
                                     {"title", "LLM"},
                                     {"index", 1}}));
+  if (shape == run_shape::long_nodes) {
+    // A long workflow: 48 nodes of 40 KiB outputs each, about 2 MB.
+    for (int i = 0; i < 48; ++i)
+      p.events.push_back(
+        ev("node_finished",
+           json::object{
+             {"node_id", "step" + std::to_string(i)},
+             {"status", "succeeded"},
+             {"outputs", json::object{{"text", std::string(40 * 1024, 'n')}}},
+             {"elapsed_time", 0.01}}));
+  }
   auto half = text.size() / 2;
   p.events.push_back(
     ev("text_chunk", json::object{{"text", text.substr(0, half)}}));
@@ -87,11 +98,8 @@ plan workflow_plan(plan p, const call_facts& c, plan_source& source,
                                                       {"status", "succeeded"},
                                                       {"elapsed_time", 0.2}}));
   p.events.push_back(ev("workflow_finished", data));
-  auto stopped_data = data;
-  stopped_data["status"] = "stopped";
-  stopped_data["outputs"] = json::object{};
-  stopped_data["error"] = "Stopped by user.";
-  p.final_event = ev("workflow_finished", stopped_data);
+  p.final_event = stopped_run_frame(
+    c, json::object{{"workflow_run_id", run_id}, {"task_id", p.task_id}}, data);
   return p;
 }
 
@@ -146,7 +154,7 @@ plan message_plan(plan p, const call_facts& c, plan_source& source,
 } // namespace
 
 plan success_plan(const call_facts& c, plan_source& source, run_end end,
-                  bool echo_key) {
+                  bool echo_key, run_shape shape) {
   plan p;
   p.app = c.app;
   auto now = source.now();
@@ -158,7 +166,10 @@ plan success_plan(const call_facts& c, plan_source& source, run_end end,
   // gives stay what they always were.
   auto run_id = format_id("run", source.next_id());
   if (c.app == app_kind::workflow)
-    return workflow_plan(std::move(p), c, source, run_id, end, text, now);
+    return workflow_plan(std::move(p), c, source, run_id, end, text, now,
+                         shape);
+  if (c.app == app_kind::chat && shape == run_shape::chatflow)
+    return chatflow_plan(std::move(p), c, source, run_id, end, text, now);
   return message_plan(std::move(p), c, source, text, now);
 }
 
@@ -169,6 +180,18 @@ std::string error_body(int status, std::string_view code,
   o["message"] = message;
   o["status"] = status;
   return json::serialize(o);
+}
+
+std::string stopped_run_frame(const call_facts& c, const json::object& envelope,
+                              json::object data) {
+  data["status"] = c.stop_fails ? "failed" : "stopped";
+  data["outputs"] = json::object{};
+  data["error"]
+    = c.stop_fails ? "[fake] graph engine aborted by stop" : "Stopped by user.";
+  auto o = envelope;
+  o["event"] = "workflow_finished";
+  o["data"] = std::move(data);
+  return frame(o);
 }
 
 std::string frame(const json::object& o) {

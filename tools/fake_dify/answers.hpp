@@ -20,15 +20,38 @@ struct call_facts {
   std::string query;
   std::string conversation_id;
   std::string authorization; // the whole header, for the echo_key faults
+  bool stop_fails = false;   // a stop ends the run "failed"
 };
 
 /// How a successful call's run ends.
 enum class run_end { succeeded, failed, stopped };
 
+/// What a run's stream holds besides its answer.
+enum class run_shape {
+  basic,      // the app's usual events
+  chatflow,   // on /chat-messages: an advanced-chat app's workflow events
+  long_nodes, // many large node events (a workflow; else basic)
+};
+
 /// The answer of a call that reaches its app: blocking or a stream. With
 /// `echo_key` its text is "you sent " and the Authorization header.
 plan success_plan(const call_facts& call, plan_source& source, run_end end,
-                  bool echo_key);
+                  bool echo_key, run_shape shape = run_shape::basic);
+
+/// A chatflow's answer (chatflow.cpp): blocking as a chat app's, streaming
+/// as workflow_started, node events, message deltas, workflow_finished and
+/// message_end; a failed run ends with workflow_finished(failed) and an
+/// error event; a stop with workflow_finished(stopped or, with stop_fails,
+/// failed) and message_end.
+plan chatflow_plan(plan p, const call_facts& c, plan_source& source,
+                   const std::string& run_id, run_end end,
+                   const std::string& text, int64_t now);
+
+/// The frames that end a workflow run we stopped: workflow_finished with
+/// `data` turned "stopped" (or, with stop_fails, "failed").
+std::string stopped_run_frame(const call_facts& c,
+                              const boost::json::object& envelope,
+                              boost::json::object data);
 
 /// The error body Dify sends: {"code", "message", "status"}.
 std::string error_body(int status, std::string_view code,

@@ -12,7 +12,7 @@ namespace troupe::fake_dify {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, fault>, 22> names{{
+constexpr std::array<std::pair<std::string_view, fault>, 26> names{{
   {"500", fault::server_error},  {"502", fault::bad_gateway},
   {"503", fault::unavailable},   {"504", fault::gateway_timeout},
   {"429", fault::rate_limited},  {"daily", fault::daily_limit},
@@ -24,6 +24,8 @@ constexpr std::array<std::pair<std::string_view, fault>, 22> names{{
   {"cut", fault::cut},           {"stream_error", fault::stream_error},
   {"hang", fault::hang},         {"large", fault::large},
   {"echo_key", fault::echo_key}, {"echo_key_error", fault::echo_key_error},
+  {"chatflow", fault::chatflow}, {"chatflow_failed", fault::chatflow_failed},
+  {"linger", fault::linger},     {"long", fault::long_run},
 }};
 
 constexpr std::string_view retry_after_prefix = "429:retry-after=";

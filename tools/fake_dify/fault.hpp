@@ -35,6 +35,12 @@ enum class fault {
   large,           // a 4 MiB body
   echo_key,        // a success whose text repeats the Authorization header
   echo_key_error,  // a 400 whose message repeats it
+  chatflow,        // a chatflow (advanced chat) run: node events,
+                   // workflow_finished, then message_end
+  chatflow_failed, // a chatflow whose run fails: workflow_finished(failed),
+                   // then an error event
+  linger,          // a stream that stays open after its final event
+  long_run,        // "long": a stream of many large node events
 };
 
 /// A fault with the arguments its name carries.

@@ -41,6 +41,12 @@ std::string footer() {
            "\"_fault_key\"\n"
            "                         (default: the same inputs) get the "
            "fault\n"
+           "                         chatflow, chatflow_failed: an "
+           "advanced-chat run on\n"
+           "                         /chat-messages; linger: the stream "
+           "stays open after\n"
+           "                         its final event; long: 48 node events "
+           "of 40 KiB\n"
            "  \"_latency_ms\": N       this call's latency\n"
            "GET /_fake/stats reports the calls, statuses and stop calls seen, "
            "the most\n"
@@ -155,6 +161,20 @@ std::optional<int> parse_options(const std::vector<std::string>& args,
         o.max_active
           = int_in("--max-active", v, 1, max, "expected an integer >= 1");
       });
+  add(app, "--throttle", "400|429",
+      "how --max-active refuses: 400 invalid_param \"Too many requests...\" "
+      "without Retry-After, as Dify's /v1 does (default), or 429 "
+      "too_many_requests with Retry-After (--retry-after, else 1)",
+      [&](const std::string& v) {
+        if (v != "400" && v != "429")
+          throw CLI::ValidationError("--throttle",
+                                     "expected 400 or 429, got \"" + v + "\"");
+        f.throttle_429 = v == "429";
+      });
+  app.add_flag_callback(
+    "--stop-fails", [&] { f.stop_fails = true; },
+    "a stop ends the run \"failed\" (as when Dify's graph engine is "
+    "aborted), not \"stopped\"");
   add(app, "--hold-until-active", "N",
       "a barrier: hold every run call, unanswered, until N are open at once; "
       "then the held calls and all later ones go on as usual (their latency "

@@ -130,12 +130,24 @@ plan gateway_plan(int status) {
 // from one, so they use up ids as a success does.
 plan plan_fault(const fault_spec& f, const call_facts& c,
                 const fault_settings& s, plan_source& source) {
-  auto success = [&](run_end end = run_end::succeeded, bool echo = false) {
-    return success_plan(c, source, end, echo);
+  auto success = [&](run_end end = run_end::succeeded, bool echo = false,
+                     run_shape shape = run_shape::basic) {
+    return success_plan(c, source, end, echo, shape);
   };
   switch (f.kind) {
     case fault::none:
       return success();
+    case fault::chatflow:
+      return success(run_end::succeeded, false, run_shape::chatflow);
+    case fault::chatflow_failed:
+      return success(run_end::failed, false, run_shape::chatflow);
+    case fault::long_run:
+      return success(run_end::succeeded, false, run_shape::long_nodes);
+    case fault::linger: {
+      auto p = success();
+      p.linger = p.kind == plan::stream;
+      return p;
+    }
     case fault::failed:
       return success(run_end::failed);
     case fault::stopped:
@@ -161,7 +173,7 @@ plan plan_fault(const fault_spec& f, const call_facts& c,
                         "Rate limit exceeded, please upgrade your plan or "
                         "your RPD was 5000 requests/day");
     case fault::too_many:
-      return too_many_active_plan(1);
+      return too_many_active_plan(1, s);
     case fault::invalid_param:
       return error_plan(400, "invalid_param", "text is required in input form");
     case fault::echo_key_error:
@@ -285,6 +297,7 @@ plan plan_run(app_kind app, std::string_view body,
   if (auto* refused = std::get_if<plan>(&call))
     return std::move(*refused);
   auto& c = std::get<call_facts>(call);
+  c.stop_fails = settings.stop_fails;
   // Drawn even when "_latency_ms" overrides it, as it always was.
   auto latency
     = settings.latency_min_ms == settings.latency_max_ms
@@ -347,7 +360,18 @@ plan unauthorized_plan() {
   return p;
 }
 
-plan too_many_active_plan(int64_t max_active) {
+plan too_many_active_plan(int64_t max_active, const fault_settings& s) {
+  if (s.throttle_429) {
+    auto p = error_plan(429, "too_many_requests",
+                        fmt::format("Too many requests. Please try again "
+                                    "later. The current maximum concurrent "
+                                    "requests allowed is {}.",
+                                    max_active));
+    p.headers.emplace_back(
+      "Retry-After",
+      std::to_string(s.retry_after_s >= 0 ? s.retry_after_s : 1));
+    return p;
+  }
   return error_plan(400, "invalid_param",
                     fmt::format("Too many requests. Please try again later. "
                                 "The current maximum concurrent requests "

@@ -31,6 +31,12 @@ struct fault_settings {
   double failure_rate = 0; // this share answers 500
   double rate_429 = 0;     // this share answers 429
   int64_t retry_after_s = -1;
+  /// A stop ends the run "failed" (Dify's graph engine aborted), not
+  /// "stopped" (--stop-fails).
+  bool stop_fails = false;
+  /// Over --max-active, answer 429 too_many_requests with Retry-After
+  /// (--throttle 429) instead of Dify's own 400 "Too many requests".
+  bool throttle_429 = false;
 };
 
 /// What a plan draws on besides the request; the server's is shared by its
@@ -59,7 +65,9 @@ struct plan {
   std::vector<std::string> events; // stream: SSE frames, in order
   std::string task_id;
   app_kind app = app_kind::workflow;
-  std::string final_event; // stream: the frame to send if stopped
+  std::string final_event; // stream: the frames to send if stopped
+  /// stream: keep the connection open after the last event.
+  bool linger = false;
   int64_t latency_ms = 0;
   std::string run_id;   // a workflow run, for GET /v1/workflows/run/{id}
   std::string run_json; // ... and what that call answers
@@ -121,8 +129,10 @@ plan json_plan(std::string body);
 plan fixed_plan(endpoint to);
 plan unauthorized_plan();
 
-/// The 400 Dify answers over APP_MAX_ACTIVE_REQUESTS (--max-active).
-plan too_many_active_plan(int64_t max_active);
+/// The 400 Dify answers over APP_MAX_ACTIVE_REQUESTS (--max-active), or
+/// with --throttle 429 a 429 too_many_requests with the settings'
+/// Retry-After (1 s when none is set).
+plan too_many_active_plan(int64_t max_active, const fault_settings& s = {});
 
 /// The 404 of a workflow run lookup that finds nothing.
 plan run_not_found_plan();

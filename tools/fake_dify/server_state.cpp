@@ -52,6 +52,11 @@ void server_state::count_rejected() {
   ++rejected_active_;
 }
 
+void server_state::count_lingering() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  ++lingering_;
+}
+
 void server_state::remember_run(const std::string& id, std::string run) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (runs_.emplace(id, std::move(run)).second) {
@@ -87,6 +92,7 @@ std::string server_state::stats_json() {
   o["requests"] = requests_;
   o["max_active"] = max_active_seen.load();
   o["rejected_active"] = rejected_active_;
+  o["lingering"] = lingering_;
   json::object paths;
   for (auto& [p, n] : by_path_)
     paths[p] = n;

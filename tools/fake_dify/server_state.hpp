@@ -50,6 +50,9 @@ public:
   /// Counts a run call turned away by --max-active.
   void count_rejected();
 
+  /// Counts a stream kept open after its final event ("linger").
+  void count_lingering();
+
   /// Keeps a workflow run for GET /v1/workflows/run/{id} (the last 10,000).
   void remember_run(const std::string& id, std::string run);
 
@@ -72,6 +75,7 @@ private:
   std::mt19937_64 rng_;
   uint64_t requests_ = 0;
   uint64_t rejected_active_ = 0;
+  uint64_t lingering_ = 0;
   std::map<std::string, uint64_t> by_path_;
   std::map<int, uint64_t> by_status_;
   std::unordered_map<std::string, int64_t> fault_counts_;

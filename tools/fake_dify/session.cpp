@@ -116,7 +116,7 @@ private:
     auto max = st_.opts().max_active;
     if (max > 0 && st_.active.load() >= max) {
       st_.count_rejected();
-      return respond(too_many_active_plan(max));
+      return respond(too_many_active_plan(max, st_.opts().faults));
     }
     active_.emplace(st_);
     plan_ = plan_run(app, req.body(), req[http::field::authorization],
@@ -324,6 +324,11 @@ private:
   }
 
   void end_stream() {
+    if (plan_.linger) {
+      // As with TTS auto-play: the final event came, the connection stays.
+      st_.count_lingering();
+      return hang();
+    }
     write_raw(std::string{last_chunk}, [](session& self) {
       self.active_.reset();
       if (!self.keep_alive_)

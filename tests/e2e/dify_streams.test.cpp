@@ -1,0 +1,184 @@
+// How Dify's streams really end, against fake-dify (issue 10): stopped chat,
+// completion and chatflow streams end CANCELLED, a stop that fails the run
+// too; chatflows report their run; the final event ends the attempt though
+// the connection stays open; long streams are capped per event. (Suite
+// dify.)
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/e2e/dify_fixture.hpp"
+
+#include <csignal>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace troupe::test;
+namespace utf = boost::unit_test;
+namespace json = boost::json;
+
+namespace {
+
+// Runs `m`, waits until `streams` calls to `path` are under way, and
+// interrupts the run as Ctrl+C would; the run's exit code.
+int interrupt(dify_fixture& fx, const fake_dify_process& server,
+              const std::string& m, const std::string& path, int streams) {
+  fx.out = fx.dir.file("stop" + std::to_string(++fx.runs) + ".jsonl");
+  child_process child{
+    {troupe_binary(), "run", m, "--out", fx.out, "--progress", "never"},
+    fx.dir.path(),
+    {"TEST_DIFY_KEY=" + fx.key}};
+  BOOST_REQUIRE(eventually([&] { return server.calls(path) == streams; }, 10s));
+  std::this_thread::sleep_for(1500ms); // the first events have come
+  child.signal(SIGINT);
+  return child.wait(30s).code;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(dify, dify_fixture)
+
+BOOST_AUTO_TEST_CASE(stopped_chat_completion_and_chatflow_streams_are_cancelled,
+                     *utf::timeout(90)) {
+  fake_dify_process server;
+  // Dify ends a stopped easy-UI chat with message_end, a stopped chatflow
+  // with workflow_finished(stopped) and message_end: not successes.
+  auto chat = manifest(target(server, "streaming", "dify-chat"),
+                       R"([{"id": "easy", "query": "q",
+                            "inputs": {"_latency_ms": 8000}},
+                           {"id": "flow", "query": "q",
+                            "inputs": {"_latency_ms": 8000,
+                                       "_fault": "chatflow"}}])",
+                       R"("execution_policy": {"concurrency": 2})");
+  BOOST_CHECK_EQUAL(interrupt(*this, server, chat, "/v1/chat-messages", 2),
+                    130);
+  auto f = results();
+  for (auto* id : {"d/easy#0", "d/flow#0"}) {
+    BOOST_TEST_CONTEXT(id) {
+      auto& r = f.results.at(id);
+      BOOST_CHECK_EQUAL(r.at("status").as_string(), "CANCELLED");
+      BOOST_CHECK_LT(r.at("latency_ms").to_number<double>(), 6000.0);
+    }
+  }
+  BOOST_CHECK_EQUAL(server.stats().at("stops").as_array().size(), 2u);
+  auto completion
+    = manifest(target(server, "streaming", "dify-completion"),
+               R"([{"id": "c", "inputs": {"_latency_ms": 8000}}])");
+  BOOST_CHECK_EQUAL(
+    interrupt(*this, server, completion, "/v1/completion-messages", 1), 130);
+  BOOST_CHECK_EQUAL(results().status("d/c#0"), "CANCELLED");
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_that_ends_the_run_failed_is_cancelled,
+                     *utf::timeout(60)) {
+  fake_dify_process server{{"--stop-fails"}};
+  auto m = manifest(target(server, "streaming"),
+                    R"([{"id": "w", "inputs": {"_latency_ms": 8000}}])");
+  BOOST_CHECK_EQUAL(interrupt(*this, server, m, "/v1/workflows/run", 1), 130);
+  auto f_w = results();
+  auto& w = f_w.results.at("d/w#0");
+  BOOST_CHECK_EQUAL(w.at("status").as_string(), "CANCELLED");
+  BOOST_CHECK_EQUAL(w.at("attempts").to_number<int64_t>(), 1);
+}
+
+BOOST_AUTO_TEST_CASE(chatflows_report_their_run_before_message_end,
+                     *utf::timeout(60)) {
+  fake_dify_process server;
+  for (auto* mode : {"streaming", "blocking"}) {
+    BOOST_TEST_CONTEXT(mode) {
+      auto m = manifest(target(server, mode, "dify-chat"),
+                        R"([{"id": "ok", "query": "hi",
+                             "inputs": {"_fault": "chatflow"}},
+                            {"id": "bad", "query": "hi",
+                             "inputs": {"_fault": "chatflow_failed"}}])",
+                        quick_retry);
+      BOOST_CHECK_EQUAL(run(m).code, 1);
+      auto f = results();
+      auto& ok = f.results.at("d/ok#0");
+      BOOST_CHECK_EQUAL(ok.at("status").as_string(), "SUCCEEDED");
+      BOOST_CHECK_EQUAL(ok.at("output").as_string(), "echo: hi");
+      auto& bad = f.results.at("d/bad#0");
+      BOOST_CHECK_EQUAL(bad.at("status").as_string(), "FAILED");
+      BOOST_CHECK_EQUAL(bad.at("attempts").to_number<int64_t>(), 1);
+    }
+  }
+  // Streaming, the run's own status says why.
+  auto m = manifest(target(server, "streaming", "dify-chat"),
+                    R"([{"id": "bad", "query": "hi",
+                         "inputs": {"_fault": "chatflow_failed"}}])");
+  run(m);
+  auto last = results();
+  BOOST_CHECK(starts(str(last.results.at("d/bad#0").at("error")),
+                     "workflow failed: Node LLM run failed"));
+}
+
+BOOST_AUTO_TEST_CASE(the_final_event_ends_the_attempt_on_an_open_connection,
+                     *utf::timeout(60)) {
+  fake_dify_process server;
+  for (auto* type : {"dify-workflow", "dify-chat"}) {
+    BOOST_TEST_CONTEXT(type) {
+      auto m = manifest(target(server, "streaming", type),
+                        R"([{"id": "open", "query": "hi",
+                             "inputs": {"_fault": "linger"}}])",
+                        R"("execution_policy": {"timeout_seconds": 3},
+                           "retry_policy": {"max_attempts": 1})");
+      BOOST_CHECK_EQUAL(run(m).code, 0);
+      auto f_r = results();
+      auto& r = f_r.results.at("d/open#0");
+      BOOST_CHECK_EQUAL(r.at("status").as_string(), "SUCCEEDED");
+      BOOST_CHECK_LT(r.at("latency_ms").to_number<double>(), 2000.0);
+    }
+  }
+  BOOST_CHECK_EQUAL(server.stats().at("lingering").as_int64(), 2);
+}
+
+BOOST_AUTO_TEST_CASE(long_streams_are_capped_per_event_not_in_all,
+                     *utf::timeout(60)) {
+  fake_dify_process server;
+  // ~2 MB of node events, none over 1 MiB: a success.
+  auto m = manifest(target(server, "streaming", "dify-workflow",
+                           R"("max_response_bytes": 1048576)"),
+                    R"([{"id": "long", "inputs": {"_fault": "long"}}])");
+  BOOST_CHECK_EQUAL(run(m).code, 0);
+  BOOST_CHECK_EQUAL(results().status("d/long#0"), "SUCCEEDED");
+  // Each 40 KiB event is over a 16 KiB cap: ERROR, not retried (a retry
+  // would run the whole workflow again), and the run is stopped.
+  m = manifest(target(server, "streaming", "dify-workflow",
+                      R"("max_response_bytes": 16384)"),
+               R"([{"id": "long", "inputs": {"_fault": "long"}}])",
+               quick_retry);
+  BOOST_CHECK_EQUAL(run(m).code, 1);
+  auto f_r = results();
+  auto& r = f_r.results.at("d/long#0");
+  BOOST_CHECK_EQUAL(r.at("status").as_string(), "ERROR");
+  BOOST_CHECK_EQUAL(r.at("error_code").as_string(), "response_too_large");
+  BOOST_CHECK_EQUAL(r.at("attempts").to_number<int64_t>(), 1);
+  BOOST_CHECK_EQUAL(server.stats().at("stops").as_array().size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(validate_notes_a_long_blocking_timeout_on_dify_cloud,
+                     *utf::timeout(30)) {
+  auto cloud = [&](const char* mode) {
+    return manifest(R"({"type": "dify-workflow",
+                        "base_url": "https://api.dify.ai/v1",
+                        "api_key_env": "TEST_DIFY_KEY",
+                        "response_mode": ")"
+                      + std::string{mode} + "\"}",
+                    R"([{"id": "c"}])",
+                    R"("execution_policy": {"timeout_seconds": 120})");
+  };
+  auto validate = [&](const std::string& m) {
+    child_process child{
+      {troupe_binary(), "validate", m}, dir.path(), {"TEST_DIFY_KEY=" + key}};
+    return child.wait(20s);
+  };
+  auto r = validate(cloud("blocking"));
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_NE(r.out.find("note: execution_policy.timeout_seconds is over "
+                            "100 with a blocking target on Dify Cloud"),
+                 std::string::npos);
+  r = validate(cloud("streaming"));
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_EQUAL(r.out.find("note:"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
