@@ -6,6 +6,7 @@
 
 #include "actors/results/result_line.hpp"
 #include "config/manifest.hpp"
+#include "config/target.hpp"
 #include "runtime/dataset_source.hpp"
 #include "runtime/nodes.hpp"
 #include "runtime/result_cache.hpp"
@@ -115,6 +116,8 @@ int validate(const std::string& path, const config::load_options& limits) {
                   "it\n",
                   m.target.api_key_env.c_str());
   }
+  for (auto& note : config::target_notes(m.target, m.execution.timeout_seconds))
+    std::printf("note: %s\n", note.c_str());
   return exit_ok;
 }
 

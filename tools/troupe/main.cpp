@@ -1,7 +1,5 @@
 // The troupe command: parses the command line and hands over to runtime/.
 
-#include "config/manifest.hpp"
-#include "config/target.hpp"
 #include "tools/fake_dify/fake_dify.hpp"
 #include "tools/troupe/cli.hpp"
 
@@ -38,16 +36,5 @@ int main(int argc, char** argv) {
   if (auto* fake = std::get_if<troupe::cli::fake_dify_command>(&cmd))
     return troupe::fake_dify::main(fake->args);
   auto& validate = std::get<troupe::cli::validate_command>(cmd);
-  auto rc = troupe::runtime::validate(validate.manifest, validate.limits);
-  if (rc == 0) {
-    // Notes on a valid manifest (the datasets are checked by now).
-    auto limits = validate.limits;
-    limits.read_datasets = false;
-    auto loaded = troupe::config::load_manifest(validate.manifest, limits);
-    if (auto* m = std::get_if<troupe::config::manifest>(&loaded))
-      for (auto& note : troupe::config::target_notes(
-             m->target, m->execution.timeout_seconds))
-        std::printf("note: %s\n", note.c_str());
-  }
-  return rc;
+  return troupe::runtime::validate(validate.manifest, validate.limits);
 }
