@@ -221,12 +221,16 @@ typename Inspector::result_type inspect(Inspector& f, indexed_task& x) {
 /// to the supervisor in batches (one message for many results).
 struct indexed_result {
   uint32_t idx = 0;
+  /// The actor id of the worker that sent it (set by the relay): a result
+  /// counts only from the worker now at `idx`, not from one it replaced.
+  uint64_t worker = 0;
   task_result result;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, indexed_result& x) {
-  return f(caf::meta::type_name("troupe::indexed_result"), x.idx, x.result);
+  return f(caf::meta::type_name("troupe::indexed_result"), x.idx, x.worker,
+           x.result);
 }
 
 /// A result that carries `task`'s identity: id, dataset, case, parameters

@@ -237,7 +237,7 @@ int run(const run_options& opts) {
     // and goes, so that the same command works once the node is fixed.
     struct stat st {};
     if (!nodes.empty() && opts.resume.empty() && ::fstat(target->fd, &st) == 0
-        && st.st_size == 0)
+        && S_ISREG(st.st_mode) && st.st_size == 0)
       ::unlink(target->path.c_str());
     return outcome.exit;
   }

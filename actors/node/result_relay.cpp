@@ -47,7 +47,9 @@ result_relay_actor::behavior_type relay(relay_pointer self,
       // Behind the results already queued: they join this batch.
       if (batch.empty())
         self->send(self, flush_atom::value);
-      batch.push_back(indexed_result{idx, std::move(r)});
+      const auto& sender = self->current_sender();
+      batch.push_back(
+        indexed_result{idx, sender ? sender->id() : 0, std::move(r)});
       if (batch.size() >= max_batch)
         flush(self);
     },

@@ -19,14 +19,12 @@
 // gate that names a time gets a `wake` at that time; one that waits for a
 // call or a write is asked again when it ends.
 //
-// Supervision: the supervisor monitors every worker. A worker that dies
-// (an exception in a handler) ends the task it held ERROR, error_code
-// "worker_crashed" with the exit reason, exactly once; a new worker takes
-// its index and the run goes on. A worker's messages reach the supervisor
-// in the order sent, its down message last, so a result sent before dying
-// frees the slot first and the down message finds no task to fail. One
-// thing cannot be told apart: a task handed to a worker that had already
-// died (after sending its last result) also ends worker_crashed.
+// Supervision: a worker that dies ends the task it held ERROR
+// "worker_crashed" (with the exit reason), exactly once; a new worker takes
+// its index. A local worker's result comes before its down message; a node
+// worker's result, batched by its relay, may come after it and is dropped
+// (only the worker now at a slot counts), so its task ends worker_crashed.
+// A task handed to a worker already dead also ends worker_crashed.
 //
 // Nodes (supervisor_nodes.cpp): a lost node's tasks in flight come back in
 // `requeue`, which dispatch takes ahead of new tasks and the drain ends
@@ -165,9 +163,11 @@ void try_close(supervisor_pointer self) {
 void dispatch_turn(supervisor_pointer self) {
   auto& st = self->state;
   if (no_workers_left(self)) {
+    try_close(self); // nothing left to run: no wait
     await_nodes(self);
     return;
   }
+  workers_back(self);
   while (!st.permits.empty()) {
     if (!may_start(self, start_kind::retry))
       return;

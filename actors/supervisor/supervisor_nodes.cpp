@@ -146,8 +146,11 @@ bool on_node_down(supervisor_pointer self, caf::down_msg& dm) {
   auto& st = self->state;
   auto why = dm.reason ? crash_text(self->system(), dm.reason)
                        : std::string{"it stopped"};
+  // A node back from the same process has the same address as its lost
+  // entry: match the live one.
   for (uint32_t k = 0; k < st.cfg.nodes.size(); ++k)
-    if (dm.source == st.cfg.nodes[k].node.address()) {
+    if (st.node_phases[k] != node_phase::lost
+        && dm.source == st.cfg.nodes[k].node.address()) {
       on_node_lost(self, k, why);
       return true;
     }
@@ -229,6 +232,16 @@ void flush_outbox(supervisor_pointer self) {
                  std::move(st.outbox[k]));
       st.outbox[k] = {};
     }
+}
+
+void workers_back(supervisor_pointer self) {
+  auto& st = self->state;
+  if (!st.grace_pending)
+    return;
+  // A worker is back (a replacement, a node joining): the grace pending
+  // is over; a later loss gets a whole one.
+  st.grace_pending = false;
+  ++st.grace_gen;
 }
 
 bool node_grace_over(supervisor_pointer self, uint64_t gen) {

@@ -86,9 +86,11 @@ void on_results(supervisor_pointer self, std::vector<indexed_result>& batch) {
   for (auto& x : batch) {
     // The relay speaks for the workers of its own process only; a retired
     // slot (a lost node's) has no worker.
+    // The worker must be the one now at the slot: a result batched before
+    // its worker crashed may come after the crash and a replacement.
     if (x.idx >= st.workers.size() || !st.workers[x.idx]
         || st.workers[x.idx].node() != sender->node()
-        || st.slots[x.idx].node < 0)
+        || st.workers[x.idx]->id() != x.worker || st.slots[x.idx].node < 0)
       continue;
     take_result(self, x.idx, x.result);
   }
@@ -133,7 +135,10 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   auto& slot = st.slots[idx];
   bool remote = slot.node >= 0;
   if (remote) {
-    // Its node spawns a new one; until it comes, the slot is empty.
+    // Its node spawns a new one; until it comes, the slot is empty. What
+    // it sent through the relay may still come: dropped as a lost
+    // worker's.
+    st.lost_workers.insert(dm.source);
     st.workers[idx] = worker_actor{};
     st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), idx),
                   st.idle.end());

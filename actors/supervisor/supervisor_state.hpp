@@ -111,6 +111,9 @@ bool no_workers_left(supervisor_pointer self);
 /// message ends the run unless a node came back.
 void await_nodes(supervisor_pointer self);
 
+/// Workers are there again: a pending grace no longer counts.
+void workers_back(supervisor_pointer self);
+
 /// The grace numbered `gen` is over: true if the run ends now (no worker
 /// came back since), its rest CANCELLED "no nodes".
 bool node_grace_over(supervisor_pointer self, uint64_t gen);

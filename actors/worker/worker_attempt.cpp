@@ -11,6 +11,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 
 namespace troupe {
@@ -193,9 +194,10 @@ void do_attempt(worker_pointer self) {
   arm_deadline(self, st.attempt_deadline_us);
   // Unique in this process, where the executor is: a worker that takes a
   // crashed one's index must not reuse its ids, which the executor may
-  // still hold for the dead worker's attempt.
-  st.request_id
-    = (self->id() << 40) | (++st.requests & ((uint64_t{1} << 40) - 1));
+  // still hold for the dead worker's attempt. Below 2^63: the HTTP
+  // executor marks its own stop calls with the top bit.
+  static std::atomic<uint64_t> next_request_id{0};
+  st.request_id = ++next_request_id;
   fault_point(self, worker_fault_point::attempt);
   attempt_request req{st.request_id, st.attempt, st.task};
   auto gen = st.gen;

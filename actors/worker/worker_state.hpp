@@ -24,7 +24,6 @@ struct worker_state {
   task_result result;
   uint32_t attempt = 0;
   uint64_t gen = 0;
-  uint64_t requests = 0;
   uint64_t request_id = 0;
   int64_t attempt_started_us = 0;
   /// When the attempt in flight times out, and whether the task deadline

@@ -119,4 +119,28 @@ BOOST_AUTO_TEST_CASE(a_node_that_gives_no_workers_is_lost) {
   BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_replaced_worker_ends_the_grace_it_started) {
+  // Grace 2 s. n0's only worker crashes at 50 ms: for a moment no worker is
+  // left (a grace starts), then its replacement comes. When n0 is lost at
+  // 1.05 s, the run gets a whole grace: it ends at 3.05 s, not at 2.05 s.
+  local_workers = 0;
+  node_grace_us = 2'000'000;
+  stub_settings s;
+  s.delay_us = 200'000;
+  start_nodes(10, 1, {1}, s);
+  advance(50ms);
+  caf::anon_send_exit(node_workers->at(0),
+                      caf::exit_reason::unhandled_exception);
+  run();
+  advance(1s);
+  lose(0);
+  advance(1s); // 2.05 s: the first grace would have ended the run here
+  for (auto& r : sink_rec->results)
+    BOOST_CHECK(r.status != task_status::cancelled);
+  run_until_idle();
+  auto summary = done();
+  BOOST_CHECK_EQUAL(summary.end, run_end::no_nodes);
+  BOOST_CHECK_EQUAL(summary.wall_us, 3'050'000);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
