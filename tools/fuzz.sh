@@ -23,7 +23,12 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   fi
   CC=clang CXX=clang++ cmake "${args[@]}" >/dev/null
 fi
-cmake --build "$build" --parallel "${FUZZ_BUILD_JOBS:-2}" >/dev/null
+# Quiet unless it fails: then its last lines say why.
+if ! cmake --build "$build" --parallel "${FUZZ_BUILD_JOBS:-2}" >"$build/build.log" 2>&1; then
+  tail -40 "$build/build.log" >&2
+  echo "fuzz: the harnesses did not build (whole log: $build/build.log)" >&2
+  exit 1
+fi
 
 mkdir -p "$build/artifacts"
 failed=0
