@@ -67,10 +67,10 @@ config::result<side> read_side(const std::string& path) {
   return s;
 }
 
-int64_t percentile(std::vector<int64_t>& xs, double p) {
+// The nearest-rank percentile of `xs`, sorted.
+int64_t percentile(const std::vector<int64_t>& xs, double p) {
   if (xs.empty())
     return -1;
-  std::sort(xs.begin(), xs.end());
   auto rank
     = static_cast<size_t>(std::ceil(p * static_cast<double>(xs.size())));
   return xs[std::max<size_t>(rank, 1) - 1];
@@ -162,6 +162,8 @@ config::result<run_diff> compare_runs(const diff_options& opts) {
   }
   for (auto& [name, l] : latencies) {
     auto& ds = d.datasets[name];
+    std::sort(l.first.begin(), l.first.end());
+    std::sort(l.second.begin(), l.second.end());
     const double ps[3] = {0.5, 0.9, 0.99};
     for (int i = 0; i < 3; ++i) {
       ds.base_p[i] = percentile(l.first, ps[i]);
