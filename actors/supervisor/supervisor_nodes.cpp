@@ -62,6 +62,22 @@ task_spec take_back(supervisor_pointer self, uint32_t idx,
   return task;
 }
 
+// A node's worker that comes too late (its node lost, its slot taken): it
+// never joins, and what it still sends is dropped.
+void refuse_worker(supervisor_pointer self, const caf::actor& worker) {
+  self->state.lost_workers.insert(worker.address());
+  self->send_exit(worker, caf::exit_reason::user_shutdown);
+}
+
+// A node's worker takes slot `idx`.
+void seat_worker(supervisor_pointer self, uint32_t idx,
+                 const caf::actor& worker) {
+  auto& st = self->state;
+  st.workers[idx] = caf::actor_cast<worker_actor>(worker);
+  self->monitor(st.workers[idx]);
+  st.idle.push_back(idx);
+}
+
 } // namespace
 
 bool from_lost_worker(supervisor_pointer self) {
@@ -87,21 +103,15 @@ void join_node(supervisor_pointer self, uint32_t k, uint32_t first) {
         auto& s = self->state;
         if (s.node_phases[k] == node_phase::lost) {
           // Lost before its answer came: these workers never join.
-          for (auto& h : handles) {
-            s.lost_workers.insert(h.address());
-            self->send_exit(h, caf::exit_reason::user_shutdown);
-          }
+          for (auto& h : handles)
+            refuse_worker(self, h);
           return;
         }
         s.node_phases[k] = node_phase::joined;
         s.cfg.nodes[k].relay = caf::actor_cast<task_batch_listener>(relay);
         auto n = std::min<size_t>(handles.size(), link.workers);
-        for (size_t i = 0; i < n; ++i) {
-          auto idx = first + static_cast<uint32_t>(i);
-          s.workers[idx] = caf::actor_cast<worker_actor>(handles[i]);
-          self->monitor(s.workers[idx]);
-          s.idle.push_back(idx);
-        }
+        for (size_t i = 0; i < n; ++i)
+          seat_worker(self, first + static_cast<uint32_t>(i), handles[i]);
         // Dispatch, through the mailbox: a wake for no time in particular.
         self->send(self, wake_atom::value, int64_t{-1});
       },
@@ -200,13 +210,10 @@ void replace_node_worker(supervisor_pointer self, uint32_t idx) {
         if (handles.empty())
           return;
         if (s.node_phases[k] == node_phase::lost || s.workers[idx]) {
-          s.lost_workers.insert(handles[0].address());
-          self->send_exit(handles[0], caf::exit_reason::user_shutdown);
+          refuse_worker(self, handles[0]);
           return;
         }
-        s.workers[idx] = caf::actor_cast<worker_actor>(handles[0]);
-        self->monitor(s.workers[idx]);
-        s.idle.push_back(idx);
+        seat_worker(self, idx, handles[0]);
         self->send(self, wake_atom::value, int64_t{-1});
       },
       // The node is gone or mute: its loss is handled by its monitor.
