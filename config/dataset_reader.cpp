@@ -110,8 +110,9 @@ parse_case_into(std::string_view json_text, const std::string& file,
       // The slow path, for its precise error messages.
       checker chk{where()};
       auto& obj = chk.object(v, path);
-      chk.only_keys(obj, path,
-                    {"id", "inputs", "query", "conversation_id", "expect"});
+      chk.only_keys(
+        obj, path,
+        {"id", "inputs", "query", "conversation_id", "expect", "turns"});
       chk.required(obj, path, "id");
     }
     auto& obj = v.get_object();
@@ -145,9 +146,18 @@ parse_case_into(std::string_view json_text, const std::string& file,
       } else if (key == "expect") {
         out.expect = parse_expect(checker{where()}, kv.value(),
                                   join_path(path, "expect"));
+      } else if (key == "turns") {
+        checker chk{where()};
+        out.turns = parse_turns(chk, kv.value(), join_path(path, "turns"));
+        for (auto other : {"query", "expect"})
+          if (obj.contains(other))
+            chk.fail(join_path(path, other),
+                     "a case with \"turns\" gives each turn its own query "
+                     "and expect, expected it inside the turns");
       } else {
         checker{where()}.only_keys(
-          obj, path, {"id", "inputs", "query", "conversation_id", "expect"});
+          obj, path,
+          {"id", "inputs", "query", "conversation_id", "expect", "turns"});
       }
     }
     if (!obj.contains("expect"))
@@ -158,6 +168,8 @@ parse_case_into(std::string_view json_text, const std::string& file,
       out.query.clear();
     if (!obj.contains("conversation_id"))
       out.conversation_id.clear();
+    if (!obj.contains("turns"))
+      out.turns.clear();
     return std::nullopt;
   } catch (const check_failure& e) {
     return config_error{e.what()};

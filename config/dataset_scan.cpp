@@ -139,12 +139,28 @@ void confirm_duplicates(const checker& chk, const dataset_config& ds, size_t di,
   }
 }
 
+// A conversation's turns on a target that holds no conversations.
+[[noreturn]] void no_turns_here(const checker& chk, const dataset_config& ds,
+                                size_t di, uint64_t index, uint64_t line,
+                                target_type type) {
+  std::string what = std::string{"is for dify-chat (and stub) targets, not "}
+                     + target_type_name(type) + ", expected a query or inputs";
+  if (ds.file.empty())
+    chk.fail(index_path(index_path("datasets", di) + ".cases", index)
+               + ".turns",
+             what);
+  throw check_failure(ds.file + ":" + std::to_string(line)
+                      + ": turns: " + what);
+}
+
 } // namespace
 
 // Streams every dataset once: counts cases, reports the first broken line
 // and any duplicate id, and checks that every scripted task exists.
 void scan_datasets(const checker& chk, manifest& m) {
   auto scripted = scripted_ids(chk, m);
+  bool turns_allowed = m.target.type == target_type::dify_chat
+                       || m.target.type == target_type::stub;
   for (size_t di = 0; di < m.datasets.size(); ++di) {
     auto& ds = m.datasets[di];
     // About 16 bits per case for files (lines of 40 bytes or more), 32 for
@@ -164,6 +180,8 @@ void scan_datasets(const checker& chk, manifest& m) {
       case_reader reader{ds};
       case_config c;
       while (reader.next(c)) {
+        if (!c.turns.empty() && !turns_allowed)
+          no_turns_here(chk, ds, di, count, reader.line(), m.target.type);
         ++count;
         auto h = troupe_hash(c.id);
         if (filter.add(h))

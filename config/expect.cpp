@@ -108,4 +108,30 @@ expectation merge_expect(const expectation& dataset, const expectation& c) {
   return out;
 }
 
+std::vector<turn_spec> parse_turns(const checker& chk, const json::value& v,
+                                   const std::string& path) {
+  auto& arr = chk.array(v, path);
+  if (arr.empty())
+    chk.fail(path, "must hold at least one turn", v);
+  std::vector<turn_spec> out;
+  out.reserve(arr.size());
+  for (size_t i = 0; i < arr.size(); ++i) {
+    auto turn_path = index_path(path, i);
+    auto& obj = chk.object(arr[i], turn_path);
+    chk.only_keys(obj, turn_path, {"query", "inputs", "expect"});
+    turn_spec t;
+    t.query = chk.string(chk.required(obj, turn_path, "query"),
+                         join_path(turn_path, "query"));
+    if (auto* in = obj.if_contains("inputs")) {
+      chk.object(*in, join_path(turn_path, "inputs"));
+      chk.finite_numbers(*in, join_path(turn_path, "inputs"));
+      t.inputs_json = json::serialize(*in);
+    }
+    if (auto* e = obj.if_contains("expect"))
+      t.expect = parse_expect(chk, *e, join_path(turn_path, "expect"));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 } // namespace troupe::config

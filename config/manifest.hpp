@@ -82,6 +82,9 @@ struct case_config {
   std::string conversation_id;
   /// The case's own checks (the dataset's are merged in per task).
   expectation expect;
+  /// A conversation's turns (dify-chat, stub), in place of `query` and
+  /// `expect`; empty for a single call.
+  std::vector<turn_spec> turns;
 };
 
 /// A dataset: inline cases or a JSONL/CSV file read as a stream.

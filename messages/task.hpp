@@ -83,6 +83,22 @@ typename Inspector::result_type inspect(Inspector& f, assertion_result& x) {
            x.detail);
 }
 
+/// One turn of a multi-turn conversation (dify-chat, stub): the message it
+/// sends and the checks on its answer (the dataset's merged in).
+struct turn_spec {
+  std::string query;
+  /// The turn's inputs, merged over the case's (compact JSON); empty when
+  /// the turn has none of its own.
+  std::string inputs_json;
+  expectation expect;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, turn_spec& x) {
+  return f(caf::meta::type_name("troupe::turn_spec"), x.query, x.inputs_json,
+           x.expect);
+}
+
 /// One task: a case crossed with one parameter set.
 struct task_spec {
   /// Stable id, `<dataset>/<case id>#<parameter index>`.
@@ -101,13 +117,16 @@ struct task_spec {
   uint64_t seq = 0;
   /// The checks on the output (dataset's and case's).
   expectation expect;
+  /// A conversation's turns, in order; empty for a single call. With
+  /// turns, `query` is the turn in flight's and `expect` is empty.
+  std::vector<turn_spec> turns;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_spec& x) {
   return f(caf::meta::type_name("troupe::task_spec"), x.id, x.dataset,
            x.case_id, x.param_index, x.params_json, x.inputs_json, x.query,
-           x.conversation_id, x.seq, x.expect);
+           x.conversation_id, x.seq, x.expect, x.turns);
 }
 
 /// What Dify says about a call, where it applies (empty / -1 otherwise).
@@ -158,6 +177,29 @@ typename Inspector::result_type inspect(Inspector& f, attempt_record& x) {
            x.started_us, x.duration_us, x.error, x.http_status, x.lost, x.node);
 }
 
+/// What one turn of a conversation got: its answer (the output of its last
+/// attempt), the checks on it, and the conversation it continued.
+struct turn_result {
+  std::string query;
+  task_status status = task_status::pending;
+  uint32_t attempts = 0;
+  /// Duration of the turn's last attempt, -1 when none ended.
+  int64_t latency_us = -1;
+  std::string output_json;
+  std::string error;
+  int64_t tokens = -1;
+  std::string conversation_id;
+  std::string message_id;
+  std::vector<assertion_result> assertions;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, turn_result& x) {
+  return f(caf::meta::type_name("troupe::turn_result"), x.query, x.status,
+           x.attempts, x.latency_us, x.output_json, x.error, x.tokens,
+           x.conversation_id, x.message_id, x.assertions);
+}
+
 /// The outcome of a task: what the result sink writes as one line.
 struct task_result {
   std::string task_id;
@@ -187,6 +229,8 @@ struct task_result {
   /// The node that ran its last attempt, "local" for the supervisor's own
   /// process; empty in a run without nodes.
   std::string node;
+  /// A conversation's turns, as far as they went; empty for a single call.
+  std::vector<turn_result> turns;
 
   /// Whether any assertion failed.
   bool assertions_failed() const noexcept {
@@ -244,7 +288,7 @@ typename Inspector::result_type inspect(Inspector& f, task_result& x) {
            x.case_id, x.params_json, x.status, x.attempt_log, x.started_us,
            x.finished_us, x.latency_us, x.output_json, x.error, x.error_code,
            x.http_status, x.tokens, x.first_event_us, x.seq, x.dify,
-           x.assertions, x.cached, x.node);
+           x.assertions, x.cached, x.node, x.turns);
 }
 
 /// A worker's answer to `status`: the task it holds (empty when idle) and

@@ -43,6 +43,8 @@ CAF_ADD_TYPE_ID(troupe, (troupe::expectation))
 CAF_ADD_TYPE_ID(troupe, (troupe::assertion_result))
 CAF_ADD_TYPE_ID(troupe, (troupe::attempt_record))
 CAF_ADD_TYPE_ID(troupe, (troupe::task_result))
+CAF_ADD_TYPE_ID(troupe, (troupe::turn_spec))
+CAF_ADD_TYPE_ID(troupe, (troupe::turn_result))
 // results: a node's relay hands in its workers' results in batches (and
 // takes their tasks in batches: run with a vector of indexed_task).
 CAF_ADD_ATOM(troupe, troupe, results_atom, "results")
@@ -125,6 +127,8 @@ void for_each_message_type(F&& f) {
   f(type_tag<assertion_note>{}, "troupe::assertion_note");
   f(type_tag<attempt_record>{}, "troupe::attempt_record");
   f(type_tag<task_result>{}, "troupe::task_result");
+  f(type_tag<turn_spec>{}, "troupe::turn_spec");
+  f(type_tag<turn_result>{}, "troupe::turn_result");
   f(type_tag<indexed_result>{}, "troupe::indexed_result");
   f(type_tag<indexed_task>{}, "troupe::indexed_task");
   f(type_tag<std::vector<indexed_task>>{}, "std::vector<troupe::indexed_task>");
@@ -146,7 +150,7 @@ void for_each_message_type(F&& f) {
 
 /// Bumped whenever a message type's `inspect` changes: with the names above
 /// it makes the protocol fingerprint that nodes and supervisors compare.
-constexpr uint64_t node_protocol_revision = 7;
+constexpr uint64_t node_protocol_revision = 8;
 
 /// FNV-1a over the message types' names and the revision: equal on two
 /// processes that can talk.

@@ -121,7 +121,39 @@ private:
     out.conversation_id = c.conversation_id;
     out.expect = ds.expect.empty() ? c.expect
                                    : config::merge_expect(ds.expect, c.expect);
+    out.turns = c.turns;
+    if (!out.turns.empty()) {
+      // A conversation: the dataset's checks apply to every turn's answer,
+      // none to the task's output (the last answer) again.
+      out.query = out.turns.front().query;
+      out.expect = expectation{};
+      if (!ds.expect.empty())
+        for (auto& t : out.turns)
+          t.expect = config::merge_expect(ds.expect, t.expect);
+      turn_inputs(out);
+    }
     out.seq = seq_++;
+  }
+
+  // A turn's own inputs go over the task's for that turn; once one turn has
+  // inputs of its own, every turn gets its whole set, so that none inherits
+  // the one before's.
+  static void turn_inputs(task_spec& out) {
+    if (std::all_of(out.turns.begin(), out.turns.end(),
+                    [](auto& t) { return t.inputs_json.empty(); }))
+      return;
+    for (auto& t : out.turns) {
+      if (t.inputs_json.empty()) {
+        t.inputs_json = out.inputs_json;
+        continue;
+      }
+      auto merged = json::parse(out.inputs_json).as_object();
+      auto own = json::parse(t.inputs_json);
+      for (auto& kv : own.as_object())
+        merged[kv.key()] = kv.value();
+      t.inputs_json = json::serialize(merged);
+    }
+    out.inputs_json = out.turns.front().inputs_json;
   }
 
   const config::manifest& m_;

@@ -106,6 +106,10 @@ cached_source::cached_source(std::shared_ptr<task_source> source,
 bool cached_source::next(task_spec& out) {
   if (!source_->next(out))
     return false;
+  // A conversation is never cached: each answer depends on the ones before
+  // it, and one cached output could not stand for all its turns.
+  if (!out.turns.empty())
+    return true;
   auto key = result_cache::key(target_, out);
   std::lock_guard<std::mutex> guard{mutex_};
   keys_[out.seq] = std::move(key);
@@ -116,6 +120,8 @@ bool cached_source::next_item(source_item& out) {
   out.answer.reset();
   if (!source_->next(out.task))
     return false;
+  if (!out.task.turns.empty())
+    return true; // never cached (see next)
   auto key = result_cache::key(target_, out.task);
   if (auto hit = cache_->lookup(key)) {
     auto& r = out.answer.emplace(result_for(out.task));

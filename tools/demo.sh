@@ -3,7 +3,10 @@
 # realistic faults (latency, 5 % server errors, and Dify's own throttle: at
 # most 30 calls at once, the rest answered 400 "Too many requests" without
 # Retry-After), runs config/examples/dify-workflow.json against it
-# (concurrency 32), and stops the server. No Dify account needed.
+# (concurrency 32), then the three-turn conversations of
+# config/examples/dify-chat-conversation.json, and stops the server. No Dify
+# account needed. Exits with the first run's code if it failed, else the
+# second's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 troupe=build/troupe
@@ -23,5 +26,12 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 echo "demo: $(cat "$log")"
+rc=0
 DIFY_API_KEY=app-demo "$troupe" run config/examples/dify-workflow.json \
-  --out build/demo.jsonl --force "$@"
+  --out build/demo.jsonl --force "$@" || rc=$?
+echo
+echo "demo: three-turn conversations (config/examples/dify-chat-conversation.json)"
+conv=0
+DIFY_API_KEY=app-demo "$troupe" run config/examples/dify-chat-conversation.json \
+  --out build/demo-conversation.jsonl --force "$@" || conv=$?
+exit $(( rc != 0 ? rc : conv ))

@@ -86,10 +86,17 @@ inline constexpr result_field dify{"dify"};
 inline constexpr result_field assertions{"assertions"};
 inline constexpr result_field cached{"cached"};
 inline constexpr result_field node{"node"};
+inline constexpr result_field turns{"turns"};
 
 // -- an attempt_log entry (with status, error, http_status and node) --
 inline constexpr result_field started_ms{"started_ms"};
 inline constexpr result_field duration_ms{"duration_ms"};
+
+// -- a turns entry (with status, attempts, latency_ms, output, error,
+// tokens and assertions) --
+inline constexpr result_field query{"query"};
+inline constexpr result_field conversation_id{"conversation_id"};
+inline constexpr result_field message_id{"message_id"};
 
 // -- an assertions entry --
 inline constexpr result_field check{"check"};

@@ -120,6 +120,44 @@ void append_assertion(std::string& out, const assertion_result& a) {
   out += '}';
 }
 
+// One turn of a conversation, in the order of the turn_result fields.
+void append_turn(std::string& out, const turn_result& t) {
+  namespace f = fields;
+  out.append(f::query.open_key());
+  append_json_string(out, t.query);
+  out.append(f::status.key());
+  append_status(out, t.status);
+  out.append(f::attempts.key());
+  append_uint(out, t.attempts);
+  out.append(f::latency_ms.key());
+  if (t.latency_us >= 0)
+    append_ms(out, t.latency_us);
+  else
+    out += "null";
+  out.append(f::output.key());
+  out += t.output_json.empty() ? "null" : t.output_json;
+  out.append(f::error.key());
+  append_text_or_null(out, t.error);
+  if (t.tokens >= 0) {
+    out.append(f::tokens.key());
+    append_int(out, t.tokens);
+  }
+  if (!t.conversation_id.empty()) {
+    out.append(f::conversation_id.key());
+    append_json_string(out, t.conversation_id);
+  }
+  if (!t.message_id.empty()) {
+    out.append(f::message_id.key());
+    append_json_string(out, t.message_id);
+  }
+  if (!t.assertions.empty()) {
+    out.append(f::assertions.key());
+    append_array(out, t.assertions,
+                 [&](const assertion_result& a) { append_assertion(out, a); });
+  }
+  out += '}';
+}
+
 } // namespace
 
 std::string encode_header(const header_info& h) {
@@ -212,6 +250,11 @@ void append_result_line(std::string& out, const task_result& r,
   if (!r.node.empty()) {
     out.append(f::node.key());
     append_json_string(out, r.node);
+  }
+  if (!r.turns.empty()) {
+    out.append(f::turns.key());
+    append_array(out, r.turns,
+                 [&](const turn_result& t) { append_turn(out, t); });
   }
   out += "}\n";
 }

@@ -15,6 +15,19 @@ namespace {
 // Keeps failure-rate draws apart from jitter draws made with the same seed.
 constexpr uint64_t failure_salt = 0x5eed'fa11'0000'0001ull;
 
+// A conversation's turn: the answer echoes the query and the conversation
+// it came on, and names the conversation it continues (a new one, named
+// after the task, when it came on none) as Dify would.
+void stub_turn(attempt_reply& r, const task_spec& task) {
+  r.output_json += ",\"query\":";
+  append_json_string(r.output_json, task.query);
+  r.output_json += ",\"conversation_id\":";
+  append_json_string(r.output_json, task.conversation_id);
+  r.dify.conversation_id = task.conversation_id.empty()
+                             ? "stub-conversation-" + task.id
+                             : task.conversation_id;
+}
+
 } // namespace
 
 stub_behavior stub_script::pick(const std::string& task_id,
@@ -52,6 +65,8 @@ attempt_reply stub_reply(const stub_behavior& b, const task_spec& task) {
       append_json_string(r.output_json, task.id);
       r.output_json += ",\"echo\":";
       r.output_json += task.inputs_json.empty() ? "{}" : task.inputs_json;
+      if (!task.turns.empty())
+        stub_turn(r, task);
       r.output_json += '}';
       break;
     case stub_action::failure:

@@ -112,7 +112,7 @@ bool next_task(supervisor_pointer self) {
     }
     auto& r = *item.answer;
     r.started_us = r.finished_us = now_us(self);
-    write_result(self, std::move(r), &item.task.expect);
+    write_result(self, std::move(r), &item.task);
   }
   return true;
 }

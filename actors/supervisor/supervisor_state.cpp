@@ -29,8 +29,32 @@ int64_t now_us(supervisor_pointer self) {
     .count();
 }
 
+namespace {
+
+// Each succeeded turn's answer against its checks; the task's assertions
+// list them all, each named after its turn, once the task SUCCEEDED.
+void check_turns(const task_spec& task, task_result& r) {
+  auto n = std::min(task.turns.size(), r.turns.size());
+  for (size_t i = 0; i < n; ++i) {
+    auto& t = r.turns[i];
+    if (t.status != task_status::succeeded)
+      continue;
+    t.assertions
+      = check_expectation(task.turns[i].expect, t.output_json, t.latency_us);
+    if (r.status != task_status::succeeded)
+      continue;
+    for (auto& a : t.assertions) {
+      r.assertions.push_back(a);
+      r.assertions.back().check
+        = "turn " + std::to_string(i + 1) + ": " + a.check;
+    }
+  }
+}
+
+} // namespace
+
 void write_result(supervisor_pointer self, task_result&& r,
-                  const expectation* expect) {
+                  const task_spec* task) {
   auto& st = self->state;
   // A task that was on a lost node: its node_lost attempts come first.
   if (auto i = st.lost_attempts.find(r.seq); i != st.lost_attempts.end()) {
@@ -40,8 +64,10 @@ void write_result(supervisor_pointer self, task_result&& r,
     r.attempt_log.insert(r.attempt_log.begin(), lost.begin(), lost.end());
     st.lost_attempts.erase(i);
   }
-  if (expect != nullptr && r.status == task_status::succeeded)
-    r.assertions = check_expectation(*expect, r.output_json, r.latency_us);
+  if (task != nullptr && r.status == task_status::succeeded)
+    r.assertions = check_expectation(task->expect, r.output_json, r.latency_us);
+  if (task != nullptr && !task->turns.empty())
+    check_turns(*task, r);
   st.stats.add(r);
   st.gate.on_sent();
   self->send(st.cfg.sink, write_atom::value, std::move(r));
@@ -62,7 +88,7 @@ void take_result(supervisor_pointer self, uint32_t idx, task_result& r) {
     st.gate.on_success();
   if (!st.cfg.nodes.empty())
     r.node = slot.node < 0 ? "local" : st.cfg.nodes[slot.node].name;
-  write_result(self, std::move(r), task ? &task->expect : nullptr);
+  write_result(self, std::move(r), task ? &*task : nullptr);
   st.idle.push_back(idx);
 }
 

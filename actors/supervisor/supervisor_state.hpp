@@ -88,9 +88,10 @@ using supervisor_pointer = supervisor_actor::stateful_pointer<supervisor_state>;
 int64_t now_us(supervisor_pointer self);
 
 /// Counts `r` and sends it to the sink. The one place where checks run: a
-/// SUCCEEDED result's output against `expect`, if given.
+/// SUCCEEDED result's output against its task's `expect`, and each
+/// succeeded turn's answer against that turn's, if the task is given.
 void write_result(supervisor_pointer self, task_result&& r,
-                  const expectation* expect);
+                  const task_spec* task);
 
 /// Whether the current message comes from a worker of a lost node.
 bool from_lost_worker(supervisor_pointer self);

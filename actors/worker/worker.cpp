@@ -77,6 +77,8 @@ void complete(worker_pointer self, task_status status) {
   r.finished_us = now_us(self);
   if (!r.attempt_log.empty())
     r.latency_us = r.attempt_log.back().duration_us;
+  if (!st.task.turns.empty())
+    end_turns(self, status);
   // The supervisor checks the output against the task's expectation.
   if (status == task_status::succeeded) {
     r.error.clear();
@@ -87,6 +89,7 @@ void complete(worker_pointer self, task_status status) {
   st.result = task_result{};
   st.task = task_spec{};
   st.attempt = 0;
+  st.turn = 0;
   st.cancel_requested = false;
   self->become(idle(self));
 }
@@ -106,6 +109,7 @@ void on_run(worker_pointer self, task_spec& task) {
   st.task = std::move(task);
   st.result = result_for(st.task);
   st.attempt = 0;
+  st.turn = 0;
   st.cancel_requested = false;
   do_attempt(self);
   self->become(attempting(self));
@@ -123,6 +127,8 @@ void on_run_while_busy(worker_pointer self, task_spec& task) {
   self->send(self->state.cfg.listener, result_atom::value,
              self->state.cfg.index, std::move(r));
 }
+
+} // namespace
 
 // With a rate limit or adaptive concurrency, a retry starts only when the
 // supervisor says so; it counts the task as running from then on.
@@ -151,6 +157,8 @@ void ask_permit(worker_pointer self, uint64_t gen) {
   fault_point(self, worker_fault_point::permit);
 }
 
+namespace {
+
 // A cancel while an attempt is in flight: stop it now, or let it finish
 // (the executor may end it early, with a Dify stop call).
 void on_cancel_attempt(worker_pointer self, bool now,
@@ -164,7 +172,9 @@ void on_cancel_attempt(worker_pointer self, bool now,
   }
   st.cancel_requested = true;
   st.cancel_reason = reason;
-  self->send(st.cfg.executor, cancel_atom::value, st.request_id);
+  // A conversation's turn in flight finishes; the task ends after it.
+  if (st.task.turns.empty())
+    self->send(st.cfg.executor, cancel_atom::value, st.request_id);
 }
 
 // The backoff is over: ask for a permit, or try again at once.

@@ -75,6 +75,10 @@ void on_reply(worker_pointer self, attempt_reply& reply) {
     self->send(st.cfg.listener, throttle_atom::value, st.attempt_started_us);
   switch (reply.result) {
     case outcome::success:
+      if (!st.task.turns.empty() && next_turn(self))
+        return;
+      complete(self, status);
+      return;
     case outcome::rejected:
     case outcome::error_final:
       complete(self, status);
@@ -179,7 +183,7 @@ void do_attempt(worker_pointer self) {
   ++st.attempt;
   ++st.gen;
   auto now = now_us(self);
-  if (st.attempt == 1) {
+  if (st.attempt == 1 && st.turn == 0) {
     st.result.started_us = now;
     st.task_deadline_us
       = st.cfg.deadline_us > 0 ? now + st.cfg.deadline_us : no_deadline;
@@ -199,7 +203,10 @@ void do_attempt(worker_pointer self) {
   static std::atomic<uint64_t> next_request_id{0};
   st.request_id = ++next_request_id;
   fault_point(self, worker_fault_point::attempt);
-  attempt_request req{st.request_id, st.attempt, st.task};
+  // The task's attempt count, over all its turns: a stub script lists a
+  // conversation's attempts in order.
+  auto attempt = static_cast<uint32_t>(st.result.attempt_log.size() + 1);
+  attempt_request req{st.request_id, attempt, st.task};
   auto gen = st.gen;
   // No CAF timeout here: the deadline timer above bounds the attempt.
   self

@@ -22,7 +22,10 @@ struct worker_state {
   worker_config cfg;
   task_spec task;
   task_result result;
+  /// The attempt of the turn in flight (of the task, without turns).
   uint32_t attempt = 0;
+  /// A conversation's turn in flight, from 0.
+  uint32_t turn = 0;
   uint64_t gen = 0;
   uint64_t request_id = 0;
   int64_t attempt_started_us = 0;
@@ -60,6 +63,22 @@ void complete_cancelled(worker_pointer self, const std::string& reason);
 
 /// Starts the next attempt of the task (attempting).
 void do_attempt(worker_pointer self);
+
+/// A conversation's turn in flight ended with `status`: records it in the
+/// result's turns (see worker_turns.cpp).
+void close_turn(worker_pointer self, task_status status);
+
+/// A conversation's turn SUCCEEDED: starts the next one, or ends the task
+/// CANCELLED when a cancel came meanwhile. False after the last turn, which
+/// the caller ends.
+bool next_turn(worker_pointer self);
+
+/// Asks the listener for the permit to start the next attempt (a retry's,
+/// or a turn's, under a rate limit or adaptive concurrency).
+void ask_permit(worker_pointer self, uint64_t gen);
+
+/// Sums a conversation's turns into the task's result as it ends.
+void end_turns(worker_pointer self, task_status status);
 
 /// Records the end of the attempt in flight in the task's attempt log.
 void record_attempt(worker_pointer self, task_status status,

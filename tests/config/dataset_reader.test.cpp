@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(a_bad_jsonl_line_names_the_file_line_and_key) {
   BOOST_CHECK_EQUAL(error_of(unknown),
                     unknown.file
                       + ":1: input: unknown key (expected one of: id, "
-                        "inputs, query, conversation_id, expect)");
+                        "inputs, query, conversation_id, expect, turns)");
   auto missing = file_dataset("m.jsonl", "{\"inputs\":{}}\n");
   BOOST_CHECK_EQUAL(error_of(missing), missing.file + ":1: id: missing key");
   auto dup = file_dataset("dup.jsonl", "{\"id\":\"a\",\"id\":\"b\"}\n");
@@ -232,6 +232,62 @@ BOOST_AUTO_TEST_CASE(parse_case_names_where_and_the_path) {
   BOOST_CHECK_EQUAL(std::get<config_error>(ctl).message,
                     "m.json: id: must not hold control characters, got "
                     "\"a\\u0001\"");
+}
+
+BOOST_AUTO_TEST_CASE(a_conversation_holds_its_turns_in_order) {
+  auto ds = file_dataset(
+    "talk.jsonl",
+    R"({"id":"a","inputs":{"x":1},"turns":[{"query":"hi"},)"
+    R"({"query":"and?","inputs":{"y":2},"expect":{"contains":"z"}}]})"
+    "\n"
+    R"({"id":"b","query":"q"})"
+    "\n");
+  auto cases = read_all(ds);
+  BOOST_REQUIRE_EQUAL(cases.size(), 2u);
+  auto& turns = cases[0].turns;
+  BOOST_REQUIRE_EQUAL(turns.size(), 2u);
+  BOOST_CHECK_EQUAL(turns[0].query, "hi");
+  BOOST_CHECK_EQUAL(turns[0].inputs_json, "");
+  BOOST_CHECK(turns[0].expect.empty());
+  BOOST_CHECK_EQUAL(turns[1].query, "and?");
+  BOOST_CHECK_EQUAL(turns[1].inputs_json, R"({"y":2})");
+  BOOST_REQUIRE_EQUAL(turns[1].expect.contains.size(), 1u);
+  BOOST_CHECK_EQUAL(turns[1].expect.contains[0], "z");
+  BOOST_CHECK_EQUAL(cases[0].query, "");
+  // The reused case loses the turns the next line lacks.
+  BOOST_CHECK(cases[1].turns.empty());
+  BOOST_CHECK_EQUAL(cases[1].query, "q");
+}
+
+BOOST_AUTO_TEST_CASE(bad_turns_name_the_turn_and_what_was_expected) {
+  auto error = [](const char* text) {
+    auto r = parse_case(text, "m.json", "datasets[0].cases[1]");
+    BOOST_REQUIRE(std::holds_alternative<config_error>(r));
+    return std::get<config_error>(r).message;
+  };
+  BOOST_CHECK_EQUAL(error(R"({"id":"a","turns":[]})"),
+                    "m.json: datasets[0].cases[1].turns: must hold at least "
+                    "one turn, got an array []");
+  BOOST_CHECK_EQUAL(error(R"({"id":"a","turns":"hi"})"),
+                    "m.json: datasets[0].cases[1].turns: must be an array, "
+                    "got \"hi\"");
+  BOOST_CHECK_EQUAL(error(R"({"id":"a","turns":[{"query":"x"},{}]})"),
+                    "m.json: datasets[0].cases[1].turns[1].query: missing "
+                    "key");
+  BOOST_CHECK_EQUAL(error(R"({"id":"a","turns":[{"query":"x","q":1}]})"),
+                    "m.json: datasets[0].cases[1].turns[0].q: unknown key "
+                    "(expected one of: query, inputs, expect)");
+  BOOST_CHECK_EQUAL(error(R"({"id":"a","turns":[{"query":"x","inputs":[]}]})"),
+                    "m.json: datasets[0].cases[1].turns[0].inputs: must be "
+                    "an object, got an array []");
+  BOOST_CHECK_EQUAL(error(R"({"id":"a","query":"q","turns":[{"query":"x"}]})"),
+                    "m.json: datasets[0].cases[1].query: a case with "
+                    "\"turns\" gives each turn its own query and expect, "
+                    "expected it inside the turns");
+  BOOST_CHECK_EQUAL(
+    error(R"({"id":"a","turns":[{"query":"x"}],"expect":{"contains":"y"}})"),
+    "m.json: datasets[0].cases[1].expect: a case with \"turns\" gives each "
+    "turn its own query and expect, expected it inside the turns");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

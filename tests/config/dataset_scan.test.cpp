@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(dataset_files_that_are_missing_or_broken) {
     error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "bad2.jsonl"}]})"),
     "DIR/bad2.jsonl:1: input: unknown key (expected one of: id, inputs, "
-    "query, conversation_id, expect)");
+    "query, conversation_id, expect, turns)");
   dir.write("empty.jsonl", "\n");
   BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "empty.jsonl"}]})"),
@@ -88,6 +88,27 @@ BOOST_AUTO_TEST_CASE(csv_datasets_take_quoted_fields_and_report_lines) {
   BOOST_CHECK_EQUAL(error(R"({"target": {"type": "stub"},
               "datasets": [{"name": "d", "file": "noid.csv"}]})"),
                     "DIR/noid.csv:1: missing column \"id\" in the header row");
+}
+
+BOOST_AUTO_TEST_CASE(turns_are_for_chat_and_stub_targets_only) {
+  const std::string target
+    = R"("target": {"type": "dify-workflow", "base_url": "http://h/v1",
+                    "api_key_env": "K"})";
+  BOOST_CHECK_EQUAL(
+    error("{" + target + R"(, "datasets": [{"name": "d", "cases": [
+      {"id": "a"}, {"id": "b", "turns": [{"query": "hi"}]}]}]})"),
+    "DIR/m.json: datasets[0].cases[1].turns: is for dify-chat (and stub) "
+    "targets, not dify-workflow, expected a query or inputs");
+  dir.write("t.jsonl", "{\"id\": \"a\"}\n{\"id\": \"b\", \"turns\": "
+                       "[{\"query\": \"hi\"}]}\n");
+  BOOST_CHECK_EQUAL(
+    error("{" + target
+          + R"(, "datasets": [{"name": "d", "file": "t.jsonl"}]})"),
+    "DIR/t.jsonl:2: turns: is for dify-chat (and stub) targets, not "
+    "dify-workflow, expected a query or inputs");
+  auto m = ok(R"({"target": {"type": "stub"}, "datasets": [{"name": "d",
+    "file": "t.jsonl"}]})");
+  BOOST_CHECK_EQUAL(m.datasets[0].case_count, 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -150,6 +150,7 @@ BOOST_AUTO_TEST_CASE(the_examples_run_against_the_fake_server,
   for (auto [name, var] :
        {std::pair{"dify-workflow.json", "DIFY_API_KEY"},
         std::pair{"dify-chat-streaming.json", "DIFY_API_KEY"},
+        std::pair{"dify-chat-conversation.json", "DIFY_API_KEY"},
         std::pair{"http-endpoint.json", "SERVICE_TOKEN"}}) {
     auto m = example_for(server, name);
     env = {std::string{var} + "=app-demo"};

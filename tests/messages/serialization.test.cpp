@@ -59,6 +59,11 @@ task_spec sample_task() {
   t.query = "what?";
   t.conversation_id = "conv-1";
   t.seq = 41;
+  turn_spec turn;
+  turn.query = "and then?";
+  turn.inputs_json = R"({"x":2})";
+  turn.expect.contains = {"then"};
+  t.turns = {turn, turn};
   return t;
 }
 
@@ -73,6 +78,10 @@ BOOST_AUTO_TEST_CASE(task_spec_round_trips) {
   BOOST_CHECK_EQUAL(t.inputs_json, sample_task().inputs_json);
   BOOST_CHECK_EQUAL(t.conversation_id, "conv-1");
   BOOST_CHECK_EQUAL(t.seq, 41u);
+  BOOST_REQUIRE_EQUAL(t.turns.size(), 2u);
+  BOOST_CHECK_EQUAL(t.turns[1].inputs_json, R"({"x":2})");
+  BOOST_REQUIRE_EQUAL(t.turns[1].expect.contains.size(), 1u);
+  BOOST_CHECK_EQUAL(t.turns[1].expect.contains[0], "then");
 }
 
 BOOST_AUTO_TEST_CASE(task_result_and_attempt_record_round_trip) {
@@ -96,7 +105,21 @@ BOOST_AUTO_TEST_CASE(task_result_and_attempt_record_round_trip) {
   r.tokens = 99;
   r.first_event_us = 120;
   r.seq = 7;
+  turn_result turn;
+  turn.query = "hi";
+  turn.status = task_status::succeeded;
+  turn.attempts = 2;
+  turn.latency_us = 400;
+  turn.output_json = R"("hello")";
+  turn.tokens = 12;
+  turn.conversation_id = "conv-1";
+  turn.assertions = {{"contains", true, "found"}};
+  r.turns = {turn};
   auto y = round_trip(r);
+  BOOST_REQUIRE_EQUAL(y.turns.size(), 1u);
+  BOOST_CHECK_EQUAL(y.turns[0].output_json, R"("hello")");
+  BOOST_CHECK_EQUAL(y.turns[0].attempts, 2u);
+  BOOST_CHECK_EQUAL(y.turns[0].assertions.size(), 1u);
   BOOST_CHECK_EQUAL(y.status, task_status::timeout);
   BOOST_REQUIRE_EQUAL(y.attempt_log.size(), 2u);
   BOOST_CHECK_EQUAL(y.attempt_log[1].http_status, 504);

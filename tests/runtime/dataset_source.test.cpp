@@ -72,4 +72,32 @@ BOOST_AUTO_TEST_CASE(each_case_runs_once_per_parameter_set_with_merged_inputs) {
   BOOST_CHECK(!src->next(t));
 }
 
+BOOST_AUTO_TEST_CASE(a_conversation_task_carries_its_turns) {
+  test::temp_dir dir;
+  auto m = load(dir, R"({"target": {"type": "stub"},
+    "parameters": [{"tone": "dry"}],
+    "datasets": [{"name": "d", "expect": {"not_contains": "oops"},
+      "cases": [{"id": "c", "inputs": {"x": 1}, "turns": [
+        {"query": "hi"},
+        {"query": "more", "inputs": {"x": 2, "y": 3},
+         "expect": {"contains": "m"}}]}]}]})");
+  auto src = runtime::make_dataset_source(m);
+  task_spec t;
+  BOOST_REQUIRE(src->next(t));
+  BOOST_REQUIRE_EQUAL(t.turns.size(), 2u);
+  // The first turn's query goes first; the task's output has no checks of
+  // its own, every turn has the dataset's.
+  BOOST_CHECK_EQUAL(t.query, "hi");
+  BOOST_CHECK(t.expect.empty());
+  BOOST_CHECK_EQUAL(t.turns[0].expect.not_contains.size(), 1u);
+  BOOST_CHECK(t.turns[0].expect.contains.empty());
+  BOOST_CHECK_EQUAL(t.turns[1].expect.not_contains.size(), 1u);
+  BOOST_CHECK_EQUAL(t.turns[1].expect.contains.size(), 1u);
+  // Once a turn has inputs, every turn gets its whole set.
+  BOOST_CHECK_EQUAL(t.inputs_json, R"({"tone":"dry","x":1})");
+  BOOST_CHECK_EQUAL(t.turns[0].inputs_json, R"({"tone":"dry","x":1})");
+  BOOST_CHECK_EQUAL(t.turns[1].inputs_json, R"({"tone":"dry","x":2,"y":3})");
+  BOOST_CHECK(!src->next(t));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,8 +11,17 @@ namespace json = boost::json;
 
 namespace {
 
-// The echo a fake app answers with.
-std::string echo_text(const json::object& inputs, const std::string& query) {
+// The echo a fake app answers with; a conversation's later turns also
+// name the queries before them, so that a test sees the app remember.
+std::string echo_text(const json::object& inputs, const std::string& query,
+                      const std::vector<std::string>& history) {
+  if (!query.empty() && !history.empty()) {
+    auto text = "echo: " + query + " (turn "
+                + std::to_string(history.size() + 1) + "; before:";
+    for (size_t i = 0; i < history.size(); ++i)
+      text += (i == 0 ? " " : " | ") + history[i];
+    return text + ")";
+  }
   if (!query.empty())
     return "echo: " + query;
   if (auto* t = inputs.if_contains("text"); t != nullptr && t->is_string())
@@ -116,6 +125,7 @@ plan message_plan(plan p, const call_facts& c, plan_source& source,
   json::object usage{{"prompt_tokens", 5},
                      {"completion_tokens", tokens - 5},
                      {"total_tokens", tokens}};
+  p.conversation_id = conversation;
   auto base = [&](const char* event) {
     json::object o;
     o["event"] = event;
@@ -159,8 +169,8 @@ plan success_plan(const call_facts& c, plan_source& source, run_end end,
   p.app = c.app;
   auto now = source.now();
   // A leaky app that repeats the caller's key, as some error pages do.
-  auto text
-    = echo_key ? "you sent " + c.authorization : echo_text(c.inputs, c.query);
+  auto text = echo_key ? "you sent " + c.authorization
+                       : echo_text(c.inputs, c.query, c.history);
   p.task_id = format_id("task", source.next_id());
   // Messages take a run id too and leave it unused, so that the ids a seed
   // gives stay what they always were.

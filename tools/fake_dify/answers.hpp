@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 
 #include <string>
+#include <vector>
 
 namespace troupe::fake_dify {
 
@@ -19,6 +20,8 @@ struct call_facts {
   boost::json::object inputs;
   std::string query;
   std::string conversation_id;
+  /// The conversation's queries before this one (conversation_id's).
+  std::vector<std::string> history;
   std::string authorization; // the whole header, for the echo_key faults
   bool stop_fails = false;   // a stop ends the run "failed"
 };

@@ -25,6 +25,7 @@ plan chatflow_plan(plan p, const call_facts& c, plan_source& source,
                         ? format_id("conv", source.next_id())
                         : c.conversation_id;
   bool failed = end == run_end::failed;
+  p.conversation_id = conversation;
   json::object usage{{"prompt_tokens", 5},
                      {"completion_tokens", tokens - 5},
                      {"total_tokens", tokens}};

@@ -298,6 +298,13 @@ plan plan_run(app_kind app, std::string_view body,
     return std::move(*refused);
   auto& c = std::get<call_facts>(call);
   c.stop_fails = settings.stop_fails;
+  // Dify knows a conversation only under the user who started it.
+  if (!c.conversation_id.empty()) {
+    auto history = source.conversation(c.user, c.conversation_id);
+    if (!history)
+      return error_plan(404, "not_found", "Conversation Not Exists.");
+    c.history = std::move(*history);
+  }
   // Drawn even when "_latency_ms" overrides it, as it always was.
   auto latency
     = settings.latency_min_ms == settings.latency_max_ms
@@ -312,6 +319,8 @@ plan plan_run(app_kind app, std::string_view body,
     = f ? plan_fault(*f, c, settings, source)
         : error_plan(400, "invalid_param", "[fake] unknown _fault " + name);
   p.latency_ms = latency;
+  if (!p.conversation_id.empty() && (p.status == 200 || p.kind == plan::stream))
+    source.remember_turn(c.user, p.conversation_id, c.query);
   return p;
 }
 

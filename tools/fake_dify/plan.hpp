@@ -14,6 +14,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,6 +55,14 @@ public:
   virtual int64_t draw_between(int64_t lo, int64_t hi) = 0;
   /// Counts one more call under a "_fault_key"; returns the count with it.
   virtual int64_t count_fault(const std::string& key) = 0;
+  /// The queries so far of `user`'s conversation `id`, oldest first;
+  /// nothing when it has no such conversation.
+  virtual std::optional<std::vector<std::string>>
+  conversation(const std::string& user, const std::string& id) = 0;
+  /// Adds `query` to `user`'s conversation `id` (starting it if new).
+  virtual void remember_turn(const std::string& user, const std::string& id,
+                             const std::string& query)
+    = 0;
 };
 
 /// A planned answer: a plain response, a stream, or a fault on the wire.
@@ -69,8 +78,9 @@ struct plan {
   /// stream: keep the connection open after the last event.
   bool linger = false;
   int64_t latency_ms = 0;
-  std::string run_id;   // a workflow run, for GET /v1/workflows/run/{id}
-  std::string run_json; // ... and what that call answers
+  std::string conversation_id; // a chat app's answer: its conversation
+  std::string run_id;          // a workflow run, for GET /v1/workflows/run/{id}
+  std::string run_json;        // ... and what that call answers
 };
 
 // -- routing --

@@ -40,6 +40,38 @@ int64_t server_state::count_fault(const std::string& key) {
   return ++fault_counts_[key];
 }
 
+namespace {
+
+std::string conversation_key(const std::string& user, const std::string& id) {
+  return user + '\0' + id;
+}
+
+} // namespace
+
+std::optional<std::vector<std::string>>
+server_state::conversation(const std::string& user, const std::string& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = conversations_.find(conversation_key(user, id));
+  if (i == conversations_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+void server_state::remember_turn(const std::string& user, const std::string& id,
+                                 const std::string& query) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto key = conversation_key(user, id);
+  auto [i, added] = conversations_.try_emplace(key);
+  i->second.push_back(query);
+  if (!added)
+    return;
+  conversation_order_.push_back(std::move(key));
+  if (conversation_order_.size() > 100000) {
+    conversations_.erase(conversation_order_.front());
+    conversation_order_.pop_front();
+  }
+}
+
 void server_state::count(const std::string& path, int status) {
   std::lock_guard<std::mutex> guard{mtx_};
   ++requests_;

@@ -43,6 +43,10 @@ public:
   double draw() override;
   int64_t draw_between(int64_t lo, int64_t hi) override;
   int64_t count_fault(const std::string& key) override;
+  std::optional<std::vector<std::string>>
+  conversation(const std::string& user, const std::string& id) override;
+  void remember_turn(const std::string& user, const std::string& id,
+                     const std::string& query) override;
 
   /// Counts a call to `path` answered with `status` (0: no answer).
   void count(const std::string& path, int status);
@@ -83,6 +87,10 @@ private:
   std::vector<std::string> stops_;
   std::unordered_map<std::string, std::string> runs_; // run id -> JSON
   std::deque<std::string> run_order_;
+  /// Conversations: user and id (joined by a NUL) -> queries, the last
+  /// 100,000 started.
+  std::unordered_map<std::string, std::vector<std::string>> conversations_;
+  std::deque<std::string> conversation_order_;
 };
 
 /// Counts a run call as active while it lives.

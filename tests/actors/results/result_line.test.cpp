@@ -84,6 +84,45 @@ BOOST_AUTO_TEST_CASE(assertions_and_the_cache_mark_end_the_line) {
                     "\n");
 }
 
+BOOST_AUTO_TEST_CASE(a_conversation_lists_its_turns_last) {
+  task_result r;
+  r.task_id = "d/c#0";
+  r.dataset = "d";
+  r.case_id = "c";
+  r.params_json = "{}";
+  r.status = task_status::failed;
+  r.node = "local";
+  turn_result first;
+  first.query = "hi";
+  first.status = task_status::succeeded;
+  first.attempts = 2;
+  first.latency_us = 1500;
+  first.output_json = R"("hello")";
+  first.tokens = 12;
+  first.conversation_id = "conv-1";
+  first.message_id = "msg-1";
+  first.assertions = {{"contains", true, R"(found "he")"}};
+  turn_result second;
+  second.query = "and?";
+  second.status = task_status::failed;
+  second.attempts = 1;
+  second.latency_us = 250;
+  second.error = "HTTP 400";
+  r.turns = {first, second};
+  std::string line;
+  append_result_line(line, r, 0);
+  auto tail = line.substr(line.find(R"(,"node")"));
+  BOOST_CHECK_EQUAL(
+    tail, R"J(,"node":"local","turns":[{"query":"hi","status":"SUCCEEDED",)J"
+          R"J("attempts":2,"latency_ms":1.5,"output":"hello","error":null,)J"
+          R"J("tokens":12,"conversation_id":"conv-1","message_id":"msg-1",)J"
+          R"J("assertions":[{"check":"contains","passed":true,)J"
+          R"J("detail":"found \"he\""}]},{"query":"and?","status":"FAILED",)J"
+          R"J("attempts":1,"latency_ms":0.25,"output":null,)J"
+          R"J("error":"HTTP 400"}]})J"
+          "\n");
+}
+
 BOOST_AUTO_TEST_CASE(header_and_summary_lines) {
   header_info h{"sha256:ab", "0.1.0", 0, "m.json", "smoke", "stub", 4, false};
   BOOST_CHECK_EQUAL(

@@ -75,11 +75,32 @@ BOOST_AUTO_TEST_CASE(a_chat_answer_takes_a_run_id_it_does_not_use) {
                 R"("answer":"echo: hi","metadata":{"usage":{"prompt_tokens":5,)"
                 R"("completion_tokens":7,"total_tokens":12}}})");
   BOOST_CHECK(p.run_id.empty());
-  // A conversation goes on under its own id; a completion has none.
-  auto again = run(app_kind::chat, R"({"query": "hi", "user": "u",
-                                       "conversation_id": "conv-x"})");
-  BOOST_CHECK_NE(again.body.find(R"("conversation_id":"conv-x")"),
+  // A conversation goes on under its own id, and its answers name the
+  // queries before them; a completion has none.
+  auto again = run(app_kind::chat, R"({"query": "and you?", "user": "u",
+    "conversation_id": "conv-00000004-0000-4000-8000-000000000004"})");
+  BOOST_CHECK_NE(
+    again.body.find(
+      R"("conversation_id":"conv-00000004-0000-4000-8000-000000000004")"),
+    std::string::npos);
+  BOOST_CHECK_NE(
+    again.body.find(R"x("answer":"echo: and you? (turn 2; before: hi)")x"),
+    std::string::npos);
+  auto third = run(app_kind::chat, R"({"query": "bye", "user": "u",
+    "conversation_id": "conv-00000004-0000-4000-8000-000000000004"})");
+  BOOST_CHECK_NE(third.body.find(
+                   R"x("answer":"echo: bye (turn 3; before: hi | and you?)")x"),
                  std::string::npos);
+  // Dify knows a conversation only under the user who started it.
+  for (auto* body : {R"({"query": "hi", "user": "u", "conversation_id": "x"})",
+                     R"({"query": "hi", "user": "someone else",
+    "conversation_id": "conv-00000004-0000-4000-8000-000000000004"})"}) {
+    auto unknown = run(app_kind::chat, body);
+    BOOST_CHECK_EQUAL(unknown.status, 404);
+    BOOST_CHECK_EQUAL(unknown.body, R"({"code":"not_found",)"
+                                    R"("message":"Conversation Not Exists.",)"
+                                    R"("status":404})");
+  }
   auto completion
     = run(app_kind::completion, R"({"inputs": {"text": "abc"}, "user": "u"})");
   BOOST_CHECK_EQUAL(completion.body.find("conversation_id"), std::string::npos);

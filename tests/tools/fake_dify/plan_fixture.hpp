@@ -43,6 +43,18 @@ struct scripted_source : plan_source {
   int64_t count_fault(const std::string& key) override {
     return ++counts[key];
   }
+  std::map<std::string, std::vector<std::string>> conversations;
+  std::optional<std::vector<std::string>>
+  conversation(const std::string& user, const std::string& id) override {
+    auto i = conversations.find(user + "/" + id);
+    if (i == conversations.end())
+      return std::nullopt;
+    return i->second;
+  }
+  void remember_turn(const std::string& user, const std::string& id,
+                     const std::string& query) override {
+    conversations[user + "/" + id].push_back(query);
+  }
 };
 
 struct plan_fixture {
