@@ -79,8 +79,16 @@ void run_stats::add(const task_result& r) {
   counts_[static_cast<size_t>(r.status)] += 1;
   ++finished_;
   attempts_ += r.attempts();
-  if (r.attempts() > 1)
-    retries_ += r.attempts() - 1;
+  // A conversation's turns each start with a first attempt of their own.
+  uint32_t firsts = 1;
+  if (!r.turns.empty()) {
+    firsts = 0;
+    for (auto& t : r.turns)
+      firsts += t.attempts > 0 ? 1 : 0;
+    firsts = std::max<uint32_t>(firsts, 1);
+  }
+  if (r.attempts() > firsts)
+    retries_ += r.attempts() - firsts;
   if (r.tokens > 0)
     tokens_ += static_cast<uint64_t>(r.tokens);
   if (r.cached)
