@@ -33,12 +33,22 @@ int interrupt(dify_fixture& fx, const fake_dify_process& server,
   return child.wait(30s).code;
 }
 
+// Runs `m` again with --resume on the file the interrupted run wrote; the
+// exit code.
+int resume(dify_fixture& fx, const std::string& m) {
+  child_process child{
+    {troupe_binary(), "run", m, "--resume", fx.out, "--progress", "never"},
+    fx.dir.path(),
+    {"TEST_DIFY_KEY=" + fx.key}};
+  return child.wait(60s).code;
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(dify, dify_fixture)
 
 BOOST_AUTO_TEST_CASE(stopped_chat_completion_and_chatflow_streams_are_cancelled,
-                     *utf::timeout(90)) {
+                     *utf::timeout(150)) {
   fake_dify_process server;
   // Dify ends a stopped easy-UI chat with message_end, a stopped chatflow
   // with workflow_finished(stopped) and message_end: not successes.
@@ -60,12 +70,20 @@ BOOST_AUTO_TEST_CASE(stopped_chat_completion_and_chatflow_streams_are_cancelled,
     }
   }
   BOOST_CHECK_EQUAL(server.stats().at("stops").as_array().size(), 2u);
+  // --resume completes what the interrupt cancelled.
+  BOOST_CHECK_EQUAL(resume(*this, chat), 0);
+  for (auto* id : {"d/easy#0", "d/flow#0"})
+    BOOST_CHECK_EQUAL(results().status(id), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(server.calls("/v1/chat-messages"), 4);
   auto completion
     = manifest(target(server, "streaming", "dify-completion"),
                R"([{"id": "c", "inputs": {"_latency_ms": 8000}}])");
   BOOST_CHECK_EQUAL(
     interrupt(*this, server, completion, "/v1/completion-messages", 1), 130);
   BOOST_CHECK_EQUAL(results().status("d/c#0"), "CANCELLED");
+  BOOST_CHECK_EQUAL(resume(*this, completion), 0);
+  BOOST_CHECK_EQUAL(results().status("d/c#0"), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(results().result_count.at("d/c#0"), 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_stop_that_ends_the_run_failed_is_cancelled,
