@@ -4,6 +4,7 @@
 #include "config/dataset_scan.hpp"
 
 #include "config/dataset_reader.hpp"
+#include "config/file_inputs.hpp"
 #include "config/json_checks.hpp"
 #include "messages/fnv1a.hpp"
 
@@ -145,6 +146,14 @@ void confirm_duplicates(const checker& chk, const dataset_config& ds, size_t di,
 // and any duplicate id, and checks that every scripted task exists.
 void scan_datasets(const checker& chk, manifest& m) {
   auto scripted = scripted_ids(chk, m);
+  // File inputs ({"file": path}) are Dify's: checked (and hashed) here,
+  // once per file, so that a missing or oversized one stops the run.
+  bool files = m.target.type == target_type::dify_workflow
+               || m.target.type == target_type::dify_chat
+               || m.target.type == target_type::dify_completion;
+  if (files)
+    for (size_t j = 0; j < m.parameters.size(); ++j)
+      check_file_inputs(chk, index_path("parameters", j), m.parameters[j], m);
   for (size_t di = 0; di < m.datasets.size(); ++di) {
     auto& ds = m.datasets[di];
     // About 16 bits per case for files (lines of 40 bytes or more), 32 for
@@ -172,6 +181,18 @@ void scan_datasets(const checker& chk, manifest& m) {
           if (auto i = wanted_ids.find(c.id); i != wanted_ids.end())
             for (auto k : i->second)
               wanted[k].found = true;
+        if (files && may_name_files(c.inputs_json)) {
+          if (ds.file.empty())
+            check_file_inputs(
+              chk,
+              index_path(index_path("datasets", di) + ".cases", count - 1)
+                + ".inputs",
+              c.inputs_json, m);
+          else
+            check_file_inputs(
+              checker{ds.file + ":" + std::to_string(reader.line())}, "inputs",
+              c.inputs_json, m);
+        }
       }
       if (reader.error())
         throw check_failure(reader.error()->message);

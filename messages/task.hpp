@@ -4,6 +4,8 @@
 // Times are microseconds since the start of the run, so that results stay
 // exact under virtual time and need no clock to interpret.
 
+#include "messages/files.hpp"
+
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -101,13 +103,15 @@ struct task_spec {
   uint64_t seq = 0;
   /// The checks on the output (dataset's and case's).
   expectation expect;
+  /// The files its inputs name, to upload before the call (Dify targets).
+  std::vector<file_input> files;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_spec& x) {
   return f(caf::meta::type_name("troupe::task_spec"), x.id, x.dataset,
            x.case_id, x.param_index, x.params_json, x.inputs_json, x.query,
-           x.conversation_id, x.seq, x.expect);
+           x.conversation_id, x.seq, x.expect, x.files);
 }
 
 /// What Dify says about a call, where it applies (empty / -1 otherwise).
