@@ -21,6 +21,8 @@
 
 namespace troupe::fake_dify {
 
+class upload_store;
+
 /// The three kinds of Dify app, one run endpoint each.
 enum class app_kind { workflow, chat, completion };
 
@@ -54,6 +56,10 @@ public:
   virtual int64_t draw_between(int64_t lo, int64_t hi) = 0;
   /// Counts one more call under a "_fault_key"; returns the count with it.
   virtual int64_t count_fault(const std::string& key) = 0;
+  /// The files uploaded so far (uploads.hpp), null where none can be.
+  virtual const upload_store* uploads() {
+    return nullptr;
+  }
 };
 
 /// A planned answer: a plain response, a stream, or a fault on the wire.
@@ -84,6 +90,7 @@ enum class endpoint {
   run_lookup, // GET /v1/workflows/run/{id}
   stop,       // POST .../{id}/stop
   run,        // POST a run endpoint
+  upload,     // POST /v1/files/upload
   not_found,
 };
 
