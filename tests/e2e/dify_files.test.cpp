@@ -179,4 +179,21 @@ BOOST_AUTO_TEST_CASE(file_inputs_with_nodes_are_refused, *utf::timeout(30)) {
   BOOST_CHECK_EQUAL(path_calls(server.stats(), "/v1/files/upload"), 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_files_example_runs_against_the_fake_server,
+                     *utf::timeout(60)) {
+  fake_dify_process server{{}, "app-demo"};
+  key = "app-demo";
+  auto examples = source_dir() + "/config/examples/";
+  std::filesystem::create_directory(dir.file("files"));
+  for (auto* name : {"files/contract.txt", "files/notes.md"})
+    dir.write(name, read_file(examples + name));
+  auto m = example_for(server, "dify-files.json");
+  // The example names DIFY_API_KEY.
+  env.push_back("DIFY_API_KEY=" + key);
+  BOOST_REQUIRE_EQUAL(run(m).code, 0);
+  auto f = results();
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 3u);
+  BOOST_CHECK_EQUAL(num(server.stats().at("uploads")), 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

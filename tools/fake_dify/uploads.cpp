@@ -246,11 +246,8 @@ std::string resolve_uploads(json::object& inputs, const upload_store& store) {
                    ? store.find(std::string{id->get_string()})
                    : std::nullopt;
     if (!found) {
-      if (error.empty())
-        error = "Invalid upload file "
-                + (id != nullptr && id->is_string()
-                     ? std::string{id->get_string()}
-                     : std::string{"(no upload_file_id)"});
+      // Dify's file factory: ValueError("Invalid upload file").
+      error = "Invalid upload file";
       return;
     }
     json::object seen{{"name", found->name},

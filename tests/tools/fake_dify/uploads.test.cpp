@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(run_calls_resolve_uploaded_files_or_refuse_them) {
   BOOST_CHECK_EQUAL(unknown.status, 400);
   BOOST_CHECK_EQUAL(
     unknown.body,
-    R"({"code":"invalid_param","message":"Invalid upload file nope","status":400})");
+    R"({"code":"invalid_param","message":"Invalid upload file","status":400})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
