@@ -4,8 +4,12 @@
 #include "config/dataset_scan.hpp"
 
 #include "config/dataset_reader.hpp"
+#include "config/file_inputs.hpp"
 #include "config/json_checks.hpp"
 #include "messages/fnv1a.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <sys/stat.h>
 
@@ -153,6 +157,42 @@ void confirm_duplicates(const checker& chk, const dataset_config& ds, size_t di,
                       + ": turns: " + what);
 }
 
+// A turn's own inputs may not name files: the task uploads the files of
+// its case's inputs only.
+void no_files_in_turns(const checker& chk, const dataset_config& ds, size_t di,
+                       uint64_t index, uint64_t line, const case_config& c) {
+  auto is_ref = [](const boost::json::value& v) {
+    return v.is_object() && v.get_object().contains("file");
+  };
+  auto names_files = [&](const std::string& inputs_json) {
+    if (!may_name_files(inputs_json))
+      return false;
+    auto v = boost::json::parse(inputs_json);
+    for (auto& kv : v.as_object()) {
+      auto& x = kv.value();
+      if (is_ref(x)
+          || (x.is_array()
+              && std::any_of(x.get_array().begin(), x.get_array().end(),
+                             is_ref)))
+        return true;
+    }
+    return false;
+  };
+  for (size_t k = 0; k < c.turns.size(); ++k) {
+    if (!names_files(c.turns[k].inputs_json))
+      continue;
+    auto path = index_path("turns", k) + ".inputs";
+    std::string what = "a turn's inputs cannot name files, expected the "
+                       "file in the case's inputs";
+    if (ds.file.empty())
+      chk.fail(index_path(index_path("datasets", di) + ".cases", index) + "."
+                 + path,
+               what);
+    throw check_failure(ds.file + ":" + std::to_string(line) + ": " + path
+                        + ": " + what);
+  }
+}
+
 } // namespace
 
 // Streams every dataset once: counts cases, reports the first broken line
@@ -161,6 +201,14 @@ void scan_datasets(const checker& chk, manifest& m) {
   auto scripted = scripted_ids(chk, m);
   bool turns_allowed = m.target.type == target_type::dify_chat
                        || m.target.type == target_type::stub;
+  // File inputs ({"file": path}) are Dify's: checked (and hashed) here,
+  // once per file, so that a missing or oversized one stops the run.
+  bool files = m.target.type == target_type::dify_workflow
+               || m.target.type == target_type::dify_chat
+               || m.target.type == target_type::dify_completion;
+  if (files)
+    for (size_t j = 0; j < m.parameters.size(); ++j)
+      check_file_inputs(chk, index_path("parameters", j), m.parameters[j], m);
   for (size_t di = 0; di < m.datasets.size(); ++di) {
     auto& ds = m.datasets[di];
     // About 16 bits per case for files (lines of 40 bytes or more), 32 for
@@ -182,6 +230,8 @@ void scan_datasets(const checker& chk, manifest& m) {
       while (reader.next(c)) {
         if (!c.turns.empty() && !turns_allowed)
           no_turns_here(chk, ds, di, count, reader.line(), m.target.type);
+        if (files)
+          no_files_in_turns(chk, ds, di, count, reader.line(), c);
         ++count;
         auto h = troupe_hash(c.id);
         if (filter.add(h))
@@ -190,6 +240,18 @@ void scan_datasets(const checker& chk, manifest& m) {
           if (auto i = wanted_ids.find(c.id); i != wanted_ids.end())
             for (auto k : i->second)
               wanted[k].found = true;
+        if (files && may_name_files(c.inputs_json)) {
+          if (ds.file.empty())
+            check_file_inputs(
+              chk,
+              index_path(index_path("datasets", di) + ".cases", count - 1)
+                + ".inputs",
+              c.inputs_json, m);
+          else
+            check_file_inputs(
+              checker{ds.file + ":" + std::to_string(reader.line())}, "inputs",
+              c.inputs_json, m);
+        }
       }
       if (reader.error())
         throw check_failure(reader.error()->message);

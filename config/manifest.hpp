@@ -66,6 +66,9 @@ struct target_config {
   uint64_t max_response_bytes = 16 * 1024 * 1024;
   /// dify-chat: let Dify name new conversations (off: it costs an LLM call).
   bool auto_generate_name = false;
+  /// Dify: the largest file input; 0 for Dify's default limit of its type
+  /// (config/file_inputs.hpp).
+  uint64_t max_upload_bytes = 0;
 };
 
 /// Whether the target calls a service over HTTP.
@@ -177,6 +180,18 @@ struct stub_config {
   std::vector<stub_event> events;
 };
 
+/// A file that inputs name (`{"file": "path"}`), checked and hashed
+/// before the run.
+struct input_file {
+  /// Resolved against the manifest's folder.
+  std::string path;
+  /// Dify's file type by the extension (which sets its size limit).
+  std::string type;
+  /// SHA-256 of the content (hex).
+  std::string hash;
+  uint64_t size = 0;
+};
+
 /// A whole manifest.
 struct manifest {
   /// The file it was read from, as given.
@@ -191,6 +206,10 @@ struct manifest {
   execution_policy execution;
   retry_policy retry;
   stub_config stub;
+  /// Dify targets: the files that inputs name, by the path as written,
+  /// filled in by the pass over the datasets; empty when no input names a
+  /// file.
+  std::map<std::string, input_file> input_files;
 
   /// Number of tasks: every case times every parameter set.
   uint64_t task_count() const noexcept;

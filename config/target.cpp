@@ -70,6 +70,7 @@ constexpr target_key target_keys[] = {
   {"ca_file", service_types},
   {"max_response_bytes", service_types},
   {"auto_generate_name", used_by(target_type::dify_chat)},
+  {"max_upload_bytes", dify_types},
 };
 
 std::vector<std::string_view> target_key_names() {
@@ -219,6 +220,9 @@ target_config parse_target(const checker& chk, const json::value& v) {
                  "must be \"blocking\" or \"streaming\"", i->value());
     }
     str("user", t.user);
+    if (auto i = obj.find("max_upload_bytes"); i != obj.end())
+      t.max_upload_bytes = static_cast<uint64_t>(chk.integer(
+        i->value(), "target.max_upload_bytes", 1, int64_t{1} << 40));
     if (auto i = obj.find("auto_generate_name"); i != obj.end())
       t.auto_generate_name
         = chk.boolean(i->value(), "target.auto_generate_name");

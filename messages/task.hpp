@@ -4,6 +4,8 @@
 // Times are microseconds since the start of the run, so that results stay
 // exact under virtual time and need no clock to interpret.
 
+#include "messages/files.hpp"
+
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -120,13 +122,15 @@ struct task_spec {
   /// A conversation's turns, in order; empty for a single call. With
   /// turns, `query` is the turn in flight's and `expect` is empty.
   std::vector<turn_spec> turns;
+  /// The files its inputs name, to upload before the call (Dify targets).
+  std::vector<file_input> files;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_spec& x) {
   return f(caf::meta::type_name("troupe::task_spec"), x.id, x.dataset,
            x.case_id, x.param_index, x.params_json, x.inputs_json, x.query,
-           x.conversation_id, x.seq, x.expect, x.turns);
+           x.conversation_id, x.seq, x.expect, x.turns, x.files);
 }
 
 /// What Dify says about a call, where it applies (empty / -1 otherwise).

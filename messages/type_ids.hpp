@@ -38,6 +38,7 @@ CAF_ADD_TYPE_ID(troupe, (troupe::http_result))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::http_result>))
 
 CAF_ADD_TYPE_ID(troupe, (troupe::task_spec))
+CAF_ADD_TYPE_ID(troupe, (troupe::file_input))
 CAF_ADD_TYPE_ID(troupe, (troupe::dify_info))
 CAF_ADD_TYPE_ID(troupe, (troupe::expectation))
 CAF_ADD_TYPE_ID(troupe, (troupe::assertion_result))
@@ -121,6 +122,7 @@ struct type_tag {
 template <class F>
 void for_each_message_type(F&& f) {
   f(type_tag<task_spec>{}, "troupe::task_spec");
+  f(type_tag<file_input>{}, "troupe::file_input");
   f(type_tag<dify_info>{}, "troupe::dify_info");
   f(type_tag<expectation>{}, "troupe::expectation");
   f(type_tag<assertion_result>{}, "troupe::assertion_result");
@@ -150,7 +152,7 @@ void for_each_message_type(F&& f) {
 
 /// Bumped whenever a message type's `inspect` changes: with the names above
 /// it makes the protocol fingerprint that nodes and supervisors compare.
-constexpr uint64_t node_protocol_revision = 8;
+constexpr uint64_t node_protocol_revision = 9;
 
 /// FNV-1a over the message types' names and the revision: equal on two
 /// processes that can talk.

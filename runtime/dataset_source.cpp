@@ -4,6 +4,7 @@
 
 #include "config/dataset_reader.hpp"
 #include "config/expect.hpp"
+#include "config/file_inputs.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -117,6 +118,7 @@ private:
         merged[kv.key()] = kv.value();
       out.inputs_json = json::serialize(merged);
     }
+    out.files = config::task_files(out.inputs_json, m_);
     out.query = c.query;
     out.conversation_id = c.conversation_id;
     out.expect = ds.expect.empty() ? c.expect

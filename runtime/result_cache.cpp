@@ -48,6 +48,10 @@ std::string result_cache::key(const config::target_config& t,
     text += name + ": " + value + '\n';
   text += task.inputs_json + '\n' + task.params_json + '\n' + task.query + '\n'
           + task.conversation_id;
+  // A file input's path is in the inputs; its content is not, so its hash
+  // goes in (only then: the keys of runs without files stay as they were).
+  for (auto& f : task.files)
+    text += '\n' + f.hash;
   return config::sha256_hex(text);
 }
 

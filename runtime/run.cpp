@@ -135,6 +135,15 @@ int run(const run_options& opts) {
     return exit_usage;
   }
   auto& nodes = m.execution.nodes;
+  // A node cannot read this machine's files, so it could not upload them.
+  if (!nodes.empty() && !m.input_files.empty()) {
+    std::fprintf(stderr,
+                 "troupe: %s: inputs name files (\"file\": \"%s\"...), "
+                 "which runs with nodes cannot upload (the nodes cannot read "
+                 "this machine's files); run without --nodes\n",
+                 opts.manifest.c_str(), m.input_files.begin()->first.c_str());
+    return exit_usage;
+  }
   // With nodes, each node reads the key from its own environment: this
   // process needs it only for its own workers, or to send it (--send-keys).
   bool key_here = nodes.empty() || m.execution.local_workers.value_or(0) > 0

@@ -77,6 +77,24 @@ size_t on_body(char* data, size_t size, size_t n, void* ptr) {
   return len;
 }
 
+// A multipart/form-data body built with libcurl's MIME API, which writes
+// the boundary and reads a file part's content as it sends it.
+void set_form(transfer& t) {
+  t.mime = curl_mime_init(t.easy);
+  for (auto& f : t.call.form) {
+    auto* part = curl_mime_addpart(t.mime);
+    curl_mime_name(part, f.name.c_str());
+    if (f.file.empty()) {
+      curl_mime_data(part, f.value.data(), f.value.size());
+      continue;
+    }
+    curl_mime_filedata(part, f.file.c_str());
+    if (!f.content_type.empty())
+      curl_mime_type(part, f.content_type.c_str());
+  }
+  curl_easy_setopt(t.easy, CURLOPT_MIMEPOST, t.mime);
+}
+
 } // namespace
 
 void configure(transfer& t, const http_client_options& opts,
@@ -116,7 +134,19 @@ void configure(transfer& t, const http_client_options& opts,
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(t.call.body.size()));
   }
+  if (!t.call.form.empty())
+    set_form(t);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+}
+
+void free_form(transfer& t) {
+  if (t.mime == nullptr)
+    return;
+  // The handle lets go of the body first: it may be reused for a call
+  // without one.
+  curl_easy_setopt(t.easy, CURLOPT_MIMEPOST, nullptr);
+  curl_mime_free(t.mime);
+  t.mime = nullptr;
 }
 
 void complete(transfer& t, CURLcode rc) {

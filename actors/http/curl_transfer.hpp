@@ -19,6 +19,8 @@ struct transfer {
   uint64_t id = 0;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
+  /// A multipart body (an upload), freed with the transfer.
+  curl_mime* mime = nullptr;
   http_call call;
   http_outcome outcome;
   bool owns_headers = false;
@@ -36,6 +38,9 @@ struct transfer {
 /// `sockets` (a socket_set) told when a connection closes.
 void configure(transfer& t, const http_client_options& opts,
                curl_slist* headers, void* sockets);
+
+/// Frees a transfer's multipart body, if it has one.
+void free_form(transfer& t);
 
 /// Fills in the outcome once libcurl is done with the transfer.
 void complete(transfer& t, CURLcode rc);

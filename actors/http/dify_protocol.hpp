@@ -57,6 +57,17 @@ struct http_target {
   bool auto_generate_name = false;
 };
 
+/// One part of a multipart/form-data body.
+struct form_part {
+  std::string name;
+  /// A text field's value.
+  std::string value;
+  /// A file part's path (libcurl reads it as it sends), empty for text.
+  std::string file;
+  /// A file part's Content-Type.
+  std::string content_type;
+};
+
 /// One HTTP request, ready for the client.
 struct http_call {
   std::string method = "POST";
@@ -66,6 +77,8 @@ struct http_call {
   std::string body;
   /// Deliver the body as it arrives (SSE).
   bool stream = false;
+  /// A multipart/form-data body (libcurl's MIME API) instead of `body`.
+  std::vector<form_part> form;
 };
 
 /// The call for one attempt, or (a template that cannot be filled in) the

@@ -235,6 +235,7 @@ struct http_client::impl {
     if (t->active)
       curl_multi_remove_handle(multi, t->easy);
     t->active = false;
+    curl::free_form(*t);
     if (t->owns_headers)
       curl_slist_free_all(t->headers);
     t->headers = nullptr;

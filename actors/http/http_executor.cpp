@@ -7,6 +7,7 @@
 
 #include "actors/http/http_executor.hpp"
 
+#include "actors/http/file_uploads.hpp"
 #include "actors/http/redact.hpp"
 #include "messages/error_code.hpp"
 
@@ -40,12 +41,15 @@ struct pending_call {
   int64_t first_event_us = -1;
   bool stop_wanted = false;
   bool stop_sent = false;
+  /// While its files upload: the task, whose call is not made yet.
+  std::optional<task_spec> waiting;
 };
 
 struct http_executor_state {
   http_executor_config cfg;
   std::unordered_map<uint64_t, pending_call> pending;
   std::vector<sse_event> scratch;
+  file_uploads uploads;
   uint64_t calls = 0;
   uint64_t stop_calls = 0;
   uint64_t next_stop_id = 0;
@@ -77,30 +81,54 @@ void send_stop(executor_pointer self, pending_call& call) {
                         build_stop_call(st.cfg.target, call.events->task_id()));
 }
 
+// Makes the call of an attempt whose files (if any) are uploaded.
+void start_call(executor_pointer self, uint64_t id, task_spec& task,
+                caf::typed_response_promise<attempt_reply> rp) {
+  auto& st = self->state;
+  std::variant<http_call, attempt_reply> built;
+  try {
+    if (!task.files.empty())
+      task.inputs_json = st.uploads.inputs_for(task);
+    built = build_call(st.cfg.target, task);
+  } catch (const std::exception& e) {
+    built = exception_reply(e);
+  }
+  if (auto* reply = std::get_if<attempt_reply>(&built)) {
+    rp.deliver(std::move(*reply));
+    st.pending.erase(id);
+    return;
+  }
+  auto& call = std::get<http_call>(built);
+  ++st.calls;
+  auto& p = st.pending[id];
+  p.promise = rp;
+  p.started_us = http_client::now_us();
+  p.stream = call.stream;
+  p.waiting.reset();
+  if (p.stream)
+    p.events.emplace(st.cfg.target.kind, st.cfg.target.max_response_bytes);
+  st.cfg.client->submit(id, std::move(call));
+}
+
 caf::typed_response_promise<attempt_reply> on_execute(executor_pointer self,
                                                       attempt_request& req) {
   auto& st = self->state;
   auto rp = self->make_response_promise<attempt_reply>();
-  std::variant<http_call, attempt_reply> built;
-  try {
-    built = build_call(st.cfg.target, req.task);
-  } catch (const std::exception& e) {
-    rp.deliver(exception_reply(e));
+  auto id = req.request_id;
+  // Files not uploaded yet: the call waits for their uploads (one per
+  // content, shared with every attempt that needs it).
+  if (!req.task.files.empty()
+      && !st.uploads.need(st.cfg.target, id, req.task.files,
+                          [&](uint64_t transfer, http_call call) {
+                            st.cfg.client->submit(transfer, std::move(call));
+                          })) {
+    auto& p = st.pending[id];
+    p.promise = rp;
+    p.stream = st.cfg.target.streaming;
+    p.waiting.emplace(std::move(req.task));
     return rp;
   }
-  if (auto* reply = std::get_if<attempt_reply>(&built)) {
-    rp.deliver(std::move(*reply));
-    return rp;
-  }
-  auto& call = std::get<http_call>(built);
-  ++st.calls;
-  auto& p = st.pending[req.request_id];
-  p.promise = rp;
-  p.started_us = http_client::now_us();
-  p.stream = call.stream;
-  if (p.stream)
-    p.events.emplace(st.cfg.target.kind, st.cfg.target.max_response_bytes);
-  st.cfg.client->submit(req.request_id, std::move(call));
+  start_call(self, id, req.task, rp);
   return rp;
 }
 
@@ -170,10 +198,29 @@ void on_done_batch(executor_pointer self, std::vector<http_result>& done) {
     on_done(self, r.id, r.outcome);
 }
 
+void on_upload_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
+  auto& st = self->state;
+  auto settled = st.uploads.on_done(id, outcome, unix_now());
+  redact_reply(settled.failure, st.cfg.target.api_key);
+  for (auto attempt : settled.failed)
+    if (auto i = st.pending.find(attempt); i != st.pending.end()) {
+      i->second.promise.deliver(settled.failure);
+      st.pending.erase(i);
+    }
+  for (auto attempt : settled.ready)
+    if (auto i = st.pending.find(attempt);
+        i != st.pending.end() && i->second.waiting) {
+      auto task = std::move(*i->second.waiting);
+      start_call(self, attempt, task, i->second.promise);
+    }
+}
+
 void on_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
   auto& st = self->state;
   if (id & stop_call_bit)
     return; // Dify answers a stop call with {"result": "success"}, always
+  if (id & file_uploads::transfer_bit)
+    return on_upload_done(self, id, outcome);
   auto i = st.pending.find(id);
   if (i == st.pending.end())
     return; // aborted meanwhile
@@ -195,6 +242,7 @@ void on_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
 
 void on_abort(executor_pointer self, uint64_t id) {
   auto& st = self->state;
+  st.uploads.forget(id);
   auto i = st.pending.find(id);
   if (i == st.pending.end())
     return;

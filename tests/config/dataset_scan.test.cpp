@@ -106,6 +106,18 @@ BOOST_AUTO_TEST_CASE(turns_are_for_chat_and_stub_targets_only) {
           + R"(, "datasets": [{"name": "d", "file": "t.jsonl"}]})"),
     "DIR/t.jsonl:2: turns: is for dify-chat (and stub) targets, not "
     "dify-workflow, expected a query or inputs");
+  // A turn's own inputs cannot name files; an input merely called "file"
+  // somewhere inside is no file.
+  const std::string chat
+    = R"("target": {"type": "dify-chat", "base_url": "http://h/v1",
+                    "api_key_env": "K"})";
+  BOOST_CHECK_EQUAL(
+    error("{" + chat + R"(, "datasets": [{"name": "d", "cases": [
+      {"id": "a", "turns": [{"query": "hi", "inputs": {"x": "file"}},
+                            {"query": "read this",
+                             "inputs": {"doc": {"file": "a.pdf"}}}]}]}]})"),
+    "DIR/m.json: datasets[0].cases[0].turns[1].inputs: a turn's inputs "
+    "cannot name files, expected the file in the case's inputs");
   auto m = ok(R"({"target": {"type": "stub"}, "datasets": [{"name": "d",
     "file": "t.jsonl"}]})");
   BOOST_CHECK_EQUAL(m.datasets[0].case_count, 2u);

@@ -171,6 +171,13 @@ std::optional<int> parse_options(const std::vector<std::string>& args,
                                      "expected 400 or 429, got \"" + v + "\"");
         f.throttle_429 = v == "429";
       });
+  add(app, "--max-upload-bytes", "N",
+      "uploads over N bytes answer 413 file_too_large (default 15 MiB, "
+      "Dify's UPLOAD_FILE_SIZE_LIMIT)",
+      [&](const std::string& v) {
+        o.max_upload_bytes = static_cast<uint64_t>(
+          int_in("--max-upload-bytes", v, 1, max, "expected an integer >= 1"));
+      });
   app.add_flag_callback(
     "--stop-fails", [&] { f.stop_fails = true; },
     "a stop ends the run \"failed\" (as when Dify's graph engine is "

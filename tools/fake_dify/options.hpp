@@ -18,6 +18,8 @@ struct options {
   std::string api_key;
   fault_settings faults;
   int64_t max_active = 0;
+  /// Larger uploads answer 413 file_too_large (Dify's 15 MB default).
+  uint64_t max_upload_bytes = 15 * 1024 * 1024;
   int64_t hold_until_active = 0;
   int64_t hold_timeout_ms = 60000;
   std::string tls_cert;

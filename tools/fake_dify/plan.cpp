@@ -6,6 +6,7 @@
 #include "tools/fake_dify/plan.hpp"
 
 #include "tools/fake_dify/answers.hpp"
+#include "tools/fake_dify/uploads.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
@@ -274,6 +275,8 @@ route route_of(http::verb method, std::string_view path) {
     return {endpoint::stop, app_kind::workflow,
             std::string{trimmed.substr(trimmed.rfind('/') + 1)}};
   }
+  if (post && path == "/v1/files/upload")
+    return {endpoint::upload, app_kind::workflow, {}};
   if (post && path == "/v1/workflows/run")
     return {endpoint::run, app_kind::workflow, {}};
   if (post && path == "/v1/chat-messages")
@@ -305,6 +308,10 @@ plan plan_run(app_kind app, std::string_view body,
       return error_plan(404, "not_found", "Conversation Not Exists.");
     c.history = std::move(*history);
   }
+  // Uploaded files as Dify resolves them: an unknown id is a ValueError.
+  if (auto* store = source.uploads())
+    if (auto err = resolve_uploads(c.inputs, *store); !err.empty())
+      return error_plan(400, "invalid_param", err);
   // Drawn even when "_latency_ms" overrides it, as it always was.
   auto latency
     = settings.latency_min_ms == settings.latency_max_ms

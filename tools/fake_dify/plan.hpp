@@ -22,6 +22,8 @@
 
 namespace troupe::fake_dify {
 
+class upload_store;
+
 /// The three kinds of Dify app, one run endpoint each.
 enum class app_kind { workflow, chat, completion };
 
@@ -63,6 +65,10 @@ public:
   virtual void remember_turn(const std::string& user, const std::string& id,
                              const std::string& query)
     = 0;
+  /// The files uploaded so far (uploads.hpp), null where none can be.
+  virtual const upload_store* uploads() {
+    return nullptr;
+  }
 };
 
 /// A planned answer: a plain response, a stream, or a fault on the wire.
@@ -94,6 +100,7 @@ enum class endpoint {
   run_lookup, // GET /v1/workflows/run/{id}
   stop,       // POST .../{id}/stop
   run,        // POST a run endpoint
+  upload,     // POST /v1/files/upload
   not_found,
 };
 

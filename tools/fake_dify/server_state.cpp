@@ -125,6 +125,7 @@ std::string server_state::stats_json() {
   o["max_active"] = max_active_seen.load();
   o["rejected_active"] = rejected_active_;
   o["lingering"] = lingering_;
+  o["uploads"] = files.count();
   json::object paths;
   for (auto& [p, n] : by_path_)
     paths[p] = n;

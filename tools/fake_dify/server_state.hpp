@@ -6,6 +6,7 @@
 #include "tools/fake_dify/hold_barrier.hpp"
 #include "tools/fake_dify/options.hpp"
 #include "tools/fake_dify/plan.hpp"
+#include "tools/fake_dify/uploads.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -33,6 +34,12 @@ public:
 
   /// With --hold-until-active: the barrier, else null.
   hold_barrier* barrier = nullptr;
+
+  /// The files uploaded (POST /v1/files/upload).
+  upload_store files;
+  const upload_store* uploads() override {
+    return &files;
+  }
 
   /// Run calls open now, and the most open at once.
   std::atomic<int64_t> active{0};

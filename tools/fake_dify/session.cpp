@@ -107,6 +107,10 @@ private:
       }
       case endpoint::run:
         return on_run(r.app, req);
+      case endpoint::upload:
+        return respond(plan_upload(req[http::field::content_type], req.body(),
+                                   st_.opts().max_upload_bytes, st_.files,
+                                   st_));
       default:
         return respond(fixed_plan(r.to));
     }
