@@ -5,6 +5,8 @@
 #include "actors/results/result_line.hpp"
 #include "actors/supervisor/run_stats.hpp"
 #include "runtime/html_report.hpp"
+#include "runtime/junit_report.hpp"
+#include "runtime/results_target.hpp"
 #include "runtime/summary_table.hpp"
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace troupe::runtime {
 
@@ -33,7 +36,9 @@ double latency_edge_us(size_t i) {
   return 10.0 * std::pow(10.0, static_cast<double>(i) / 8.0);
 }
 
-config::result<report_data> build_report(const std::string& path) {
+config::result<report_data>
+build_report(const std::string& path,
+             const std::function<void(const task_result&)>& each) {
   auto loaded = results_index::read(path, false);
   if (auto* err = std::get_if<config::config_error>(&loaded))
     return *err;
@@ -47,6 +52,8 @@ config::result<report_data> build_report(const std::string& path) {
   run_stats stats;
   d.first_start_us = d.header.started_at_us;
   bool ok = idx.for_each_last([&](task_result& r) {
+    if (each)
+      each(r);
     stats.add(r);
     auto& ds = d.datasets[r.dataset];
     ds.counts[static_cast<size_t>(r.status)] += 1;
@@ -108,7 +115,22 @@ config::result<report_data> build_report(const std::string& path) {
 }
 
 int report(const report_options& opts) {
-  auto built = build_report(opts.results);
+  // An output naming the results file would destroy what it sums up.
+  for (auto* out : {&opts.html, &opts.summary_json, &opts.junit}) {
+    std::error_code ec;
+    if (!out->empty() && std::filesystem::equivalent(*out, opts.results, ec)) {
+      std::fprintf(stderr,
+                   "troupe: %s: this is the results file; report never "
+                   "overwrites it (choose another file)\n",
+                   out->c_str());
+      return 2;
+    }
+  }
+  junit_builder junit;
+  std::function<void(const task_result&)> each;
+  if (!opts.junit.empty())
+    each = [&junit](const task_result& r) { junit.add(r); };
+  auto built = build_report(opts.results, each);
   if (auto* err = std::get_if<config::config_error>(&built)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
     return 2;
@@ -124,24 +146,38 @@ int report(const report_options& opts) {
     std::fprintf(stderr, "troupe: %s: skipped %llu lines that are not JSON\n",
                  opts.results.c_str(),
                  static_cast<unsigned long long>(d.broken_lines));
+  auto summary_json = encode_summary(d.summary, d.first_start_us, false);
   if (opts.json)
-    std::printf("%s\n",
-                encode_summary(d.summary, d.first_start_us, false).c_str());
+    std::printf("%s\n", summary_json.c_str());
   else
     std::fputs(summary_table(d.summary, d.header.name, opts.results).c_str(),
                stdout);
-  if (!opts.html.empty()) {
-    auto html = render_html_report(d, opts.results);
-    std::FILE* f = std::fopen(opts.html.c_str(), "wb");
-    if (f == nullptr
-        || std::fwrite(html.data(), 1, html.size(), f) != html.size()
-        || std::fclose(f) != 0) {
-      std::fprintf(stderr, "troupe: %s: cannot write the report (%s)\n",
-                   opts.html.c_str(), std::strerror(errno));
+  // Each file asked for, in a fixed order; the first that cannot be
+  // written ends the command with exit 2, as --html always has.
+  struct output {
+    const std::string& path;
+    const char* label; // on the closing lines of the table
+    const char* noun;  // in the error
+    std::function<std::string()> text;
+  };
+  output outputs[] = {
+    {opts.html, "html report", "report",
+     [&] { return render_html_report(d, opts.results); }},
+    {opts.summary_json, "summary json", "summary",
+     [&] { return summary_json + "\n"; }},
+    {opts.junit, "junit xml", "JUnit XML",
+     [&] { return junit.finish(d.header.name); }},
+  };
+  for (auto& o : outputs) {
+    if (o.path.empty())
+      continue;
+    if (!write_text_file(o.path, o.text())) {
+      std::fprintf(stderr, "troupe: %s: cannot write the %s (%s)\n",
+                   o.path.c_str(), o.noun, std::strerror(errno));
       return 2;
     }
     if (!opts.json)
-      std::printf("  html report: %s\n", opts.html.c_str());
+      std::printf("  %s: %s\n", o.label, o.path.c_str());
   }
   return 0;
 }

@@ -1,13 +1,15 @@
 #pragma once
 
-// `troupe report RESULTS [--html FILE] [--json]`: the summary of any results
-// file (an interrupted one included, last line of each task winning), as a
-// table, as JSON, and as one self-contained HTML page with inline SVG charts.
+// `troupe report RESULTS [--html FILE] [--json] [--summary-json FILE]
+// [--junit FILE]`: the summary of any results file (an interrupted one
+// included, last line of each task winning), as a table, as JSON, as one
+// self-contained HTML page with inline SVG charts, and as JUnit XML.
 
 #include "messages/run.hpp"
 #include "runtime/results_file.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,6 +21,10 @@ struct report_options {
   std::string results;
   std::string html;
   bool json = false;
+  /// Where to write the summary as JSON (as `run --summary-json` does).
+  std::string summary_json;
+  /// Where to write JUnit XML (runtime/junit_report.hpp).
+  std::string junit;
 };
 
 /// Per-dataset figures.
@@ -61,8 +67,11 @@ struct report_data {
   uint64_t assertion_failed_total = 0;
 };
 
-/// Reads a results file into report data; an error names the file.
-config::result<report_data> build_report(const std::string& path);
+/// Reads a results file into report data; an error names the file. `each`,
+/// if set, also sees the last line of every task, in file order.
+config::result<report_data>
+build_report(const std::string& path,
+             const std::function<void(const task_result&)>& each = {});
 
 /// The lower edge of latency bucket `i`, in microseconds.
 double latency_edge_us(size_t i);

@@ -16,6 +16,9 @@ packages=(
   clang libclang-rt-14-dev
   # tests and benchmarks: certificates, load generator, bench scripts
   openssl procps wrk python3
+  # tests: JUnit XML checked against Jenkins' schema (xmllint), the summary
+  # JSON against docs/summary.schema.json (tests/e2e/report_formats)
+  libxml2-utils python3-jsonschema
 )
 
 # Optional: a headless browser to look at `troupe report --html` output

@@ -276,7 +276,7 @@ private:
   }
 
   void define_report() {
-    report_ = subcommand("report", "sum up a results file, as HTML too",
+    report_ = subcommand("report", "sum up a results file (HTML, JUnit XML)",
                          report_intro);
     auto& o = report_cmd_.options;
     report_->add_option("RESULTS", o.results, "a results file")->required();
@@ -284,6 +284,16 @@ private:
               [&o](auto& v) { o.html = v; });
     report_->add_flag("--json", o.json, "print the summary as JSON")
       ->disable_flag_override();
+    add_value(*report_, "--summary-json", "FILE",
+              "also write the summary as JSON to FILE (as run's\n"
+              "--summary-json; docs/summary.schema.json)",
+              [&o](auto& v) { o.summary_json = v; })
+      ->check(non_empty("--summary-json"));
+    add_value(*report_, "--junit", "FILE",
+              "also write JUnit XML to FILE for CI: a testsuite\n"
+              "per dataset, a testcase per task",
+              [&o](auto& v) { o.junit = v; })
+      ->check(non_empty("--junit"));
   }
 
   void define_diff() {

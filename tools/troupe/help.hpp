@@ -34,7 +34,11 @@ inline constexpr const char* report_intro
 last line of each task counts): the table, or with --json the summary as
 JSON. --html writes one self-contained page (no network fetches) with the
 status breakdown, a latency histogram, throughput over time, a table per
-dataset, and the tasks that failed or whose checks failed.)";
+dataset, and the tasks that failed or whose checks failed. --junit writes
+JUnit XML for CI (Jenkins, GitHub test reporters): a testsuite per dataset,
+a testcase per task named by its id, time its latency in seconds; FAILED,
+TIMEOUT, ERROR and failed checks are failures (type: the error code, the
+status or "assertion"), CANCELLED is skipped.)";
 
 inline constexpr const char* diff_intro
   = R"(Compares two results files task by task (matched by id; the last line of

@@ -198,6 +198,22 @@ BOOST_AUTO_TEST_CASE(report_takes_one_file_html_and_json) {
                     0u);
 }
 
+BOOST_AUTO_TEST_CASE(report_takes_junit_and_summary_json_files_together) {
+  auto o
+    = parsed<cli::report_command>({"report", "r.jsonl", "--junit", "j.xml",
+                                   "--summary-json=s.json", "--html", "r.html"})
+        .options;
+  BOOST_CHECK_EQUAL(o.junit, "j.xml");
+  BOOST_CHECK_EQUAL(o.summary_json, "s.json");
+  BOOST_CHECK_EQUAL(o.html, "r.html");
+  BOOST_CHECK_EQUAL(message_of({"report", "a", "--junit"}),
+                    usage("report: --junit needs a value", "report"));
+  BOOST_CHECK_EQUAL(message_of({"report", "a", "--junit="}),
+                    usage("report: --junit needs a value", "report"));
+  BOOST_CHECK_EQUAL(message_of({"report", "a", "--summary-json", ""}),
+                    usage("report: --summary-json needs a value", "report"));
+}
+
 BOOST_AUTO_TEST_CASE(validate_takes_one_manifest_and_the_limits) {
   auto v = parsed<cli::validate_command>(
     {"validate", "--max-manifest-bytes", "1024", "m.json"});
