@@ -115,7 +115,10 @@ std::string inputs_with_uploads(
                  && static_cast<size_t>(f.index) < slot->get_array().size()
                ? &slot->get_array()[static_cast<size_t>(f.index)]
                : nullptr;
-    if (slot == nullptr)
+    // Only a reference: a conversation's turn may have put its own value
+    // there.
+    if (slot == nullptr || !slot->is_object()
+        || !slot->get_object().contains("file"))
       continue;
     *slot = json::object{{"type", f.type},
                          {"transfer_method", "local_file"},

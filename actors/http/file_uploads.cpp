@@ -26,6 +26,7 @@ bool file_uploads::need(const http_target& t, uint64_t attempt,
       // Nobody is uploading it: this attempt starts the upload.
       u.file = f;
       auto id = transfer_bit | ++next_transfer_;
+      u.transfer = id;
       transfers_.emplace(id, f.hash);
       ++started_;
       submit(id, build_upload_call(t, f));
@@ -37,8 +38,27 @@ bool file_uploads::need(const http_target& t, uint64_t attempt,
   return false;
 }
 
-void file_uploads::forget(uint64_t attempt) {
-  waiting_.erase(attempt);
+std::vector<uint64_t> file_uploads::forget(uint64_t attempt) {
+  std::vector<uint64_t> orphaned;
+  if (waiting_.erase(attempt) == 0)
+    return orphaned;
+  for (auto i = by_hash_.begin(); i != by_hash_.end();) {
+    auto& u = i->second;
+    auto w = std::find(u.waiters.begin(), u.waiters.end(), attempt);
+    if (!u.id.empty() || w == u.waiters.end()) {
+      ++i;
+      continue;
+    }
+    u.waiters.erase(w);
+    if (!u.waiters.empty()) {
+      ++i;
+      continue;
+    }
+    transfers_.erase(u.transfer);
+    orphaned.push_back(u.transfer);
+    i = by_hash_.erase(i);
+  }
+  return orphaned;
 }
 
 file_uploads::settled file_uploads::on_done(uint64_t transfer,

@@ -34,8 +34,11 @@ public:
   bool need(const http_target& t, uint64_t attempt,
             const std::vector<file_input>& files, const submit_fn& submit);
 
-  /// `attempt` waits no longer (aborted).
-  void forget(uint64_t attempt);
+  /// `attempt` waits no longer (aborted). Returns the upload transfers
+  /// that nobody waits on any more, for the caller to abort: an upload
+  /// lives only as long as an attempt's deadline, so one that hangs is
+  /// started again by the next attempt that needs it.
+  std::vector<uint64_t> forget(uint64_t attempt);
 
   /// What a finished upload settled.
   struct settled {
@@ -63,6 +66,8 @@ private:
     std::string id;
     file_input file;
     std::vector<uint64_t> waiters;
+    /// The transfer uploading it (while `id` is empty).
+    uint64_t transfer = 0;
   };
 
   std::unordered_map<std::string, upload> by_hash_;

@@ -242,7 +242,8 @@ void on_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
 
 void on_abort(executor_pointer self, uint64_t id) {
   auto& st = self->state;
-  st.uploads.forget(id);
+  for (auto transfer : st.uploads.forget(id))
+    st.cfg.client->abort(transfer);
   auto i = st.pending.find(id);
   if (i == st.pending.end())
     return;
@@ -256,6 +257,17 @@ void on_abort(executor_pointer self, uint64_t id) {
 void on_cancel(executor_pointer self, uint64_t id) {
   auto& st = self->state;
   auto i = st.pending.find(id);
+  if (i != st.pending.end() && i->second.waiting) {
+    // Still waiting for its files: nothing started on the server, so the
+    // call never starts.
+    for (auto transfer : st.uploads.forget(id))
+      st.cfg.client->abort(transfer);
+    attempt_reply r;
+    r.result = outcome::cancelled;
+    i->second.promise.deliver(std::move(r));
+    st.pending.erase(i);
+    return;
+  }
   if (i == st.pending.end() || !i->second.stream)
     return; // a blocking call just finishes
   i->second.stop_wanted = true;

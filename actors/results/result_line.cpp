@@ -138,10 +138,12 @@ void append_turn(std::string& out, const turn_result& t) {
   out += t.output_json.empty() ? "null" : t.output_json;
   out.append(f::error.key());
   append_text_or_null(out, t.error);
-  if (t.tokens >= 0) {
-    out.append(f::tokens.key());
+  // tokens and assertions always, as product.md lists them per turn.
+  out.append(f::tokens.key());
+  if (t.tokens >= 0)
     append_int(out, t.tokens);
-  }
+  else
+    out += "null";
   if (!t.conversation_id.empty()) {
     out.append(f::conversation_id.key());
     append_json_string(out, t.conversation_id);
@@ -150,11 +152,9 @@ void append_turn(std::string& out, const turn_result& t) {
     out.append(f::message_id.key());
     append_json_string(out, t.message_id);
   }
-  if (!t.assertions.empty()) {
-    out.append(f::assertions.key());
-    append_array(out, t.assertions,
-                 [&](const assertion_result& a) { append_assertion(out, a); });
-  }
+  out.append(f::assertions.key());
+  append_array(out, t.assertions,
+               [&](const assertion_result& a) { append_assertion(out, a); });
   out += '}';
 }
 

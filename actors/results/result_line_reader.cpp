@@ -91,6 +91,27 @@ void for_each_object(const json::object& o, std::string_view key, F f) {
       f(x.get_object());
 }
 
+turn_result parse_turn(const json::object& o) {
+  namespace f = fields;
+  turn_result t;
+  t.query = str(o, f::query.name());
+  t.status
+    = parse_status(str(o, f::status.name())).value_or(task_status::pending);
+  t.attempts = static_cast<uint32_t>(
+    std::clamp<int64_t>(integer(o, f::attempts.name()), 0, UINT32_MAX));
+  t.latency_us = ms_as_us(o, f::latency_ms.name());
+  if (auto* out = o.if_contains(f::output.name()); out && !out->is_null())
+    t.output_json = json::serialize(*out);
+  t.error = str(o, f::error.name());
+  t.tokens = integer(o, f::tokens.name());
+  t.conversation_id = str(o, f::conversation_id.name());
+  t.message_id = str(o, f::message_id.name());
+  for_each_object(o, f::assertions.name(), [&](const json::object& a) {
+    t.assertions.push_back(parse_assertion(a));
+  });
+  return t;
+}
+
 } // namespace
 
 json::value parse_results_json(std::string_view line, json::error_code& ec) {
@@ -192,6 +213,9 @@ bool parse_result_line(const json::object& o, task_result& r) {
   r.node = str(o, f::node.name());
   for_each_object(o, f::assertions.name(), [&](const json::object& a) {
     r.assertions.push_back(parse_assertion(a));
+  });
+  for_each_object(o, f::turns.name(), [&](const json::object& t) {
+    r.turns.push_back(parse_turn(t));
   });
   return true;
 }

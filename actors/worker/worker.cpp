@@ -128,6 +128,15 @@ void on_run_while_busy(worker_pointer self, task_spec& task) {
              self->state.cfg.index, std::move(r));
 }
 
+// Why a retry, or a conversation's next turn, never started.
+std::string not_started(worker_pointer self) {
+  auto& st = self->state;
+  if (st.attempt == 0 && !st.task.turns.empty())
+    return "cancelled before turn " + std::to_string(st.turn + 1) + " of "
+           + std::to_string(st.task.turns.size()) + " could start";
+  return "cancelled before its retry could start";
+}
+
 } // namespace
 
 // With a rate limit or adaptive concurrency, a retry starts only when the
@@ -141,7 +150,7 @@ void ask_permit(worker_pointer self, uint64_t gen) {
           return; // cancelled meanwhile
         if (!granted) {
           leave_backoff(self);
-          complete_cancelled(self, "cancelled before its retry could start");
+          complete_cancelled(self, not_started(self));
           return;
         }
         do_attempt(self);
@@ -151,7 +160,7 @@ void ask_permit(worker_pointer self, uint64_t gen) {
         if (gen != self->state.gen)
           return;
         leave_backoff(self);
-        complete_cancelled(self, "cancelled before its retry could start");
+        complete_cancelled(self, not_started(self));
       });
   self->become(waiting_for_permit(self));
   fault_point(self, worker_fault_point::permit);

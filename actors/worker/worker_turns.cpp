@@ -5,6 +5,7 @@
 // the task CANCELLED before the next.
 
 #include "actors/worker/worker_state.hpp"
+#include "messages/error_code.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -42,6 +43,15 @@ bool next_turn(worker_pointer self) {
   }
   if (!r.dify.conversation_id.empty())
     st.task.conversation_id = r.dify.conversation_id;
+  if (st.task.conversation_id.empty()) {
+    // The next turn would start a new conversation and test no memory.
+    r.output_json.clear();
+    r.error = "the answer named no conversation_id, so the next turn "
+              "cannot continue the conversation";
+    r.error_code = to_string(error_code::malformed_response);
+    complete(self, task_status::error);
+    return true;
+  }
   auto& next = st.task.turns[++st.turn];
   st.task.query = next.query;
   if (!next.inputs_json.empty())
@@ -68,8 +78,9 @@ bool next_turn(worker_pointer self) {
 void end_turns(worker_pointer self, task_status status) {
   auto& st = self->state;
   auto& r = st.result;
-  // The turn in flight (or backing off), unless it already closed.
-  if (r.turns.size() == st.turn)
+  // The turn in flight (or backing off), unless it already closed or was
+  // never sent (its permit was refused).
+  if (r.turns.size() == st.turn && st.attempt > 0)
     close_turn(self, status);
   int64_t tokens = -1;
   for (auto& t : r.turns)

@@ -271,6 +271,9 @@ BOOST_AUTO_TEST_CASE(bad_turns_name_the_turn_and_what_was_expected) {
   BOOST_CHECK_EQUAL(error(R"({"id":"a","turns":"hi"})"),
                     "m.json: datasets[0].cases[1].turns: must be an array, "
                     "got \"hi\"");
+  BOOST_CHECK_EQUAL(error(R"({"id":"a","turns":[{"query":""}]})"),
+                    "m.json: datasets[0].cases[1].turns[0].query: must be a "
+                    "non-empty string, got \"\"");
   BOOST_CHECK_EQUAL(error(R"({"id":"a","turns":[{"query":"x"},{}]})"),
                     "m.json: datasets[0].cases[1].turns[1].query: missing "
                     "key");

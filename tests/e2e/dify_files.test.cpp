@@ -102,7 +102,9 @@ BOOST_AUTO_TEST_CASE(a_failed_upload_is_retried_and_the_task_succeeds,
                         R"("created_by":"troupe","type":"document"}})");
     }
   }
-  // Both waited on the one failed upload: both retried once.
+  // The task that started the upload waited on it and retried once; the
+  // other did too if it came before the 500 (it almost always does), else
+  // it uploaded the file itself. Two uploads either way.
   auto calls = path_calls(stats, "/v1/workflows/run");
   BOOST_CHECK_EQUAL(calls, 2);
   int retried = 0;
@@ -116,7 +118,7 @@ BOOST_AUTO_TEST_CASE(a_failed_upload_is_retried_and_the_task_succeeds,
         starts(str(first.at("error")), "upload of _fault-500-1.txt: "));
     }
   }
-  BOOST_CHECK_EQUAL(retried, 2);
+  BOOST_CHECK_GE(retried, 1);
 }
 
 BOOST_AUTO_TEST_CASE(an_upload_the_server_finds_too_large_fails_unretried,

@@ -239,6 +239,14 @@ std::string resolve_uploads(json::object& inputs, const upload_store& store) {
       return;
     auto& o = v.get_object();
     auto* method = o.if_contains("transfer_method");
+    if (method == nullptr && o.contains("file")) {
+      // A client's own file reference that it never turned into Dify's
+      // file object: Dify's file factory refuses a mapping without
+      // transfer_method.
+      error = "[fake] a file input needs transfer_method, got a bare "
+              "{\"file\": ...}";
+      return;
+    }
     if (method == nullptr || *method != "local_file")
       return;
     auto* id = o.if_contains("upload_file_id");

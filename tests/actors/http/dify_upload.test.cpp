@@ -157,7 +157,8 @@ BOOST_AUTO_TEST_CASE(a_failed_upload_fails_its_waiters_and_is_tried_again) {
   BOOST_CHECK(!up.need(t, 1, {file("a", "h1")}, submit));
   BOOST_CHECK(!up.need(t, 2, {file("a", "h1")}, submit));
   BOOST_CHECK(!up.need(t, 3, {file("a", "h1")}, submit));
-  up.forget(3); // aborted meanwhile
+  // Aborted meanwhile: the upload goes on for the others.
+  BOOST_CHECK(up.forget(3).empty());
   BOOST_REQUIRE_EQUAL(sent.size(), 1u);
   auto s = up.on_done(sent[0], answer(503, "<html>busy</html>"), 0);
   BOOST_CHECK(s.ready.empty());
@@ -170,6 +171,38 @@ BOOST_AUTO_TEST_CASE(a_failed_upload_fails_its_waiters_and_is_tried_again) {
   BOOST_CHECK_EQUAL(up.started(), 2u);
   // An unknown transfer settles nothing.
   BOOST_CHECK(up.on_done(12345, answer(201, "{}"), 0).ready.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_upload_nobody_waits_for_is_dropped_and_started_again) {
+  // An upload that hangs lives only as long as its waiters' deadlines.
+  file_uploads up;
+  std::vector<uint64_t> sent;
+  auto submit = [&](uint64_t id, http_call) { sent.push_back(id); };
+  auto t = dify();
+  BOOST_CHECK(!up.need(t, 1, {file("a", "h1")}, submit));
+  BOOST_CHECK(!up.need(t, 2, {file("a", "h1")}, submit));
+  BOOST_REQUIRE_EQUAL(sent.size(), 1u);
+  BOOST_CHECK(up.forget(1).empty());
+  BOOST_CHECK(up.forget(2) == std::vector<uint64_t>{sent[0]});
+  BOOST_CHECK(up.forget(2).empty()); // once
+  // Its late answer settles nothing; the retry uploads again.
+  BOOST_CHECK(
+    up.on_done(sent[0], answer(201, R"({"id":"u"})"), 0).ready.empty());
+  BOOST_CHECK(!up.need(t, 3, {file("a", "h1")}, submit));
+  BOOST_REQUIRE_EQUAL(sent.size(), 2u);
+  BOOST_CHECK_NE(sent[1], sent[0]);
+  auto s = up.on_done(sent[1], answer(201, R"({"id":"u-2"})"), 0);
+  BOOST_CHECK(s.ready == std::vector<uint64_t>{3});
+}
+
+BOOST_AUTO_TEST_CASE(only_file_references_are_replaced) {
+  // A conversation's turn may put its own value where the case's file was.
+  task_spec task;
+  task.files = {file("a", "h1"), file("b", "h1")};
+  task.inputs_json
+    = R"({"a":{"transfer_method":"remote_url","url":"u"},"b":"text"})";
+  file_uploads up;
+  BOOST_CHECK_EQUAL(up.inputs_for(task), task.inputs_json);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

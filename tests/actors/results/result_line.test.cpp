@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(a_conversation_lists_its_turns_last) {
           R"J("assertions":[{"check":"contains","passed":true,)J"
           R"J("detail":"found \"he\""}]},{"query":"and?","status":"FAILED",)J"
           R"J("attempts":1,"latency_ms":0.25,"output":null,)J"
-          R"J("error":"HTTP 400"}]})J"
+          R"J("error":"HTTP 400","tokens":null,"assertions":[]}]})J"
           "\n");
 }
 

@@ -62,6 +62,43 @@ BOOST_AUTO_TEST_CASE(a_result_line_reads_back_as_it_was_written) {
   BOOST_CHECK_EQUAL(got.assertions.at(0).detail, "missing");
 }
 
+BOOST_AUTO_TEST_CASE(a_conversation_reads_back_with_its_turns) {
+  task_result r;
+  r.task_id = "d/c#0";
+  r.dataset = "d";
+  r.case_id = "c";
+  r.params_json = "{}";
+  r.status = task_status::succeeded;
+  r.output_json = R"("bye")";
+  turn_result one;
+  one.query = "hi";
+  one.status = task_status::succeeded;
+  one.attempts = 2;
+  one.latency_us = 1500;
+  one.output_json = R"("hello")";
+  one.tokens = 12;
+  one.conversation_id = "conv-1";
+  one.message_id = "msg-1";
+  one.assertions = {{"contains", true, "found"}};
+  turn_result two;
+  two.query = "bye";
+  two.status = task_status::succeeded;
+  two.attempts = 1;
+  two.output_json = R"("bye")";
+  r.turns = {one, two};
+  std::string line;
+  append_result_line(line, r, 0);
+  task_result got;
+  BOOST_REQUIRE(parse_result_line(object_of(line), got));
+  std::string again;
+  append_result_line(again, got, 0);
+  BOOST_CHECK_EQUAL(again, line);
+  BOOST_REQUIRE_EQUAL(got.turns.size(), 2u);
+  BOOST_CHECK_EQUAL(got.turns[0].attempts, 2u);
+  BOOST_CHECK_EQUAL(got.turns[0].latency_us, 1500);
+  BOOST_CHECK_EQUAL(got.turns[1].tokens, -1);
+}
+
 BOOST_AUTO_TEST_CASE(a_node_lost_attempt_is_written_and_read_back) {
   task_result r;
   r.task_id = "d/c#0";
