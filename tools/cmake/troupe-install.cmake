@@ -49,10 +49,10 @@ set(CPACK_PACKAGE_CONTACT
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "run test manifests against LLM workflow services, concurrently")
 set(CPACK_PACKAGE_DESCRIPTION
-    "troupe batch-runs test manifests (test cases crossed with parameter sets) \
-against Dify apps, any HTTP JSON endpoint, or a scripted stub, with retries, \
-rate limits, resumable JSONL results, reports and run-to-run diffs, on one \
-machine or across several (troupe node).")
+    "troupe batch-runs test manifests (test cases crossed with parameter\n\
+sets) against Dify apps, any HTTP JSON endpoint, or a scripted stub, with\n\
+retries, rate limits, resumable JSONL results, reports and run-to-run\n\
+diffs, on one machine or across several (troupe node).")
 set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/packages)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
