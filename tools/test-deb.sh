@@ -39,6 +39,7 @@ dpkg-deb -f "$deb" Package Version Depends
 # The packed binary must not look for libraries in the build tree.
 extract=$work/extract
 rm -rf "$extract"
+mkdir -p "$extract"
 dpkg-deb -x "$deb" "$extract"
 if readelf -d "$extract/usr/bin/troupe" | grep -E 'R(UN)?PATH'; then
   fail "usr/bin/troupe carries an RPATH"
@@ -47,7 +48,6 @@ fi
 if [ ! -f "$work/base/.troupe-base-complete" ]; then
   step "debootstrap bookworm from $mirror"
   rm -rf "$work/base.tmp"
-  mkdir -p "$work"
   debootstrap --variant=minbase bookworm "$work/base.tmp" "$mirror" \
     >"$work/debootstrap.log" 2>&1 \
     || fail "debootstrap failed, see $work/debootstrap.log"
