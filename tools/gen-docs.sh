@@ -32,9 +32,20 @@ parse_help='
   state == "opts" && /^  -/ {
     flush_opt()
     line = substr($0, 3)
-    split_at = match(line, /  +/)
-    head = split_at ? substr(line, 1, split_at - 1) : line
-    desc = split_at ? substr(line, split_at + RLENGTH) : ""
+    # Descriptions start in one column, taken from the first option line
+    # (-h,--help, which is short); a name that fills the column may leave
+    # a single space before its description, or put it on the next line.
+    if (!col && match(line, /  +/))
+      col = RSTART + RLENGTH
+    if (col && length(line) >= col && substr(line, col - 1, 1) == " ") {
+      head = substr(line, 1, col - 1)
+      desc = substr(line, col)
+    } else {
+      head = line
+      desc = ""
+    }
+    sub(/ +$/, "", head)
+    gsub(/, -/, ",-", head)
     sp = index(head, " ")
     names = sp ? substr(head, 1, sp - 1) : head
     type = sp ? substr(head, sp + 1) : ""

@@ -59,7 +59,7 @@ struct install_fixture {
   std::map<std::string, flag_set> help_flags() const {
     std::map<std::string, flag_set> out;
     std::regex sub_line{"  troupe ([a-z][a-z0-9-]*) .*"};
-    std::regex option_line{"  (-[a-zA-Z],)?(--[a-z0-9-]+).*"};
+    std::regex option_line{"  (-[a-zA-Z], ?)?(--[a-z0-9-]+).*"};
     std::smatch m;
     for (auto& line : lines_of(troupe({"--help"}))) {
       if (!std::regex_match(line, m, sub_line))
