@@ -27,6 +27,13 @@ if [ "${1:-}" = "--with-browser" ]; then
   packages+=(chromium)
 fi
 
+# Optional: the .deb (cpack -G DEB derives its Depends with dpkg-shlibdeps,
+# from dpkg-dev) and tools/test-deb.sh, which installs it in a clean Debian
+# 12 root made by debootstrap. Not needed to build or test.
+if [ "${1:-}" = "--with-deb" ]; then
+  packages+=(dpkg-dev debootstrap)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -7,6 +7,7 @@
 
 #include "tools/troupe/cli_parts.hpp"
 #include "tools/troupe/help.hpp"
+#include "tools/troupe/version.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -146,7 +147,7 @@ public:
 
 private:
   static message version_message() {
-    return message{std::string{"troupe "} + runtime::version() + "\n", 0};
+    return message{version_text(), 0};
   }
 
   void summary(CLI::App* sub, const char* text) {

@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <curl/curl.h>
+
 using namespace troupe;
 
 namespace {
@@ -45,9 +47,13 @@ BOOST_AUTO_TEST_CASE(no_arguments_print_the_main_help_and_exit_2) {
   BOOST_CHECK_EQUAL(message_of({"-h"}, 0), text);
 }
 
-BOOST_AUTO_TEST_CASE(version_prints_the_version) {
-  auto text = std::string{"troupe "} + runtime::version() + "\n";
-  BOOST_CHECK_EQUAL(message_of({"--version"}, 0), text);
+BOOST_AUTO_TEST_CASE(version_prints_the_versions_of_troupe_and_its_libraries) {
+  auto text = message_of({"--version"}, 0);
+  // CAF and Boost as compiled in, libcurl as loaded.
+  auto curl = std::string{curl_version_info(CURLVERSION_NOW)->version};
+  BOOST_CHECK_EQUAL(text, std::string{"troupe "} + runtime::version()
+                            + " (CAF 0.17.6, Boost 1.81, libcurl " + curl
+                            + ")\n");
   BOOST_CHECK_EQUAL(message_of({"version"}, 0), text);
 }
 
