@@ -16,6 +16,9 @@ packages=(
   clang libclang-rt-14-dev
   # tests and benchmarks: certificates, load generator, bench scripts
   openssl procps wrk python3
+  # the manifest_schema suite checks manifests against
+  # config/manifest.schema.json with Debian's jsonschema (draft 2020-12)
+  python3-jsonschema
 )
 
 # Optional: a headless browser to look at `troupe report --html` output
