@@ -4,6 +4,7 @@
 
 #include "config/expect.hpp"
 #include "config/json_checks.hpp"
+#include "config/manifest_keys.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
@@ -110,9 +111,7 @@ parse_case_into(std::string_view json_text, const std::string& file,
       // The slow path, for its precise error messages.
       checker chk{where()};
       auto& obj = chk.object(v, path);
-      chk.only_keys(
-        obj, path,
-        {"id", "inputs", "query", "conversation_id", "expect", "turns"});
+      chk.only_keys(obj, path, keys_of(manifest_object::test_case));
       chk.required(obj, path, "id");
     }
     auto& obj = v.get_object();
@@ -155,9 +154,8 @@ parse_case_into(std::string_view json_text, const std::string& file,
                      "a case with \"turns\" gives each turn its own query "
                      "and expect, expected it inside the turns");
       } else {
-        checker{where()}.only_keys(
-          obj, path,
-          {"id", "inputs", "query", "conversation_id", "expect", "turns"});
+        checker{where()}.only_keys(obj, path,
+                                   keys_of(manifest_object::test_case));
       }
     }
     if (!obj.contains("expect"))

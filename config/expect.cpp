@@ -2,6 +2,8 @@
 
 #include "config/expect.hpp"
 
+#include "config/manifest_keys.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <boost/regex.hpp>
 
@@ -45,9 +47,7 @@ bool valid_json_pointer(const std::string& pointer) {
 expectation parse_expect(const checker& chk, const json::value& v,
                          const std::string& path) {
   auto& obj = chk.object(v, path);
-  chk.only_keys(
-    obj, path,
-    {"contains", "not_contains", "regex", "equals", "json", "max_latency_ms"});
+  chk.only_keys(obj, path, keys_of(manifest_object::expect));
   expectation e;
   if (auto* x = obj.if_contains("contains"))
     e.contains = strings(chk, *x, join_path(path, "contains"));
@@ -118,7 +118,7 @@ std::vector<turn_spec> parse_turns(const checker& chk, const json::value& v,
   for (size_t i = 0; i < arr.size(); ++i) {
     auto turn_path = index_path(path, i);
     auto& obj = chk.object(arr[i], turn_path);
-    chk.only_keys(obj, turn_path, {"query", "inputs", "expect"});
+    chk.only_keys(obj, turn_path, keys_of(manifest_object::turn));
     turn_spec t;
     t.query = chk.string(chk.required(obj, turn_path, "query"),
                          join_path(turn_path, "query"));

@@ -9,6 +9,7 @@
 #include "config/expect.hpp"
 #include "config/hash.hpp"
 #include "config/json_checks.hpp"
+#include "config/manifest_keys.hpp"
 #include "config/stub_config.hpp"
 #include "config/target.hpp"
 
@@ -44,7 +45,7 @@ dataset_config parse_dataset(const checker& chk, const json::value& v,
                              const std::string& path,
                              const std::string& base_dir) {
   auto& obj = chk.object(v, path);
-  chk.only_keys(obj, path, {"name", "cases", "file", "weight", "expect"});
+  chk.only_keys(obj, path, keys_of(manifest_object::dataset));
   dataset_config ds;
   ds.name
     = chk.string(chk.required(obj, path, "name"), join_path(path, "name"));
@@ -91,9 +92,7 @@ dataset_config parse_dataset(const checker& chk, const json::value& v,
 retry_policy parse_retry(const checker& chk, const json::value& v) {
   const std::string p = "retry_policy";
   auto& obj = chk.object(v, p);
-  chk.only_keys(obj, p,
-                {"max_attempts", "backoff_seconds", "backoff_multiplier",
-                 "max_backoff_seconds", "jitter"});
+  chk.only_keys(obj, p, keys_of(manifest_object::retry_policy));
   retry_policy r;
   if (auto i = obj.find("max_attempts"); i != obj.end())
     r.max_attempts = static_cast<uint32_t>(
@@ -125,11 +124,7 @@ retry_policy parse_retry(const checker& chk, const json::value& v) {
 execution_policy parse_execution(const checker& chk, const json::value& v) {
   const std::string p = "execution_policy";
   auto& obj = chk.object(v, p);
-  chk.only_keys(obj, p,
-                {"concurrency", "timeout_seconds", "deadline_seconds",
-                 "run_deadline_seconds", "adaptive", "batch_size",
-                 "batch_pause_seconds", "rate_limit", "limits", "nodes",
-                 "local_workers", "node_grace_seconds"});
+  chk.only_keys(obj, p, keys_of(manifest_object::execution_policy));
   execution_policy e;
   if (auto* x = obj.if_contains("nodes")) {
     auto np = join_path(p, "nodes");
@@ -151,7 +146,7 @@ execution_policy parse_execution(const checker& chk, const json::value& v) {
   if (auto* x = obj.if_contains("limits")) {
     auto lp = join_path(p, "limits");
     auto& lim = chk.object(*x, lp);
-    chk.only_keys(lim, lp, {"max_line_bytes"});
+    chk.only_keys(lim, lp, keys_of(manifest_object::limits));
     if (auto* b = lim.if_contains("max_line_bytes"))
       e.max_line_bytes = static_cast<uint64_t>(chk.integer(
         *b, join_path(lp, "max_line_bytes"), 1024, int64_t{1} << 30));
@@ -170,8 +165,7 @@ execution_policy parse_execution(const checker& chk, const json::value& v) {
   if (auto* x = obj.if_contains("rate_limit")) {
     auto rp = join_path(p, "rate_limit");
     auto& rl = chk.object(*x, rp);
-    chk.only_keys(rl, rp,
-                  {"requests_per_second", "requests_per_minute", "burst"});
+    chk.only_keys(rl, rp, keys_of(manifest_object::rate_limit));
     auto* rps = rl.if_contains("requests_per_second");
     auto* rpm = rl.if_contains("requests_per_minute");
     if ((rps == nullptr) == (rpm == nullptr))
@@ -216,9 +210,13 @@ result<manifest> parse_manifest(const std::string& text,
     checker chk{path};
     auto root = parse_relaxed(text, path);
     auto& obj = chk.object(root, "");
-    chk.only_keys(obj, "",
-                  {"name", "target", "datasets", "parameters",
-                   "execution_policy", "retry_policy", "stub"});
+    chk.only_keys(obj, "", keys_of(manifest_object::manifest));
+    // "$schema" points an editor at config/manifest.schema.json; like a
+    // comment, it changes neither the run nor the manifest's hash.
+    if (auto* s = obj.if_contains("$schema")) {
+      chk.string(*s, "$schema", true);
+      root.as_object().erase("$schema");
+    }
     manifest m;
     m.path = path;
     m.hash = "sha256:" + sha256_hex(json::serialize(root));

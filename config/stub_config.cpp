@@ -4,6 +4,7 @@
 #include "config/stub_config.hpp"
 
 #include "config/json_checks.hpp"
+#include "config/manifest_keys.hpp"
 #include "config/stub_behavior.hpp"
 
 namespace json = boost::json;
@@ -53,9 +54,7 @@ parse_behavior_map(const checker& chk, const json::value& v,
 stub_event parse_event(const checker& chk, const json::value& v,
                        const std::string& path) {
   auto& obj = chk.object(v, path);
-  chk.only_keys(obj, path,
-                {"at_ms", "cancel", "set_failure_rate", "set_task_behavior",
-                 "set_simulated_delay", "clear_task_behaviors"});
+  chk.only_keys(obj, path, keys_of(manifest_object::stub_event));
   stub_event e;
   e.at_us
     = static_cast<int64_t>(chk.number(chk.required(obj, path, "at_ms"),
@@ -104,9 +103,7 @@ stub_event parse_event(const checker& chk, const json::value& v,
 stub_config parse_stub(const checker& chk, const json::value& v) {
   const std::string p = "stub";
   auto& obj = chk.object(v, p);
-  chk.only_keys(obj, p,
-                {"simulated_delay_seconds", "failure_rate", "seed",
-                 "task_behaviors", "dataset_behaviors", "events"});
+  chk.only_keys(obj, p, keys_of(manifest_object::stub));
   stub_config s;
   if (auto i = obj.find("simulated_delay_seconds"); i != obj.end())
     s.simulated_delay_seconds = chk.number(

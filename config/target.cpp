@@ -4,6 +4,7 @@
 #include "config/target.hpp"
 
 #include "config/json_checks.hpp"
+#include "config/manifest_keys.hpp"
 #include "messages/placeholders.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -73,13 +74,6 @@ constexpr target_key target_keys[] = {
   {"max_upload_bytes", dify_types},
 };
 
-std::vector<std::string_view> target_key_names() {
-  std::vector<std::string_view> out;
-  for (auto& k : target_keys)
-    out.push_back(k.name);
-  return out;
-}
-
 bool takes_key(target_type t, std::string_view key) {
   for (auto& k : target_keys)
     if (k.name == key)
@@ -133,6 +127,21 @@ std::vector<std::pair<int, int>> parse_success_status(const checker& chk,
 
 } // namespace
 
+std::vector<std::string_view> all_target_keys() {
+  std::vector<std::string_view> out;
+  for (auto& k : target_keys)
+    out.push_back(k.name);
+  return out;
+}
+
+std::vector<std::string_view> target_keys_of(target_type t) {
+  std::vector<std::string_view> out;
+  for (auto& k : target_keys)
+    if ((k.types & used_by(t)) != 0)
+      out.push_back(k.name);
+  return out;
+}
+
 const char* target_type_name(target_type x) noexcept {
   for (auto& [type, name] : target_type_names)
     if (type == x)
@@ -165,7 +174,7 @@ std::vector<std::string> target_notes(const target_config& t,
 
 target_config parse_target(const checker& chk, const json::value& v) {
   auto& obj = chk.object(v, "target");
-  chk.only_keys(obj, "target", target_key_names());
+  chk.only_keys(obj, "target", keys_of(manifest_object::target));
   auto& type_v = chk.required(obj, "target", "type");
   auto type = chk.string(type_v, "target.type");
   target_config t;

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace troupe::config {
@@ -15,6 +16,12 @@ class checker;
 
 /// Reads "target", checking that its type takes each key given.
 target_config parse_target(const checker& chk, const boost::json::value& v);
+
+/// Every key of "target", whatever its type ("type" first).
+std::vector<std::string_view> all_target_keys();
+
+/// The keys a target of type `t` takes, "type" included.
+std::vector<std::string_view> target_keys_of(target_type t);
 
 /// Notes on a valid target that will not work as its user expects, for
 /// `troupe validate` (stdout, exit code unchanged): a blocking target on

@@ -16,8 +16,9 @@ packages=(
   clang libclang-rt-14-dev
   # tests and benchmarks: certificates, load generator, bench scripts
   openssl procps wrk python3
-  # tests: JUnit XML checked against Jenkins' schema (xmllint), the summary
-  # JSON against docs/summary.schema.json (tests/e2e/report_formats)
+  # tests: JUnit XML checked against tests/schemas/junit.xsd (xmllint); the
+  # summary JSON against docs/summary.schema.json and manifests against
+  # config/manifest.schema.json with Debian's jsonschema (draft 2020-12)
   libxml2-utils python3-jsonschema
 )
 

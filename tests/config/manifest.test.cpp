@@ -152,7 +152,18 @@ BOOST_AUTO_TEST_CASE(unknown_and_missing_keys_are_errors) {
   BOOST_CHECK_EQUAL(error(with(R"("colour": "red")")),
                     "DIR/m.json: colour: unknown key (expected one of: name, "
                     "target, datasets, parameters, execution_policy, "
-                    "retry_policy, stub)");
+                    "retry_policy, stub, $schema)");
+}
+
+BOOST_AUTO_TEST_CASE(a_schema_key_is_taken_and_ignored) {
+  // An editor's pointer to config/manifest.schema.json, like a comment,
+  // changes neither the run nor its hash (so --resume still matches).
+  auto plain = ok(with(""));
+  auto pointed = ok(with(R"("$schema": "./config/manifest.schema.json")"));
+  BOOST_CHECK_EQUAL(plain.hash, pointed.hash);
+  BOOST_CHECK_EQUAL(pointed.task_count(), 1u);
+  BOOST_CHECK_EQUAL(error(with(R"("$schema": 5)")),
+                    "DIR/m.json: $schema: must be a string, got 5");
 }
 
 BOOST_AUTO_TEST_CASE(broken_manifest_json_names_line_and_column) {

@@ -126,6 +126,9 @@ BOOST_AUTO_TEST_CASE(install_puts_the_binary_docs_completion_and_examples,
     ++examples;
   }
   BOOST_CHECK_GE(examples, 10u);
+  // The manifest's schema, for editors.
+  BOOST_CHECK(read_file(path("share/troupe/manifest.schema.json"))
+              == read_file(source_dir() + "/config/manifest.schema.json"));
   BOOST_CHECK_EQUAL(
     std::distance(fs::directory_iterator{path("share/troupe/examples")},
                   fs::directory_iterator{}),

@@ -36,6 +36,9 @@ install(FILES ${troupe_docs_dir}/troupe.bash
         RENAME troupe)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/config/examples/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/troupe/examples)
+# The manifest's JSON Schema, for editors ("$schema"; config/README.md).
+install(FILES ${PROJECT_SOURCE_DIR}/config/manifest.schema.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/troupe)
 
 # The .deb. Its Depends come from dpkg-shlibdeps on the binary (CAF's
 # core, io and openssl, Boost.JSON 1.81, libcurl, jemalloc, fmt, OpenSSL,

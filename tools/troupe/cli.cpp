@@ -94,6 +94,7 @@ public:
     define_report();
     define_diff();
     define_node();
+    define_init();
     // Parsed by the server itself (main() dispatches before CLI11 runs);
     // listed here for the main help.
     auto* fake = app_.add_subcommand("fake-dify");
@@ -108,7 +109,7 @@ public:
     if (args.empty())
       return message{app_.help(), 2};
     CLI::App* sub = nullptr;
-    for (auto* s : {run_, validate_, report_, diff_, version_, node_})
+    for (auto* s : {run_, validate_, report_, diff_, version_, node_, init_})
       if (s->check_name(args[0]))
         sub = s;
     auto rest = spread_empty_values(sub, args);
@@ -142,6 +143,8 @@ public:
       return node_cmd_;
     if (sub == diff_)
       return diff_cmd_;
+    if (sub == init_)
+      return init_cmd_;
     return report_cmd_;
   }
 
@@ -326,6 +329,13 @@ private:
         ""));
   }
 
+  void define_init() {
+    init_ = subcommand("init", "write a starter manifest and cases file",
+                       init_intro);
+    init_->footer(init_footer);
+    add_init_options(*init_, init_cmd_);
+  }
+
   // "--out=" at the end of the line or before another argument means an
   // empty value, which the option's checks then refuse, rather than the
   // next argument taken as the value.
@@ -397,7 +407,7 @@ private:
     if (auto unknown = unknown_first(sub))
       return *unknown;
     for (auto* opt : sub->get_options())
-      if (opt->get_positional() && opt->count() == 0)
+      if (opt->get_positional() && opt->get_required() && opt->count() == 0)
         return usage(sub, "missing " + opt->get_name());
     if (auto extra = sub->remaining(); !extra.empty())
       return usage(sub, "unexpected argument " + extra.front());
@@ -418,11 +428,13 @@ private:
   CLI::App* diff_ = nullptr;
   CLI::App* version_ = nullptr;
   CLI::App* node_ = nullptr;
+  CLI::App* init_ = nullptr;
   run_command run_cmd_;
   node_command node_cmd_;
   validate_command validate_cmd_;
   report_command report_cmd_;
   diff_command diff_cmd_;
+  init_command init_cmd_;
 };
 
 } // namespace

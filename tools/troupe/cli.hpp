@@ -8,6 +8,7 @@
 #include "runtime/node.hpp"
 #include "runtime/report.hpp"
 #include "runtime/run.hpp"
+#include "tools/troupe/init.hpp"
 
 #include <string>
 #include <variant>
@@ -50,7 +51,7 @@ struct fake_dify_command {
 /// What the command line asks for.
 using command
   = std::variant<message, run_command, validate_command, report_command,
-                 fake_dify_command, node_command, diff_command>;
+                 fake_dify_command, node_command, diff_command, init_command>;
 
 /// Parses argv (without the program name).
 command parse(const std::vector<std::string>& args);

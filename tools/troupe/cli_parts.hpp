@@ -6,6 +6,7 @@
 
 #include "runtime/node.hpp"
 #include "runtime/system.hpp"
+#include "tools/troupe/init.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -48,6 +49,9 @@ CLI::Option* add_value(CLI::App& app, const std::string& name,
 
 /// --listen, --workers, --insecure and the TLS flags of `troupe node`.
 void add_node_options(CLI::App& node, runtime::node_options& o);
+
+/// `troupe init`'s --target (checked against init_targets) and DIR.
+void add_init_options(CLI::App& init, init_command& cmd);
 
 /// --tls-cert, --tls-key and --tls-ca; each needs `needs` unless null.
 void add_tls_options(CLI::App& app, runtime::tls_files& tls,

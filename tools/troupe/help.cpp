@@ -15,7 +15,8 @@ std::string usage_tail(const CLI::App* app) {
   std::string out;
   for (auto* opt : app->get_options())
     if (opt->get_positional())
-      out += " " + opt->get_name();
+      out += opt->get_required() ? " " + opt->get_name()
+                                 : " [" + opt->get_name() + "]";
   for (auto* opt : app->get_options())
     if (opt->nonpositional() && opt->get_name() != "--help")
       return out + " [options]";

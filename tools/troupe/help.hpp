@@ -56,6 +56,19 @@ With --tls-cert, --tls-key and --tls-ca (the same three flags on
 `troupe run --nodes`), each side must present a certificate signed by the
 other's CA, and the node may listen beyond loopback.)";
 
+inline constexpr const char* init_intro
+  = R"(Writes a starter manifest, DIR/troupe.json, commented key by key, and a
+sample cases file, DIR/cases.jsonl, for one target type. Dify and http
+starters point at 127.0.0.1:5001, where `troupe fake-dify --listen
+127.0.0.1:5001` serves, so they run before you have an app; the key comes
+from DIFY_API_KEY (SERVICE_TOKEN for http). `troupe validate` passes on
+what it writes.)";
+
+inline constexpr const char* init_footer
+  = R"(Nothing is ever overwritten: if either file exists, init writes neither,
+names it and exits with code 2. It prints what it wrote and the commands to
+run next. Exit code 4 if a file cannot be written.)";
+
 /// Help pages: a subcommand's usage line first, then what it does, its
 /// options (with the rules between flags) and a closing note; the main page
 /// lists the subcommands with their usage.

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
     return troupe::runtime::diff(d->options);
   if (auto* node = std::get_if<troupe::cli::node_command>(&cmd))
     return troupe::runtime::serve_node(node->options);
+  if (auto* init = std::get_if<troupe::cli::init_command>(&cmd))
+    return troupe::cli::init(*init);
   if (auto* fake = std::get_if<troupe::cli::fake_dify_command>(&cmd))
     return troupe::fake_dify::main(fake->args);
   auto& validate = std::get<troupe::cli::validate_command>(cmd);

@@ -62,6 +62,26 @@ BOOST_AUTO_TEST_CASE(an_unknown_command_is_a_usage_error) {
                                           "Run `troupe --help` for usage.\n");
 }
 
+BOOST_AUTO_TEST_CASE(init_takes_a_target_and_a_folder_both_optional) {
+  auto d = parsed<cli::init_command>({"init"});
+  BOOST_CHECK_EQUAL(d.target, "dify-workflow");
+  BOOST_CHECK_EQUAL(d.dir, "");
+  auto c = parsed<cli::init_command>({"init", "--target=stub", "demo"});
+  BOOST_CHECK_EQUAL(c.target, "stub");
+  BOOST_CHECK_EQUAL(c.dir, "demo");
+  BOOST_CHECK_EQUAL(message_of({"init", "--target", "dify"}),
+                    usage("init: --target: must be one of dify-workflow, "
+                          "dify-chat, http, stub, got \"dify\"",
+                          "init"));
+  BOOST_CHECK_EQUAL(message_of({"init", "--target"}),
+                    usage("init: --target needs a value", "init"));
+  BOOST_CHECK_EQUAL(message_of({"init", "a", "b"}),
+                    usage("init: unexpected argument b", "init"));
+  BOOST_CHECK(message_of({"--help"}, 0)
+                .find("  troupe init [DIR] [options]         write a starter")
+              != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(run_defaults_leave_every_option_unset) {
   auto o = parsed<cli::run_command>({"run", "m.json"}).options;
   BOOST_CHECK_EQUAL(o.manifest, "m.json");
