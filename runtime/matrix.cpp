@@ -39,21 +39,20 @@ matrix_cell make_cell(const task_result& r, size_t cap) {
     c.failed_details.push_back(take(a.check + ": " + a.detail));
   }
   auto out = output_text(r.output_json);
-  if (!out.empty())
-    c.short_text = first_chars(out, matrix_short_chars);
-  else if (!r.error.empty())
-    c.short_text = first_chars(r.error, matrix_short_chars);
-  c.short_is_error = out.empty() && !r.error.empty();
-  c.short_more
-    = c.short_text.size() < (c.short_is_error ? r.error : out).size();
-  // A conversation's output is its last turn's, shown with the turns.
-  if (r.turns.empty() && out.size() > c.short_text.size()) {
-    // The expansion never shows less than the cell.
+  // A task that did not succeed shows why; one that did, its output.
+  c.short_is_error
+    = !r.error.empty() && (out.empty() || r.status != task_status::succeeded);
+  auto& shown = c.short_is_error ? r.error : out;
+  c.short_text = first_chars(shown, matrix_short_chars);
+  c.short_more = c.short_text.size() < shown.size();
+  // The expansion never shows less of a text than the cell does.
+  if (c.short_more)
     left = std::max(left, c.short_text.size());
-    c.output = take(out);
-  }
-  if (!c.short_is_error || r.error.size() > c.short_text.size())
+  if (c.short_is_error ? c.short_more : !r.error.empty())
     c.error = take(r.error);
+  // A conversation's output is its last turn's, shown with the turns.
+  if (r.turns.empty() && (c.short_is_error ? !out.empty() : c.short_more))
+    c.output = take(out);
   for (auto& t : r.turns) {
     matrix_turn mt;
     mt.query = take(t.query);

@@ -33,7 +33,7 @@ inline constexpr size_t matrix_cell_cap_min = 256;
 inline constexpr size_t matrix_text_budget = 8u << 20;
 
 /// Cells the matrix holds; the cases after them are counted, not shown.
-inline constexpr size_t matrix_cell_limit = 60'000;
+inline constexpr size_t matrix_cell_limit = 40'000;
 
 /// The per-cell cap for a matrix of `cells` cells.
 size_t matrix_cell_cap(size_t cells);
@@ -53,11 +53,11 @@ struct matrix_cell {
   /// Names of the failed checks, and "name: detail" for the expansion.
   std::vector<std::string> failed_checks;
   std::vector<std::string> failed_details;
-  /// The first matrix_short_chars characters of the output (or, with no
-  /// output, of the error), and whether the output was longer.
+  /// The first matrix_short_chars characters of the error of a task that
+  /// did not succeed, else of the output (with none, of the error).
   std::string short_text;
   bool short_is_error = false;
-  /// Whether the text the short one starts is longer.
+  /// Whether the text short_text starts is longer.
   bool short_more = false;
   /// The output, the error and the turns, cut together at the cell cap.
   std::string output;

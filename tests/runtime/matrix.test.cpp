@@ -142,6 +142,21 @@ BOOST_AUTO_TEST_CASE(without_an_output_the_cell_shows_the_error) {
   BOOST_CHECK(!c.expands);
 }
 
+BOOST_AUTO_TEST_CASE(
+  a_task_that_did_not_succeed_shows_why_and_keeps_its_output) {
+  matrix_data m;
+  auto r = task("d", "c", 0, task_status::failed);
+  r.output_json = R"("partial answer")";
+  r.error = "HTTP 500";
+  add_to_matrix(m, r);
+  auto& c = m.rows.at(0).cells.at(0);
+  BOOST_CHECK_EQUAL(c.short_text, "HTTP 500");
+  BOOST_CHECK(c.short_is_error);
+  BOOST_CHECK(c.error.empty());
+  BOOST_CHECK_EQUAL(c.output, "partial answer");
+  BOOST_CHECK(c.expands);
+}
+
 BOOST_AUTO_TEST_CASE(a_conversation_expands_to_its_turns_within_the_cap) {
   matrix_data m;
   m.cell_cap = 10;
