@@ -266,10 +266,7 @@ std::string render_html_report(const report_data& d,
        + esc(results_path) + " &middot; manifest " + esc(d.header.manifest)
        + " &middot; started " + esc(d.header.started_at) + " &middot; "
        + std::to_string(d.runs) + (d.runs == 1 ? " run" : " runs")
-       + " &middot; troupe " + esc(d.header.version)
-       + (d.matrix.rows.empty() ? ""
-                                : " &middot; <a href=\"#matrix\">matrix</a>")
-       + "</div>";
+       + " &middot; troupe " + esc(d.header.version) + "</div>";
   if (d.missing > 0 || d.partial_bytes > 0)
     h += "<p><b>Interrupted:</b> " + std::to_string(d.missing) + " of "
          + std::to_string(s.total)

@@ -107,7 +107,6 @@ BOOST_FIXTURE_TEST_SUITE(html_matrix, matrix_fixture)
 
 BOOST_AUTO_TEST_CASE(columns_are_parameter_sets_labelled_by_their_params) {
   auto p = small();
-  BOOST_CHECK(has(p, "<a href=\"#matrix\">matrix</a>"));
   BOOST_CHECK(has(p, "<h2 id=\"matrix\">Matrix</h2><p class=\"muted\">4 cases "
                      "&times; 2 parameter sets, in pages of 200 rows."));
   BOOST_CHECK(has(
@@ -185,8 +184,8 @@ BOOST_AUTO_TEST_CASE(the_page_refers_to_nothing_outside_itself) {
   BOOST_CHECK(!has(p, "src="));
   BOOST_CHECK(!has(p, "@import"));
   BOOST_CHECK(!has(p, "url("));
-  // Every link stays on the page.
-  BOOST_CHECK_EQUAL(occurrences(p, "href="), occurrences(p, "href=\"#"));
+  BOOST_CHECK(!has(p, "href="));
+  BOOST_CHECK(!has(p, "<link"));
 }
 
 BOOST_AUTO_TEST_CASE(ten_thousand_cases_by_three_params_page_and_stay_small) {
