@@ -2,8 +2,9 @@
 
 // The HTML report: one self-contained page (inline CSS and SVG, no script,
 // no network fetch) with the summary, the status breakdown, the latency
-// histogram, throughput over time, a table per dataset, and the tasks that
-// failed or whose checks failed.
+// histogram, throughput over time, a table per dataset, the tasks that
+// failed or whose checks failed, and the matrix of cases x parameter sets
+// (html_matrix.hpp) when report_data::matrix has rows.
 
 #include "runtime/report.hpp"
 

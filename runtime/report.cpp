@@ -38,7 +38,8 @@ double latency_edge_us(size_t i) {
 
 config::result<report_data>
 build_report(const std::string& path,
-             const std::function<void(const task_result&)>& each) {
+             const std::function<void(const task_result&)>& each,
+             bool with_matrix) {
   auto loaded = results_index::read(path, false);
   if (auto* err = std::get_if<config::config_error>(&loaded))
     return *err;
@@ -51,10 +52,14 @@ build_report(const std::string& path,
   d.latency_buckets.assign(latency_bucket_count, 0);
   run_stats stats;
   d.first_start_us = d.header.started_at_us;
+  d.matrix.cell_cap
+    = matrix_cell_cap(std::min<uint64_t>(idx.tasks(), matrix_cell_limit));
   bool ok = idx.for_each_last([&](task_result& r) {
     if (each)
       each(r);
     stats.add(r);
+    if (with_matrix)
+      add_to_matrix(d.matrix, r);
     auto& ds = d.datasets[r.dataset];
     ds.counts[static_cast<size_t>(r.status)] += 1;
     if (r.tokens > 0)
@@ -98,6 +103,7 @@ build_report(const std::string& path,
       d.finished_per_second[(r.finished_us - d.first_start_us) / 1'000'000]
         += 1;
   });
+  sort_matrix(d.matrix);
   d.summary = stats.summary();
   d.summary.total = std::max<uint64_t>(d.header.tasks, idx.tasks());
   d.missing = d.summary.total > idx.tasks() ? d.summary.total - idx.tasks() : 0;
@@ -130,7 +136,7 @@ int report(const report_options& opts) {
   std::function<void(const task_result&)> each;
   if (!opts.junit.empty())
     each = [&junit](const task_result& r) { junit.add(r); };
-  auto built = build_report(opts.results, each);
+  auto built = build_report(opts.results, each, !opts.html.empty());
   if (auto* err = std::get_if<config::config_error>(&built)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
     return 2;

@@ -6,6 +6,7 @@
 // self-contained HTML page with inline SVG charts, and as JUnit XML.
 
 #include "messages/run.hpp"
+#include "runtime/matrix.hpp"
 #include "runtime/results_file.hpp"
 
 #include <cstdint>
@@ -65,13 +66,17 @@ struct report_data {
   uint64_t failed_total = 0;
   std::vector<report_row> assertion_failed;
   uint64_t assertion_failed_total = 0;
+  /// Cases x parameter sets, filled when asked for (the HTML page).
+  matrix_data matrix;
 };
 
 /// Reads a results file into report data; an error names the file. `each`,
-/// if set, also sees the last line of every task, in file order.
+/// if set, also sees the last line of every task, in file order;
+/// `with_matrix` fills report_data::matrix too (the HTML page's).
 config::result<report_data>
 build_report(const std::string& path,
-             const std::function<void(const task_result&)>& each = {});
+             const std::function<void(const task_result&)>& each = {},
+             bool with_matrix = false);
 
 /// The lower edge of latency bucket `i`, in microseconds.
 double latency_edge_us(size_t i);

@@ -51,7 +51,8 @@ bool parse_header_line(const boost::json::object& line, results_header& out);
 /// one or either is missing.
 bool parse_result_key(const boost::json::object& line, result_key& out);
 
-/// Turns a result line into a task_result; false if it is not one.
+/// Turns a result line into a task_result, its turns included; false if it
+/// is not one.
 bool parse_result_line(const boost::json::object& line, task_result& out);
 
 /// The status named `name` ("SUCCEEDED"), if it is one.

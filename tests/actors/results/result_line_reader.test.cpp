@@ -140,6 +140,18 @@ BOOST_AUTO_TEST_CASE(a_node_lost_attempt_is_written_and_read_back) {
   BOOST_CHECK_EQUAL(again, line);
 }
 
+BOOST_AUTO_TEST_CASE(a_turn_of_the_wrong_shape_reads_as_empty) {
+  task_result got;
+  BOOST_REQUIRE(parse_result_line(
+    object_of(R"({"type":"result","task_id":"t","status":"FAILED",)"
+              R"("turns":[7,{"query":3,"status":"LATE","attempts":-2}]})"),
+    got));
+  BOOST_REQUIRE_EQUAL(got.turns.size(), 1u);
+  BOOST_CHECK(got.turns[0].query.empty());
+  BOOST_CHECK(got.turns[0].status == task_status::pending);
+  BOOST_CHECK_EQUAL(got.turns[0].attempts, 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_header_line_reads_back_as_it_was_written) {
   header_info h{"sha256:ab", "0.1.0", 951'782'400'123'000,
                 "m.json",    "smoke", "stub",
