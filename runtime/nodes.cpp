@@ -11,8 +11,14 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 
 namespace troupe::runtime {
@@ -110,6 +116,43 @@ std::string settle_nodes(const run_options& opts, config::manifest& m) {
   return {};
 }
 
+namespace {
+
+// Whether a plain TCP connection to the node opens within a second: after a
+// failed TLS connect, it tells a refused handshake from a node that is not
+// there (CAF reports a handshake that the peer cut early as
+// cannot_connect_to_node too, depending on timing).
+bool tcp_reachable(const node_address& addr) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  auto port = std::to_string(addr.port);
+  if (::getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &found) != 0)
+    return false;
+  bool ok = false;
+  for (auto* a = found; a != nullptr && !ok; a = a->ai_next) {
+    int fd
+      = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0)
+      continue;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ok = ::poll(&p, 1, 1000) == 1
+           && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0
+           && err == 0;
+    }
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return ok;
+}
+
+} // namespace
+
 std::variant<std::vector<node_link>, std::string>
 connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
               const std::string& manifest_text, bool tls,
@@ -126,13 +169,18 @@ connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
     // A peer that refuses our certificate, or whose certificate our CA did
     // not sign, ends the connection in the handshake (caf-0.17.md §6), and
     // so does a TLS node to a plain connection.
+    if (!handle && tls
+        && (handle.error() == caf::sec::disconnect_during_handshake
+            || tcp_reachable(addr)))
+      return fmt::format("node {}: the TLS handshake failed: each side's "
+                         "certificate must be signed by the other side's "
+                         "--tls-ca",
+                         link.name);
     if (!handle && handle.error() == caf::sec::disconnect_during_handshake)
-      return fmt::format(
-        tls ? "node {}: the TLS handshake failed ({}): each side's "
-              "certificate must be signed by the other side's --tls-ca"
-            : "node {} closed the connection in the handshake ({}): a node "
-              "with TLS needs --tls-cert, --tls-key and --tls-ca",
-        link.name, sys.render(handle.error()));
+      return fmt::format("node {} closed the connection in the handshake "
+                         "({}): a node with TLS needs --tls-cert, --tls-key "
+                         "and --tls-ca",
+                         link.name, sys.render(handle.error()));
     if (!handle)
       return fmt::format("node {} is unreachable ({})", link.name,
                          sys.render(handle.error()));
