@@ -44,8 +44,12 @@ std::string pill(const std::string& status) {
 
 std::string column_head(uint32_t idx, const matrix_column& c) {
   std::string h = "<th>#" + std::to_string(idx);
-  if (!c.params_json.empty() && c.params_json != "{}")
-    h += " <code>" + esc(c.params_json) + "</code>";
+  // A long parameter (a whole prompt) would repeat on every page: cut.
+  if (!c.params_json.empty() && c.params_json != "{}") {
+    auto label = cut_utf8(c.params_json, 160);
+    h += " <code>" + esc(label)
+         + (label.size() < c.params_json.size() ? "…" : "") + "</code>";
+  }
   h += "<div class=\"muted\">" + std::to_string(c.succeeded) + " of "
        + std::to_string(c.tasks) + " succeeded";
   if (c.checks_failed > 0)

@@ -211,9 +211,10 @@ void junit_builder::add(const task_result& r) {
   }
 }
 
-std::string junit_builder::finish(const std::string& run_name) const {
-  uint64_t tests = 0;
-  uint64_t failures = 0;
+std::string junit_builder::finish(const std::string& run_name,
+                                  uint64_t missing) const {
+  uint64_t tests = missing > 0 ? 1 : 0;
+  uint64_t failures = tests;
   uint64_t time_ms = 0;
   for (auto& s : suites_) {
     tests += s.tests;
@@ -233,6 +234,18 @@ std::string junit_builder::finish(const std::string& run_name) const {
     out += s.cases;
     out += "  </testsuite>\n";
   }
+  if (missing > 0)
+    out += fmt::format(
+      "  <testsuite name=\"troupe\" tests=\"1\" failures=\"1\" errors=\"0\" "
+      "skipped=\"0\" time=\"0.000\">\n"
+      "    <testcase name=\"(no result line)\" classname=\"troupe\" "
+      "time=\"0.000\">\n"
+      "      <failure message=\"{0} tasks have no result line\" "
+      "type=\"missing\">{0} tasks of the run have no result line: it did not "
+      "finish (resume it with --resume)</failure>\n"
+      "    </testcase>\n"
+      "  </testsuite>\n",
+      missing);
   out += "</testsuites>\n";
   return out;
 }

@@ -172,7 +172,7 @@ int report(const report_options& opts) {
     {opts.summary_json, "summary json", "summary",
      [&] { return summary_json + "\n"; }},
     {opts.junit, "junit xml", "JUnit XML",
-     [&] { return junit.finish(d.header.name); }},
+     [&] { return junit.finish(d.header.name, d.missing); }},
   };
   for (auto& o : outputs) {
     if (o.path.empty())

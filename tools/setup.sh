@@ -24,16 +24,20 @@ packages=(
 
 # Optional: a headless browser to look at `troupe report --html` output
 # (tools/screenshot.sh). Not needed to build or test.
-if [ "${1:-}" = "--with-browser" ]; then
-  packages+=(chromium)
-fi
+for flag in "$@"; do
+  case "$flag" in
+    --with-browser) packages+=(chromium) ;;
+    # file: CPackDeb needs it for dpkg-shlibdeps, and dpkg-dev does not
+    # pull it in.
+    --with-deb) packages+=(dpkg-dev debootstrap file) ;;
+    *) echo "setup.sh: unknown flag $flag (--with-browser, --with-deb)" >&2
+       exit 2 ;;
+  esac
+done
 
 # Optional: the .deb (cpack -G DEB derives its Depends with dpkg-shlibdeps,
 # from dpkg-dev) and tools/test-deb.sh, which installs it in a clean Debian
 # 12 root made by debootstrap. Not needed to build or test.
-if [ "${1:-}" = "--with-deb" ]; then
-  packages+=(dpkg-dev debootstrap)
-fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -57,7 +57,9 @@ if [ ! -f "$work/base/.troupe-base-complete" ]; then
 fi
 
 step "a fresh root from the base"
-rm -rf "$root"
+# A run killed before its trap may have left /proc mounted in the root.
+umount "$root/proc" 2>/dev/null || true
+rm -rf --one-file-system "$root"
 cp -a "$work/base" "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 cp "$deb" "$root/tmp/"

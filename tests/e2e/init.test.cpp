@@ -108,6 +108,16 @@ BOOST_AUTO_TEST_CASE(the_default_is_dify_workflow_in_the_current_folder,
               != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_folder_named_with_percent_s_is_just_a_name,
+                     *utf::timeout(30)) {
+  // The next-steps text fills "%s" in with the manifest's path, which may
+  // hold "%s" itself.
+  auto r = troupe({"init", "--target", "stub", "a%sb"});
+  BOOST_REQUIRE_EQUAL(r.code, 0);
+  BOOST_CHECK_NE(r.out.find("troupe validate a%sb/troupe.json\n"),
+                 std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(init_never_overwrites_and_changes_nothing_when_refused,
                      *utf::timeout(30)) {
   BOOST_REQUIRE_EQUAL(troupe({"init", "--target", "stub", "d"}).code, 0);

@@ -64,6 +64,44 @@ BOOST_AUTO_TEST_CASE(local_workers_next_to_a_node_say_local,
   }
 }
 
+BOOST_AUTO_TEST_CASE(conversations_run_their_turns_on_a_node,
+                     *utf::timeout(60)) {
+  // Turns travel with the task; the node's worker runs them and its
+  // relay brings the turns back, checked by the supervisor.
+  node_process node{2};
+  std::string path = dir.path() + "/turns.json";
+  {
+    std::ofstream out{path};
+    out << R"({"target": {"type": "stub"},
+      "retry_policy": {"max_attempts": 3, "backoff_seconds": 0.01},
+      "datasets": [{"name": "d", "cases": [
+        {"id": "a", "turns": [{"query": "one"},
+                              {"query": "two", "expect": {"contains": "two"}}]},
+        {"id": "b", "turns": [{"query": "x"}, {"query": "y"}, {"query": "z"}]}]}],
+      "stub": {"task_behaviors": {"d/b#0": ["success", "failure", "success",
+                                           "success"]}}})";
+  }
+  auto r = troupe({"run", path, "--nodes", node.address(), "--out", "r.jsonl",
+                   "--progress", "never"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  auto f = read_results(dir.path() + "/r.jsonl");
+  BOOST_REQUIRE_EQUAL(f.results.size(), 2u);
+  auto& a = f.results.at("d/a#0");
+  BOOST_CHECK_EQUAL(a.at("node").as_string(), node.address());
+  BOOST_REQUIRE_EQUAL(a.at("turns").as_array().size(), 2u);
+  BOOST_CHECK(
+    a.at("turns").at(1).at("assertions").at(0).at("passed").as_bool());
+  auto& b = f.results.at("d/b#0");
+  BOOST_CHECK_EQUAL(b.at("status").as_string(), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(b.at("attempts").as_int64(), 4);
+  BOOST_REQUIRE_EQUAL(b.at("turns").as_array().size(), 3u);
+  BOOST_CHECK_EQUAL(b.at("turns").at(1).at("attempts").as_int64(), 2);
+  BOOST_CHECK_EQUAL(
+    b.at("turns").at(2).at("output").at("conversation_id").as_string(),
+    "stub-conversation-d/b#0");
+  BOOST_CHECK_EQUAL(f.summary().at("retries").as_int64(), 1);
+}
+
 BOOST_AUTO_TEST_CASE(an_unreachable_node_exits_2_naming_it, *utf::timeout(60)) {
   // A port nobody listens on: a node started and stopped.
   std::string address;

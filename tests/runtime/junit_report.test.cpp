@@ -61,7 +61,8 @@ struct junit_fixture {
       = build_report(path, [&junit](const task_result& r) { junit.add(r); });
     if (auto* err = std::get_if<config::config_error>(&built))
       BOOST_FAIL(err->message);
-    return junit.finish(std::get<report_data>(built).header.name);
+    auto& d = std::get<report_data>(built);
+    return junit.finish(d.header.name, d.missing);
   }
 };
 
@@ -165,22 +166,42 @@ BOOST_AUTO_TEST_CASE(a_resumed_file_shows_each_task_once_as_it_ended_last) {
   BOOST_CHECK_EQUAL(
     junit_of(text),
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<testsuites name=\"r\" tests=\"2\" failures=\"0\" errors=\"0\" "
+    "<testsuites name=\"r\" tests=\"3\" failures=\"1\" errors=\"0\" "
     "time=\"0.003\">\n"
     "  <testsuite name=\"d\" tests=\"2\" failures=\"0\" errors=\"0\" "
     "skipped=\"0\" time=\"0.003\">\n"
     "    <testcase name=\"d/y#0\" classname=\"d\" time=\"0.001\"/>\n"
     "    <testcase name=\"d/x#0\" classname=\"d\" time=\"0.002\"/>\n"
     "  </testsuite>\n"
+    // The header's 6 tasks, 2 with a line: an unfinished run is not green.
+    "  <testsuite name=\"troupe\" tests=\"1\" failures=\"1\" errors=\"0\" "
+    "skipped=\"0\" time=\"0.000\">\n"
+    "    <testcase name=\"(no result line)\" classname=\"troupe\" "
+    "time=\"0.000\">\n"
+    "      <failure message=\"4 tasks have no result line\" "
+    "type=\"missing\">4 tasks of the run have no result line: it did not "
+    "finish (resume it with --resume)</failure>\n"
+    "    </testcase>\n"
+    "  </testsuite>\n"
     "</testsuites>\n");
 }
 
-BOOST_AUTO_TEST_CASE(a_file_without_results_has_no_testsuite) {
-  BOOST_CHECK_EQUAL(junit_of(header("empty", false)),
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    "<testsuites name=\"empty\" tests=\"0\" failures=\"0\" "
-                    "errors=\"0\" time=\"0.000\">\n"
-                    "</testsuites>\n");
+BOOST_AUTO_TEST_CASE(a_file_without_results_fails_for_its_missing_tasks) {
+  BOOST_CHECK_EQUAL(
+    junit_of(header("empty", false)),
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<testsuites name=\"empty\" tests=\"1\" failures=\"1\" "
+    "errors=\"0\" time=\"0.000\">\n"
+    "  <testsuite name=\"troupe\" tests=\"1\" failures=\"1\" errors=\"0\" "
+    "skipped=\"0\" time=\"0.000\">\n"
+    "    <testcase name=\"(no result line)\" classname=\"troupe\" "
+    "time=\"0.000\">\n"
+    "      <failure message=\"6 tasks have no result line\" "
+    "type=\"missing\">6 tasks of the run have no result line: it did not "
+    "finish (resume it with --resume)</failure>\n"
+    "    </testcase>\n"
+    "  </testsuite>\n"
+    "</testsuites>\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -65,7 +65,9 @@ std::string help_formatter::main_help(const CLI::App* app) const {
   std::string out = app->get_description() + "\n\nUsage:\n";
   auto entry = [&](const std::string& usage, const std::string& summary) {
     out += "  " + usage;
-    out += std::string(usage.size() < 36 ? 36 - usage.size() : 1, ' ');
+    // At least two spaces: tools/gen-docs.sh splits usage from summary
+    // there.
+    out += std::string(usage.size() < 35 ? 36 - usage.size() : 2, ' ');
     out += summary + "\n";
   };
   for (auto* sub : app->get_subcommands([](const CLI::App*) { return true; }))

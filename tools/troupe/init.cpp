@@ -56,9 +56,9 @@ constexpr const char* dify_workflow_manifest
     // One case per line: {"id": ..., "inputs": {...}, "expect": {...}}.
     // The inputs are the app's input variables.
     { "name": "smoke", "file": "cases.jsonl",
-      // A check on every case's output (the workflow's outputs object):
-      // that it is not empty.
-      "expect": { "regex": "\\S" } },
+      // A check on every case's output (the workflow's outputs object, as
+      // compact JSON): that its "text" is not empty.
+      "expect": { "regex": "\"text\":\"\\S" } },
   ],
   // Each case runs once per parameter set, merged under its inputs:
   // "parameters": [ { "tone": "formal" }, { "tone": "casual" } ],
@@ -240,8 +240,10 @@ bool write_new(const std::string& path, const std::string& text,
   }
   bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   ok = std::fclose(f) == 0 && ok;
-  if (!ok)
+  if (!ok) {
     error = path + ": cannot write (" + std::strerror(errno) + ")";
+    std::remove(path.c_str()); // ours (exclusive create): no half file stays
+  }
   return ok;
 }
 
@@ -285,7 +287,9 @@ int init(const init_command& cmd) {
   std::printf("wrote %s (a %s manifest) and %s (3 cases)\nnext:\n",
               manifest.c_str(), s->target.data(), files[1].first.c_str());
   std::string next = s->next;
-  for (size_t pos; (pos = next.find("%s")) != std::string::npos;)
+  // From after each replacement: the path itself may hold "%s".
+  for (size_t pos = 0; (pos = next.find("%s", pos)) != std::string::npos;
+       pos += manifest.size())
     next.replace(pos, 2, manifest);
   std::fputs(next.c_str(), stdout);
   return 0;
