@@ -194,6 +194,24 @@ def wrk(url, connections, seconds, folder):
     sys.exit("cannot read wrk's output:\n" + out)
 
 
+BARE_LOOP_SOURCE = os.path.join(HERE, "limits", "curl_multi_loop.c")
+
+
+def bare_loop(url, n, concurrency, folder):
+    """Requests per second of bench/limits/curl_multi_loop.c (libcurl's
+    multi interface and epoll, no troupe) making the same calls."""
+    exe = os.path.join(folder, "curl_multi_loop")
+    if not os.path.exists(exe):
+        subprocess.run(["cc", "-O2", "-o", exe, BARE_LOOP_SOURCE, "-lcurl"],
+                       check=True)
+    body = json.dumps({"inputs": {"text": "bench"},
+                       "response_mode": "blocking", "user": "bench"})
+    out = subprocess.run([exe, url + "/v1/workflows/run", str(n),
+                          str(concurrency), "1", body],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["rps"]
+
+
 def dify_workload(folder, name, n, concurrency, server_flags):
     cases = os.path.join(folder, name + ".jsonl")
     write_cases(cases, n)
@@ -203,11 +221,13 @@ def dify_workload(folder, name, n, concurrency, server_flags):
             "target": {"type": "dify-workflow", "base_url": server.url + "/v1",
                        "api_key_env": "BENCH_KEY"},
             "stub": None})
-        ratios, rates, wrks, e2e = [], [], [], []
-        # Alternate wrk and troupe on the same server, so that both see the
-        # same machine state; the ratio is taken per pair.
+        ratios, rates, wrks, e2e, bares = [], [], [], [], []
+        # Alternate wrk, the bare libcurl loop and troupe on the same
+        # server, so that all see the same machine state; the ratio is
+        # taken per pair.
         for _ in range(REPEAT):
             w = wrk(server.url, concurrency, 5, folder)
+            bares.append(bare_loop(server.url, n, concurrency, folder))
             wall, s, _ = run(m, folder)
             wrks.append(w)
             rates.append(s["tasks_per_second"])
@@ -218,7 +238,10 @@ def dify_workload(folder, name, n, concurrency, server_flags):
             "wrk_requests_per_second": round(statistics.median(wrks)),
             "ratio": round(statistics.median(ratios), 3),
             "ratio_best": round(max(ratios), 3),
-            "end_to_end_ratio": round(statistics.median(e2e) / statistics.median(wrks), 3)}
+            "end_to_end_ratio": round(statistics.median(e2e) / statistics.median(wrks), 3),
+            "bare_libcurl_requests_per_second": round(statistics.median(bares)),
+            "troupe_over_bare_libcurl": round(
+                statistics.median(rates) / statistics.median(bares), 3)}
 
 
 def b3(folder):
