@@ -16,7 +16,6 @@
  *     1 '{"inputs":{"text":"hi"},"response_mode":"blocking","user":"b"}'
  */
 #include <curl/curl.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +94,7 @@ static int by_value(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: %s URL TOTAL IN_FLIGHT [SHARDS] [BODY]\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s URL TOTAL IN_FLIGHT [SHARDS] [BODY]\n", argv[0]);
     return 2;
   }
   const char* url = argv[1];
@@ -143,8 +141,7 @@ int main(int argc, char** argv) {
   while (done < total) {
     double first = -1;
     for (int i = 0; i < nshards; ++i)
-      if (shards[i].deadline >= 0
-          && (first < 0 || shards[i].deadline < first))
+      if (shards[i].deadline >= 0 && (first < 0 || shards[i].deadline < first))
         first = shards[i].deadline;
     int wait_ms = 1000;
     if (first >= 0) {
@@ -155,10 +152,10 @@ int main(int argc, char** argv) {
     int running;
     for (int k = 0; k < n; ++k) {
       struct watch* w = events[k].data.ptr;
-      int mask = (events[k].events & EPOLLIN ? CURL_CSELECT_IN : 0)
-                 | (events[k].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
-                 | (events[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR
-                                                              : 0);
+      int mask
+        = (events[k].events & EPOLLIN ? CURL_CSELECT_IN : 0)
+          | (events[k].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
+          | (events[k].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
       curl_multi_socket_action(shards[w->shard].multi, w->fd, mask, &running);
     }
     double now = now_s();
