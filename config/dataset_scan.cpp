@@ -8,9 +8,6 @@
 #include "config/json_checks.hpp"
 #include "messages/fnv1a.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -143,54 +140,38 @@ void confirm_duplicates(const checker& chk, const dataset_config& ds, size_t di,
   }
 }
 
+// Fails for case `index` of dataset `di` at `sub` (a path inside the
+// case): by JSON path for inline cases, by file and line for files.
+[[noreturn]] void fail_in_case(const checker& chk, const dataset_config& ds,
+                               size_t di, uint64_t index, uint64_t line,
+                               const std::string& sub,
+                               const std::string& what) {
+  if (ds.file.empty())
+    chk.fail(index_path(index_path("datasets", di) + ".cases", index) + "."
+               + sub,
+             what);
+  throw check_failure(ds.file + ":" + std::to_string(line) + ": " + sub + ": "
+                      + what);
+}
+
 // A conversation's turns on a target that holds no conversations.
 [[noreturn]] void no_turns_here(const checker& chk, const dataset_config& ds,
                                 size_t di, uint64_t index, uint64_t line,
                                 target_type type) {
-  std::string what = std::string{"is for dify-chat (and stub) targets, not "}
-                     + target_type_name(type) + ", expected a query or inputs";
-  if (ds.file.empty())
-    chk.fail(index_path(index_path("datasets", di) + ".cases", index)
-               + ".turns",
-             what);
-  throw check_failure(ds.file + ":" + std::to_string(line)
-                      + ": turns: " + what);
+  fail_in_case(chk, ds, di, index, line, "turns",
+               std::string{"is for dify-chat (and stub) targets, not "}
+                 + target_type_name(type) + ", expected a query or inputs");
 }
 
 // A turn's own inputs may not name files: the task uploads the files of
 // its case's inputs only.
 void no_files_in_turns(const checker& chk, const dataset_config& ds, size_t di,
                        uint64_t index, uint64_t line, const case_config& c) {
-  auto is_ref = [](const boost::json::value& v) {
-    return v.is_object() && v.get_object().contains("file");
-  };
-  auto names_files = [&](const std::string& inputs_json) {
-    if (!may_name_files(inputs_json))
-      return false;
-    auto v = boost::json::parse(inputs_json);
-    for (auto& kv : v.as_object()) {
-      auto& x = kv.value();
-      if (is_ref(x)
-          || (x.is_array()
-              && std::any_of(x.get_array().begin(), x.get_array().end(),
-                             is_ref)))
-        return true;
-    }
-    return false;
-  };
-  for (size_t k = 0; k < c.turns.size(); ++k) {
-    if (!names_files(c.turns[k].inputs_json))
-      continue;
-    auto path = index_path("turns", k) + ".inputs";
-    std::string what = "a turn's inputs cannot name files, expected the "
-                       "file in the case's inputs";
-    if (ds.file.empty())
-      chk.fail(index_path(index_path("datasets", di) + ".cases", index) + "."
-                 + path,
-               what);
-    throw check_failure(ds.file + ":" + std::to_string(line) + ": " + path
-                        + ": " + what);
-  }
+  for (size_t k = 0; k < c.turns.size(); ++k)
+    if (names_files(c.turns[k].inputs_json))
+      fail_in_case(chk, ds, di, index, line, index_path("turns", k) + ".inputs",
+                   "a turn's inputs cannot name files, expected the file in "
+                   "the case's inputs");
 }
 
 } // namespace

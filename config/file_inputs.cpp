@@ -171,6 +171,16 @@ void check_file_inputs(const checker& chk, const std::string& path,
     });
 }
 
+bool names_files(std::string_view inputs_json) {
+  if (!may_name_files(inputs_json))
+    return false;
+  auto v = json::parse(inputs_json);
+  bool found = false;
+  if (v.is_object())
+    for_each_reference(v.get_object(), "", [&](auto&&...) { found = true; });
+  return found;
+}
+
 std::vector<file_input> task_files(std::string_view inputs_json,
                                    const manifest& m) {
   std::vector<file_input> out;

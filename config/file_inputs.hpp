@@ -38,6 +38,11 @@ bool may_name_files(std::string_view inputs_json);
 void check_file_inputs(const checker& chk, const std::string& path,
                        std::string_view inputs_json, manifest& m);
 
+/// Whether inputs (compact JSON) name a file: an input that is an object
+/// with a "file" key, alone or in a list (parses only what may_name_files
+/// lets through).
+bool names_files(std::string_view inputs_json);
+
 /// The file inputs of a task's inputs (compact JSON), from the files that
 /// check_file_inputs recorded; empty when there are none.
 std::vector<file_input> task_files(std::string_view inputs_json,
