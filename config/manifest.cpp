@@ -20,6 +20,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 namespace json = boost::json;
@@ -33,6 +34,17 @@ std::string folder_of(const std::string& path) {
   if (pos == std::string::npos)
     return "";
   return path.substr(0, pos + 1);
+}
+
+// `folder` ("dir/" or "") as an absolute path without a trailing '/'.
+std::string absolute_folder(const std::string& folder) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(folder.empty() ? "." : folder, ec);
+  auto out
+    = (ec ? std::filesystem::path{folder} : abs.lexically_normal()).string();
+  while (out.size() > 1 && out.back() == '/')
+    out.pop_back();
+  return out;
 }
 
 std::string stem_of(const std::string& path) {
@@ -224,6 +236,11 @@ result<manifest> parse_manifest(const std::string& text,
     if (auto i = obj.find("name"); i != obj.end())
       m.name = chk.string(i->value(), "name");
     m.target = parse_target(chk, chk.required(obj, "", "target"));
+    if (m.target.type == target_type::exec) {
+      // The command runs in the manifest's folder, whatever troupe's own.
+      m.target.working_dir = absolute_folder(folder_of(path));
+      check_exec_command(chk, m.target);
+    }
     auto& ds_arr = chk.array(chk.required(obj, "", "datasets"), "datasets");
     if (ds_arr.empty())
       chk.fail("datasets", "must hold at least one dataset");

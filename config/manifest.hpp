@@ -32,7 +32,8 @@ enum class target_type {
   dify_workflow,
   dify_chat,
   dify_completion,
-  http
+  http,
+  exec
 };
 
 /// The name used in manifests ("dify-workflow").
@@ -69,12 +70,25 @@ struct target_config {
   /// Dify: the largest file input; 0 for Dify's default limit of its type
   /// (config/file_inputs.hpp).
   uint64_t max_upload_bytes = 0;
+  /// exec: the command and its arguments; argv[0] is looked up on PATH
+  /// unless it holds a '/' (then it is relative to working_dir).
+  std::vector<std::string> argv;
+  /// exec: the most processes at a time; 0 for the default,
+  /// exec_pool_size() (config/README.md, "An exec target").
+  uint32_t pool = 0;
+  /// exec: the folder the command runs in, the manifest's (absolute), set
+  /// when the manifest is loaded.
+  std::string working_dir;
 };
 
 /// Whether the target calls a service over HTTP.
 inline bool is_http_target(target_type t) noexcept {
-  return t != target_type::stub;
+  return t != target_type::stub && t != target_type::exec;
 }
+
+/// exec: the pool size a run uses, `pool` or by default the run's
+/// concurrency capped at the machine's hardware threads.
+uint32_t exec_pool_size(const target_config& t, uint32_t concurrency);
 
 /// One case of a dataset.
 struct case_config {

@@ -30,7 +30,9 @@ constexpr unsigned dify_types = used_by(target_type::dify_workflow)
                                 | used_by(target_type::dify_chat)
                                 | used_by(target_type::dify_completion);
 constexpr unsigned service_types = dify_types | used_by(target_type::http);
-constexpr unsigned all_types = service_types | used_by(target_type::stub);
+constexpr unsigned exec_type = used_by(target_type::exec);
+constexpr unsigned all_types
+  = service_types | used_by(target_type::stub) | exec_type;
 
 /// The types' names in manifests, in the order errors list them.
 constexpr std::pair<target_type, const char*> target_type_names[] = {
@@ -39,6 +41,7 @@ constexpr std::pair<target_type, const char*> target_type_names[] = {
   {target_type::dify_completion, "dify-completion"},
   {target_type::http, "http"},
   {target_type::stub, "stub"},
+  {target_type::exec, "exec"},
 };
 
 // "\"dify-workflow\", \"dify-chat\", ..., \"stub\"".
@@ -69,9 +72,11 @@ constexpr target_key target_keys[] = {
   {"success_status", used_by(target_type::http)},
   {"output_pointer", used_by(target_type::http)},
   {"ca_file", service_types},
-  {"max_response_bytes", service_types},
+  {"max_response_bytes", service_types | exec_type},
   {"auto_generate_name", used_by(target_type::dify_chat)},
   {"max_upload_bytes", dify_types},
+  {"argv", exec_type},
+  {"pool", exec_type},
 };
 
 bool takes_key(target_type t, std::string_view key) {
@@ -235,6 +240,8 @@ target_config parse_target(const checker& chk, const json::value& v) {
     if (auto i = obj.find("auto_generate_name"); i != obj.end())
       t.auto_generate_name
         = chk.boolean(i->value(), "target.auto_generate_name");
+  } else if (t.type == target_type::exec) {
+    parse_exec_target(chk, obj, t);
   } else if (t.type == target_type::http) {
     t.url = chk.string(chk.required(obj, "target", "url"), "target.url");
     check_url(t.url, "url");

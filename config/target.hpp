@@ -17,6 +17,14 @@ class checker;
 /// Reads "target", checking that its type takes each key given.
 target_config parse_target(const checker& chk, const boost::json::value& v);
 
+/// Reads an exec target's own keys (exec_target.cpp).
+void parse_exec_target(const checker& chk, const boost::json::object& obj,
+                       target_config& t);
+
+/// Checks that an exec target's argv[0] names an executable file, found as
+/// the command will be (PATH, or relative to working_dir).
+void check_exec_command(const checker& chk, const target_config& t);
+
 /// Every key of "target", whatever its type ("type" first).
 std::vector<std::string_view> all_target_keys();
 

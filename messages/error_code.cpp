@@ -38,6 +38,10 @@ std::string_view to_string(error_code x) noexcept {
       return "template";
     case error_code::output_pointer:
       return "output_pointer";
+    case error_code::spawn_failed:
+      return "spawn_failed";
+    case error_code::killed_by_signal:
+      return "killed_by_signal";
   }
   return "unknown";
 }
@@ -49,6 +53,10 @@ std::string http_error_code(int status, std::string_view service_code) {
     out += service_code;
   }
   return out;
+}
+
+std::string exit_error_code(int status) {
+  return "exit_" + std::to_string(status);
 }
 
 std::string workflow_error_code(std::string_view run_status) {

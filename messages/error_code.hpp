@@ -33,6 +33,9 @@ enum class error_code : uint8_t {
   stream_cut,         ///< a stream ended before its final event
   template_value,     ///< a placeholder has no value in this task
   output_pointer,     ///< output_pointer matches nothing in the response
+  // -- exec target -----------------------------------------------------------
+  spawn_failed,     ///< the command could not be started
+  killed_by_signal, ///< a signal troupe did not send ended the command
 };
 
 /// The code's text on the wire: "timeout", "stream_cut", "template", ...
@@ -41,6 +44,9 @@ std::string_view to_string(error_code x) noexcept;
 /// The code of an HTTP error: "http_429", or with the service's own code
 /// after a colon, "http_400:invalid_param".
 std::string http_error_code(int status, std::string_view service_code = {});
+
+/// The code of a command's exit status: "exit_75", "exit_1".
+std::string exit_error_code(int status);
 
 /// The code of a Dify workflow run that did not succeed:
 /// "workflow_failed", "workflow_stopped", "workflow_unknown" (no status).

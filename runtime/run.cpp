@@ -144,6 +144,15 @@ int run(const run_options& opts) {
                  opts.manifest.c_str(), m.input_files.begin()->first.c_str());
     return exit_usage;
   }
+  // A node has neither the manifest's folder nor the command's files.
+  if (!nodes.empty() && m.target.type == config::target_type::exec) {
+    std::fprintf(stderr,
+                 "troupe: %s: an exec target runs its command on this "
+                 "machine, in the manifest's folder, which nodes do not "
+                 "have; run without --nodes\n",
+                 opts.manifest.c_str());
+    return exit_usage;
+  }
   // With nodes, each node reads the key from its own environment: this
   // process needs it only for its own workers, or to send it (--send-keys).
   bool key_here = nodes.empty() || m.execution.local_workers.value_or(0) > 0
@@ -161,7 +170,13 @@ int run(const run_options& opts) {
     api_key = value != nullptr ? value : "";
   }
   std::shared_ptr<const result_cache> cache;
-  if (!opts.cache.empty()) {
+  // A command's answer depends on files (its script) that no cache key
+  // can see: exec targets always run (config/README.md, "An exec target").
+  if (!opts.cache.empty() && m.target.type == config::target_type::exec)
+    std::fprintf(stderr,
+                 "troupe: note: --cache is not used with an exec target; "
+                 "every task runs\n");
+  else if (!opts.cache.empty()) {
     auto opened = result_cache::open(opts.cache);
     if (auto* err = std::get_if<config::config_error>(&opened)) {
       std::fprintf(stderr, "troupe: %s\n", err->message.c_str());

@@ -2,6 +2,7 @@
 
 #include "runtime/run_actors.hpp"
 
+#include "actors/exec/exec_executor.hpp"
 #include "runtime/settings.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -14,6 +15,19 @@
 #include <random>
 
 namespace troupe::runtime {
+
+namespace {
+
+exec_executor_config make_exec_config(const config::manifest& m) {
+  exec_executor_config out;
+  out.argv = m.target.argv;
+  out.working_dir = m.target.working_dir;
+  out.pool = config::exec_pool_size(m.target, m.execution.concurrency);
+  out.max_stdout_bytes = m.target.max_response_bytes;
+  return out;
+}
+
+} // namespace
 
 run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
                      caf::actor listener, std::vector<node_link> nodes) {
@@ -28,7 +42,9 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
     rc.observer
       = [cache = p.cache](const task_result& r) { cache->observe(r); };
   a.sink = spawn_result_sink(sys, std::move(rc));
-  if (p.client) {
+  if (m.target.type == config::target_type::exec) {
+    a.executor = spawn_exec_executor(sys, make_exec_config(m));
+  } else if (p.client) {
     a.executor = spawn_http_executor(
       sys,
       http_executor_config{make_http_target(m.target, p.api_key), p.client});
@@ -37,7 +53,9 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
     a.executor = a.stub;
   }
   auto wc = make_worker_config(m, a.executor,
-                               p.client ? std::random_device{}() : m.stub.seed);
+                               m.target.type == config::target_type::stub
+                                 ? m.stub.seed
+                                 : std::random_device{}());
   wc.run_start = sys.clock().now();
   supervisor_config sc;
   sc.concurrency = m.execution.concurrency;

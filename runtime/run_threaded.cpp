@@ -1,6 +1,7 @@
 // A run on CAF's threads: progress on stderr, Ctrl+C to cancel, and the
 // HTTP client stopped after the actors.
 
+#include "actors/exec/child_spawn.hpp"
 #include "actors/results/progress.hpp"
 #include "runtime/node_rejoin.hpp"
 #include "runtime/run_actors.hpp"
@@ -106,6 +107,8 @@ run_outcome run_threaded(const run_parts& p) {
         pc.width = terminal_width();
         progress = spawn_progress(sys, pc);
       }
+      // A second Ctrl+C exits at once: no exec command may outlive it.
+      signals.on_second(kill_all_commands);
       signals.start(p.write_lock, [sup](int sig) {
         std::fprintf(stderr,
                      "\ntroupe: %s: cancelling; in-flight tasks finish, the "

@@ -68,6 +68,8 @@ void signal_watcher::start(std::shared_ptr<std::mutex> write_lock,
           // starts, since the lock is never given back.
           if (write_lock)
             write_lock->lock();
+          if (on_second_)
+            on_second_();
           ::_exit(130);
         }
       }

@@ -30,6 +30,12 @@ public:
   void start(std::shared_ptr<std::mutex> write_lock,
              std::function<void(int)> on_first);
 
+  /// Runs `f` on a second signal just before the exit (exec targets kill
+  /// their commands there); call before start().
+  void on_second(std::function<void()> f) {
+    on_second_ = std::move(f);
+  }
+
   /// Stops watching; later signals stay blocked until destruction.
   void stop();
 
@@ -42,6 +48,7 @@ private:
   std::atomic<int> count_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::function<void()> on_second_;
 };
 
 } // namespace troupe::runtime

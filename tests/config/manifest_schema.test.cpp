@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(each_target_type_takes_the_keys_the_parser_gives_it) {
   for (auto t :
        {config::target_type::stub, config::target_type::dify_workflow,
         config::target_type::dify_chat, config::target_type::dify_completion,
-        config::target_type::http}) {
+        config::target_type::http, config::target_type::exec}) {
     std::string name = config::target_type_name(t);
     parser_types.insert(name);
     BOOST_TEST_CONTEXT("target type " << name) {
@@ -279,6 +279,16 @@ BOOST_AUTO_TEST_CASE(the_schema_and_the_parser_agree_on_rules_between_keys,
      false},
     {"{" + ds + R"(, "target": {"type": "http", "url": "http://h",
                    "output_pointer": "a"}})",
+     false},
+    {"{" + ds + R"(, "target": {"type": "exec", "argv": ["sh", "-c", "x"],
+                   "pool": 2, "max_response_bytes": 4096}})",
+     true},
+    {"{" + ds + R"(, "target": {"type": "exec", "argv": []}})", false},
+    {"{" + ds + R"(, "target": {"type": "exec", "argv": ["sh", ""]}})", false},
+    {"{" + ds + R"(, "target": {"type": "exec", "argv": ["sh"], "pool": 0}})",
+     false},
+    {"{" + ds + R"(, "target": {"type": "exec", "argv": ["sh"],
+                   "url": "http://h"}})",
      false},
     {R"({"target": {"type": "stub"}, "datasets": []})", false},
     {R"({"datasets": [{"name": "d", "cases": [{"id": "c"}]}]})", false},

@@ -26,6 +26,13 @@ BOOST_AUTO_TEST_CASE(each_code_has_its_wire_text) {
   BOOST_CHECK_EQUAL(to_string(ec::stream_cut), "stream_cut");
   BOOST_CHECK_EQUAL(to_string(ec::template_value), "template");
   BOOST_CHECK_EQUAL(to_string(ec::output_pointer), "output_pointer");
+  BOOST_CHECK_EQUAL(to_string(ec::spawn_failed), "spawn_failed");
+  BOOST_CHECK_EQUAL(to_string(ec::killed_by_signal), "killed_by_signal");
+}
+
+BOOST_AUTO_TEST_CASE(exit_codes_carry_the_exit_status) {
+  BOOST_CHECK_EQUAL(exit_error_code(75), "exit_75");
+  BOOST_CHECK_EQUAL(exit_error_code(1), "exit_1");
 }
 
 BOOST_AUTO_TEST_CASE(http_codes_carry_the_status_and_the_service_code) {
