@@ -287,4 +287,13 @@ BOOST_AUTO_TEST_CASE(bad_commands_and_nodes_are_refused_at_once,
                  std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_example_judges_a_thousand_cases, *utf::timeout(60)) {
+  auto example = source_dir() + "/config/examples/exec-judge.json";
+  auto v = troupe({"validate", example});
+  BOOST_CHECK_EQUAL(v.code, 0);
+  BOOST_CHECK_EQUAL(v.out, example
+                             + ": ok, 1000 tasks (1 datasets x 1 "
+                               "parameter sets)\n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
