@@ -114,6 +114,29 @@ struct exec_fixture {
   }
 };
 
+// No such process, or a zombie that init has yet to reap (a process that
+// troupe did not start, or one it could not wait for, is init's to reap).
+bool gone(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH)
+    return true;
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string text;
+  std::getline(stat, text);
+  return text.find(") Z ") != std::string::npos;
+}
+
+// The two pids the "hang" case writes: the script's and its child's.
+std::pair<pid_t, pid_t> hang_pids(const temp_dir& dir) {
+  std::pair<pid_t, pid_t> out{0, 0};
+  eventually(
+    [&] {
+      std::ifstream in{dir.file("hang.pids")};
+      return static_cast<bool>(in >> out.first >> out.second);
+    },
+    60s);
+  return out;
+}
+
 std::string cases_of(std::initializer_list<const char*> ids) {
   std::string out = "[";
   for (auto* id : ids)
@@ -196,24 +219,34 @@ BOOST_AUTO_TEST_CASE(a_hung_script_times_out_and_nothing_of_it_is_left,
   BOOST_CHECK_EQUAL(r.code, 1);
   auto f = read_results(dir.file("r.jsonl"));
   BOOST_CHECK_EQUAL(f.status("d/hang#0"), "TIMEOUT");
-  std::ifstream in{dir.file("hang.pids")};
-  pid_t script = 0;
-  pid_t child = 0;
-  BOOST_REQUIRE(in >> script >> child);
+  auto [script, child] = hang_pids(dir);
+  BOOST_REQUIRE(script > 0 && child > 0);
   // troupe killed and reaped the script: no such process, not a zombie.
   BOOST_CHECK(::kill(script, 0) != 0 && errno == ESRCH);
-  // Its own child (killed with its process group) is no orphan either; an
-  // init that reaps slowly may show it as a zombie for a moment.
-  BOOST_CHECK(eventually(
+  // Its own child (killed with its process group) is no orphan either.
+  BOOST_CHECK(eventually([&] { return gone(child); }, 30s));
+}
+
+BOOST_AUTO_TEST_CASE(a_second_ctrl_c_leaves_no_command_behind,
+                     *utf::timeout(120)) {
+  auto m = manifest(cases_of({"hang"}));
+  child_process run{{troupe_binary(), "run", m, "--out", dir.file("r.jsonl"),
+                     "--progress", "never"},
+                    "/"};
+  auto [script, child] = hang_pids(dir);
+  BOOST_REQUIRE(script > 0 && child > 0);
+  // The first lets the command run on; the second exits at once.
+  run.signal(SIGINT);
+  BOOST_REQUIRE(eventually(
     [&] {
-      if (::kill(child, 0) != 0 && errno == ESRCH)
-        return true;
-      std::ifstream stat{"/proc/" + std::to_string(child) + "/stat"};
-      std::string text;
-      std::getline(stat, text);
-      return text.find(") Z ") != std::string::npos;
+      return read_file(run.stderr_path()).find("cancelling")
+             != std::string::npos;
     },
     30s));
+  BOOST_CHECK(!gone(script));
+  run.signal(SIGINT);
+  BOOST_CHECK_EQUAL(run.wait(30s).code, 130);
+  BOOST_CHECK(eventually([&] { return gone(script) && gone(child); }, 30s));
 }
 
 BOOST_AUTO_TEST_CASE(no_more_than_pool_scripts_run_at_once,
@@ -280,6 +313,11 @@ BOOST_AUTO_TEST_CASE(bad_commands_and_nodes_are_refused_at_once,
   BOOST_CHECK_EQUAL(
     troupe({"run", dir.file("m.json"), "--out", dir.file("r.jsonl")}).code, 2);
   auto m = manifest(cases_of({"a"}));
+  auto c = troupe(
+    {"run", m, "--out", dir.file("c.jsonl"), "--cache", dir.file("cache")});
+  BOOST_CHECK_EQUAL(c.code, 0);
+  BOOST_CHECK_NE(c.err.find("--cache is not used with an exec target"),
+                 std::string::npos);
   auto n = troupe(
     {"run", m, "--out", dir.file("n.jsonl"), "--nodes", "127.0.0.1:1"});
   BOOST_CHECK_EQUAL(n.code, 2);
