@@ -58,6 +58,10 @@ std::variant<node_run, std::string> prepare_run(caf::actor_system& sys,
     };
     return run;
   }
+  // troupe run refuses --nodes with exec targets; a node says why too.
+  if (m.target.type == config::target_type::exec)
+    return std::string{"an exec target runs its command on the supervisor's "
+                       "machine only; nodes do not take it"};
   auto api_key = key;
   if (api_key.empty() && !m.target.api_key_env.empty()) {
     auto* value = std::getenv(m.target.api_key_env.c_str());
