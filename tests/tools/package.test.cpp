@@ -60,11 +60,6 @@ BOOST_AUTO_TEST_CASE(examples_build_against_the_installed_package,
         "-DCMAKE_BUILD_TYPE=Release",
         "-DCMAKE_CXX_COMPILER=" TROUPE_CXX_COMPILER,
         "-DCMAKE_PREFIX_PATH=" + prefix.path()};
-      // A sanitized build installs sanitized libraries: the program that
-      // links them links the sanitizers' runtime too.
-      if (std::string{TROUPE_SANITIZERS}.size() > 0)
-        configure.push_back(
-          "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=" TROUPE_SANITIZERS);
       r = run_process(configure, 120s);
       BOOST_REQUIRE_MESSAGE(r.code == 0, r.out + r.err);
       r = run_process({TROUPE_CMAKE_COMMAND, "--build", build}, 600s);
