@@ -5,11 +5,15 @@
 #   share/man/man1/troupe.1                        } written from the help
 #   share/bash-completion/completions/troupe       } by tools/gen-docs.sh
 #   share/troupe/examples/                         config/examples/
+#   include/troupe/troupe.hpp                      the library's front door
+#   include/troupe/{messages,config,actors,runtime}/*.hpp
+#   lib/libtroupe_{messages,config,actors,runtime}.a
+#   lib/cmake/troupe/                              find_package(troupe):
+#                                                  the target troupe::troupe
 # Examples go under share/troupe rather than share/doc: slim Debian and
 # Ubuntu images drop /usr/share/doc, and the man page points at them.
-# No headers and no CMake package here (the library API is installed
-# separately).
 include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
 
 # The man page and the completion come from the built binary's --help
 # pages, so they follow every new flag without being edited.
@@ -39,6 +43,50 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/config/examples/
 # The manifest's JSON Schema, for editors ("$schema"; config/README.md).
 install(FILES ${PROJECT_SOURCE_DIR}/config/manifest.schema.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/troupe)
+
+# The library (docs/library.md). Its headers include each other by layer
+# ("messages/task.hpp"), so every header of the four layers is installed,
+# mirrored under include/troupe/; <troupe/troupe.hpp> forwards to
+# runtime/troupe.hpp. The libraries are static: a program that uses troupe
+# links CAF, Boost.JSON, libcurl, OpenSSL and fmt itself, which
+# troupe-config.cmake finds (with the FindCAF module installed beside it,
+# since Debian's CAF 0.17 ships no CMake package).
+set(troupe_front_door ${CMAKE_BINARY_DIR}/include/troupe/troupe.hpp)
+file(WRITE ${troupe_front_door}.in
+     "#pragma once\n// troupe's library API (docs/library.md).\n"
+     "#include \"runtime/troupe.hpp\"\n")
+configure_file(${troupe_front_door}.in ${troupe_front_door} COPYONLY)
+install(FILES ${troupe_front_door}
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/troupe)
+foreach(layer messages config actors runtime)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}
+          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/troupe
+          FILES_MATCHING PATTERN "*.hpp" PATTERN "examples" EXCLUDE)
+endforeach()
+# troupe::troupe: the whole runtime, through one target.
+add_library(troupe_library INTERFACE)
+set_target_properties(troupe_library PROPERTIES EXPORT_NAME troupe)
+target_link_libraries(troupe_library INTERFACE troupe_runtime)
+target_include_directories(troupe_library INTERFACE
+  $<BUILD_INTERFACE:${CMAKE_BINARY_DIR}/include>)
+add_library(troupe::troupe ALIAS troupe_library)
+install(TARGETS troupe_library troupe_runtime troupe_actors troupe_config
+                troupe_messages
+        EXPORT troupe-targets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+set(troupe_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/troupe)
+install(EXPORT troupe-targets NAMESPACE troupe::
+        DESTINATION ${troupe_cmake_dir})
+configure_package_config_file(
+  ${PROJECT_SOURCE_DIR}/tools/cmake/troupe-config.cmake.in
+  ${CMAKE_BINARY_DIR}/troupe-config.cmake
+  INSTALL_DESTINATION ${troupe_cmake_dir})
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/troupe-config-version.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/troupe-config.cmake
+              ${CMAKE_BINARY_DIR}/troupe-config-version.cmake
+              ${PROJECT_SOURCE_DIR}/tools/cmake/FindCAF.cmake
+        DESTINATION ${troupe_cmake_dir})
 
 # The .deb. Its Depends come from dpkg-shlibdeps on the binary (CAF's
 # core, io and openssl, Boost.JSON 1.81, libcurl, jemalloc, fmt, OpenSSL,
