@@ -9,6 +9,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -59,6 +60,10 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   wc.run_start = sys.clock().now();
   supervisor_config sc;
   sc.concurrency = m.execution.concurrency;
+  // exec: a worker per pool slot at most, so no attempt's timeout runs out
+  // in the pool's queue (config/README.md, "An exec target").
+  if (m.target.type == config::target_type::exec)
+    sc.concurrency = std::min(sc.concurrency, make_exec_config(m).pool);
   sc.worker = wc;
   sc.source = p.source;
   sc.total = m.task_count();

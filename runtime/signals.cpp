@@ -64,12 +64,14 @@ void signal_watcher::start(std::shared_ptr<std::mutex> write_lock,
           static const char msg[] = "\ntroupe: second interrupt, exiting now\n";
           auto n = ::write(STDERR_FILENO, msg, sizeof(msg) - 1);
           (void)n;
+          // Commands die first: the write lock may be held for long (a
+          // slow disk), and nothing may outlive troupe meanwhile.
+          if (on_second_)
+            on_second_();
           // Let the write in progress end on its line boundary; no other
           // starts, since the lock is never given back.
           if (write_lock)
             write_lock->lock();
-          if (on_second_)
-            on_second_();
           ::_exit(130);
         }
       }

@@ -30,8 +30,8 @@ public:
   void start(std::shared_ptr<std::mutex> write_lock,
              std::function<void(int)> on_first);
 
-  /// Runs `f` on a second signal just before the exit (exec targets kill
-  /// their commands there); call before start().
+  /// Runs `f` on a second signal, before taking the write lock and
+  /// exiting (exec targets kill their commands there); call before start().
   void on_second(std::function<void()> f) {
     on_second_ = std::move(f);
   }

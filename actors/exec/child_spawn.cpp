@@ -12,10 +12,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 
 extern char** environ;
@@ -40,9 +46,12 @@ int above_stdio(int fd) {
   return moved;
 }
 
-/// Every pool's unreaped children.
+/// Every pool's unreaped children. The mutex is held across posix_spawnp
+/// and the insert, so that kill_all_commands misses no child; once it ran,
+/// `dying` keeps any more from starting.
 std::mutex live_mutex;
 std::unordered_set<pid_t> live_pids;
+bool dying = false;
 
 } // namespace
 
@@ -53,13 +62,78 @@ void forget_child(pid_t pid) {
 
 void kill_all_commands() noexcept {
   std::lock_guard<std::mutex> guard{live_mutex};
+  dying = true;
   for (auto pid : live_pids)
     kill_group(pid);
 }
 
-void kill_group(pid_t pid) {
+bool kill_group(pid_t pid) {
   ::kill(-pid, SIGKILL);
-  ::kill(pid, SIGKILL);
+  return ::kill(pid, SIGKILL) == 0 || errno == ESRCH;
+}
+
+bool still_ours(pid_t pid) {
+  // WNOWAIT: a zombie stays one, for the waitpid that reports it.
+  siginfo_t info{};
+  int rc = 0;
+  do {
+    rc = ::waitid(P_PID, static_cast<id_t>(pid), &info,
+                  WEXITED | WNOHANG | WNOWAIT);
+  } while (rc < 0 && errno == EINTR);
+  return rc == 0;
+}
+
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+void reap_within(std::vector<pid_t> pids, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    // Gone from the list once reaped, or once it is no child of ours.
+    pids.erase(std::remove_if(pids.begin(), pids.end(),
+                              [](pid_t pid) {
+                                pid_t rc = 0;
+                                do {
+                                  rc = ::waitpid(pid, nullptr, WNOHANG);
+                                } while (rc < 0 && errno == EINTR);
+                                return rc != 0;
+                              }),
+               pids.end());
+    if (pids.empty() || std::chrono::steady_clock::now() >= end)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  for (auto pid : pids)
+    std::fprintf(stderr,
+                 "troupe: exec: command (pid %d) still runs after SIGKILL "
+                 "(%s); left behind unreaped\n",
+                 static_cast<int>(pid),
+                 ::kill(pid, SIGKILL) == 0 ? "no reason known"
+                                           : std::strerror(errno));
+}
+
+std::string sigchld_problem() {
+  struct sigaction sa {};
+  if (::sigaction(SIGCHLD, nullptr, &sa) != 0)
+    return "";
+  const char* why = nullptr;
+  if ((sa.sa_flags & SA_SIGINFO) == 0 && sa.sa_handler == SIG_IGN)
+    why = "SIGCHLD is ignored (SIG_IGN)";
+  else if ((sa.sa_flags & SA_NOCLDWAIT) != 0)
+    why = "SIGCHLD's handler has SA_NOCLDWAIT";
+  if (why == nullptr)
+    return "";
+  return std::string{why}
+         + " in this process, so the kernel reaps commands itself and their "
+           "exit status is lost; an exec target needs SIGCHLD's default "
+           "action or a handler without SA_NOCLDWAIT";
 }
 
 spawned_child spawn_child(const std::vector<char*>& argv,
@@ -97,8 +171,16 @@ spawned_child spawn_child(const std::vector<char*>& argv,
     posix_spawnattr_setsigmask(&attr, &set);
     sigfillset(&set);
     posix_spawnattr_setsigdefault(&attr, &set);
-    out.error
-      = ::posix_spawnp(&out.pid, argv[0], &fa, &attr, argv.data(), environ);
+    {
+      std::lock_guard<std::mutex> guard{live_mutex};
+      if (dying)
+        out.error = ECANCELED;
+      else
+        out.error
+          = ::posix_spawnp(&out.pid, argv[0], &fa, &attr, argv.data(), environ);
+      if (out.error == 0)
+        live_pids.insert(out.pid);
+    }
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
   } else if (out.error == 0) {
@@ -113,10 +195,6 @@ spawned_child spawn_child(const std::vector<char*>& argv,
     close_fd(p[2][0]);
     out.pid = -1;
     return out;
-  }
-  {
-    std::lock_guard<std::mutex> guard{live_mutex};
-    live_pids.insert(out.pid);
   }
   out.in = p[0][1];
   out.out = p[1][0];

@@ -5,6 +5,7 @@
 
 #include "actors/exec/exec_protocol.hpp"
 #include "actors/exec/process_pool.hpp"
+#include "messages/error_code.hpp"
 
 #include <caf/actor_addr.hpp>
 #include <caf/actor_cast.hpp>
@@ -25,6 +26,9 @@ struct exec_executor_state {
   /// Destroyed with the state when the actor exits: that kills and reaps
   /// every command still running.
   std::unique_ptr<process_pool> pool;
+  /// Why the pool refused to start ("" when it runs): each attempt then
+  /// aborts the run with it.
+  std::string refused;
   std::unordered_map<uint64_t, caf::typed_response_promise<attempt_reply>>
     pending;
   static inline const char* name = "exec_executor";
@@ -36,6 +40,14 @@ using executor_pointer
 caf::typed_response_promise<attempt_reply> on_execute(executor_pointer self,
                                                       attempt_request& req) {
   auto rp = self->make_response_promise<attempt_reply>();
+  if (!self->state.refused.empty()) {
+    attempt_reply r;
+    r.result = outcome::abort_run;
+    r.error_code = to_string(error_code::spawn_failed);
+    r.error = "exec target: " + self->state.refused;
+    rp.deliver(std::move(r));
+    return rp;
+  }
   self->state.pending.emplace(req.request_id, rp);
   self->state.pool->submit(req.request_id, stdin_line(req));
   return rp;
@@ -68,13 +80,14 @@ exec_executor_actor::behavior_type exec_executor(executor_pointer self,
   // reaches this actor through a weak handle, which does not keep it alive.
   auto addr = self->address();
   auto command = cfg.argv.empty() ? std::string{} : cfg.argv.front();
-  self->state.pool->start([addr, command](std::vector<process_outcome>&& done) {
+  auto on_done = [addr, command](std::vector<process_outcome>&& done) {
     auto hdl = caf::actor_cast<caf::actor>(addr);
     if (!hdl)
       return;
     for (auto& p : done)
       caf::anon_send(hdl, reply_atom::value, p.id, classify_exit(p, command));
-  });
+  };
+  self->state.refused = self->state.pool->start(std::move(on_done));
   return {
     [=](execute_atom, attempt_request& req) { return on_execute(self, req); },
     [=](abort_atom, uint64_t id) { on_abort(self, id); },

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cerrno>
 #include <cstring>
 #include <string_view>
 
@@ -38,6 +39,12 @@ std::string stderr_part(const process_outcome& p) {
   out += ": ";
   out += tail;
   return out;
+}
+
+// Out of processes, memory or descriptors for now: a later attempt may
+// start. ENOENT, EACCES, ENOEXEC and the rest would only repeat.
+bool spawn_is_transient(int err) {
+  return err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE;
 }
 
 attempt_reply failed(outcome o, std::string code, std::string error) {
@@ -82,8 +89,15 @@ attempt_reply classify_exit(const process_outcome& p,
                             const std::string& command) {
   if (p.spawn_errno != 0)
     return failed(
-      outcome::error_final, std::string{to_string(error_code::spawn_failed)},
+      spawn_is_transient(p.spawn_errno) ? outcome::error : outcome::error_final,
+      std::string{to_string(error_code::spawn_failed)},
       "cannot run \"" + command + "\": " + std::strerror(p.spawn_errno));
+  if (p.wait_errno != 0)
+    return failed(outcome::error, std::string{exit_unknown_code},
+                  "exit status unknown: waitpid failed ("
+                    + std::string{std::strerror(p.wait_errno)}
+                    + "); something else in this process reaped the command"
+                    + stderr_part(p));
   if (p.too_large)
     return failed(outcome::error_final,
                   std::string{to_string(error_code::response_too_large)},

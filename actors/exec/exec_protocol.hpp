@@ -11,6 +11,9 @@
 //   a signal troupe did not send   ERROR, retried
 //   stdout over its cap            ERROR, not retried (the command killed)
 //   not started (argv[0] missing)  ERROR, not retried
+//   not started (EAGAIN, ENOMEM,   ERROR, retried
+//     EMFILE, ENFILE)
+//   reaped by something else       ERROR (exit_unknown), retried
 
 #include "actors/exec/process_pool.hpp"
 #include "messages/execution.hpp"
@@ -21,6 +24,9 @@ namespace troupe {
 
 /// The exit status that asks for a retry (sysexits.h EX_TEMPFAIL).
 constexpr int exit_tempfail = 75;
+
+/// The error code when waitpid failed and the exit status is unknown.
+constexpr const char* exit_unknown_code = "exit_unknown";
 
 /// The task's line on the command's stdin, '\n' included:
 /// {"id", "dataset", "case_id", "attempt", "inputs", "params", "query"}, and

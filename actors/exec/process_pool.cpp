@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 namespace troupe {
 
@@ -37,16 +37,6 @@ constexpr uint64_t wake_tag = ~uint64_t{0};
 /// starve the others; and at most this much more once a child exited.
 constexpr size_t read_chunk = 64 * 1024;
 constexpr size_t drain_limit = 1024 * 1024;
-
-int pidfd_open(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-#else
-  (void)pid;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
 
 void close_fd(int& fd) {
   if (fd >= 0)
@@ -129,11 +119,18 @@ struct process_pool::impl {
     (void)n;
   }
 
-  void watch(int fd, uint64_t slot, fd_kind kind, uint32_t events) {
+  // False when epoll refuses it (ENOMEM, ENOSPC: max_user_watches).
+  bool watch(int fd, uint64_t slot, fd_kind kind, uint32_t events) {
     epoll_event ev{};
     ev.events = events;
     ev.data.u64 = slot << 2 | kind;
-    ::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    return ::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
+  }
+
+  // Signals a child only while it is surely ours (not reaped by anyone).
+  static void kill_child(const child& c) {
+    if (still_ours(c.pid))
+      kill_group(c.pid);
   }
 
   // Starts one job, or reports why it could not start.
@@ -156,16 +153,19 @@ struct process_pool::impl {
     c.in = sp.in;
     c.out = sp.out;
     c.err = sp.err;
-    c.pidfd = pidfd_open(sp.pid);
-    if (c.pidfd >= 0) { // close-on-exec, always
-      watch(c.pidfd, slot, exit_fd, EPOLLIN);
-    } else {
+    c.pidfd = opts.pidfd ? open_pidfd(sp.pid) : -1; // close-on-exec
+    if (c.pidfd >= 0 && !watch(c.pidfd, slot, exit_fd, EPOLLIN))
+      close_fd(c.pidfd);
+    if (c.pidfd < 0)
       ++without_pidfd; // seen by waitid in each turn instead
-    }
-    watch(c.out, slot, out_fd, EPOLLIN);
-    watch(c.err, slot, err_fd, EPOLLIN);
-    if (!write_input(c))
-      watch(c.in, slot, in_fd, EPOLLOUT);
+    // An unwatched pipe is closed: the command sees EOF or EPIPE, and its
+    // exit (always seen) reports how that went.
+    for (auto [fd, kind] :
+         {std::pair{&c.out, out_fd}, std::pair{&c.err, err_fd}})
+      if (!watch(*fd, slot, kind, EPOLLIN))
+        close_fd(*fd);
+    if (!write_input(c) && !watch(c.in, slot, in_fd, EPOLLOUT))
+      close_fd(c.in);
     auto alive = static_cast<uint32_t>(children.size());
     if (alive > peak.load())
       peak.store(alive);
@@ -225,7 +225,7 @@ struct process_pool::impl {
         if (r.out.size() > opts.max_stdout_bytes) {
           r.out.resize(opts.max_stdout_bytes);
           r.too_large = true;
-          kill_group(c.pid);
+          kill_child(c);
           drop(fd);
         }
       } else {
@@ -247,13 +247,16 @@ struct process_pool::impl {
     auto& c = i->second;
     read_pipe(c, out_fd, drain_limit);
     read_pipe(c, err_fd, drain_limit);
-    kill_group(c.pid);
+    kill_child(c);
     forget_child(c.pid);
     int status = 0;
-    while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+    pid_t rc = -1;
+    while ((rc = ::waitpid(c.pid, &status, 0)) < 0 && errno == EINTR) {
     }
     auto& r = c.result;
-    if (WIFEXITED(status))
+    if (rc != c.pid)
+      r.wait_errno = rc < 0 ? errno : ECHILD;
+    else if (WIFEXITED(status))
       r.exit_code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status))
       r.signal = WTERMSIG(status);
@@ -283,7 +286,7 @@ struct process_pool::impl {
       return;
     auto& c = children.at(s->second);
     c.killed = true;
-    kill_group(c.pid);
+    kill_child(c);
     // Its output no longer matters; the pidfd says when it is gone.
     for (int* fd : {&c.in, &c.out, &c.err})
       drop(*fd);
@@ -296,10 +299,10 @@ struct process_pool::impl {
       if (c.pidfd >= 0)
         continue;
       siginfo_t info{};
-      if (::waitid(P_PID, static_cast<id_t>(c.pid), &info,
-                   WEXITED | WNOHANG | WNOWAIT)
-            == 0
-          && info.si_pid == c.pid)
+      int rc = ::waitid(P_PID, static_cast<id_t>(c.pid), &info,
+                        WEXITED | WNOHANG | WNOWAIT);
+      // ECHILD: reaped by something else; it ended all the same.
+      if ((rc == 0 && info.si_pid == c.pid) || (rc < 0 && errno == ECHILD))
         ended.push_back(slot);
     }
     for (auto slot : ended)
@@ -377,14 +380,17 @@ struct process_pool::impl {
       done.clear();
     }
     // Stopping: nothing outlives the pool.
+    std::vector<pid_t> pids;
     for (auto& [slot, c] : children) {
-      kill_group(c.pid);
-      forget_child(c.pid);
-      while (::waitpid(c.pid, nullptr, 0) < 0 && errno == EINTR) {
+      if (still_ours(c.pid)) {
+        kill_group(c.pid);
+        pids.push_back(c.pid);
       }
+      forget_child(c.pid);
       for (int* fd : {&c.in, &c.out, &c.err, &c.pidfd})
         drop(*fd);
     }
+    reap_within(pids, std::chrono::seconds{2});
     children.clear();
     queue.clear();
   }
@@ -400,9 +406,12 @@ process_pool::~process_pool() {
   stop();
 }
 
-void process_pool::start(done_fn on_done) {
+std::string process_pool::start(done_fn on_done) {
+  if (auto why = sigchld_problem(); !why.empty())
+    return why;
   impl_->on_done = std::move(on_done);
   impl_->thread = std::thread{[this] { impl_->loop(); }};
+  return "";
 }
 
 void process_pool::submit(uint64_t id, std::string input) {

@@ -35,6 +35,10 @@ struct process_pool_options {
   uint64_t max_stdout_bytes = 16 * 1024 * 1024;
   /// The last this many bytes of stderr are kept.
   uint64_t max_stderr_bytes = 4096;
+  /// Sees exits through pidfds in the epoll set; false polls waitid each
+  /// 10 ms instead, as the pool does by itself on kernels before 5.3 or
+  /// when epoll refuses a pidfd (tests set it to check that path).
+  bool pidfd = true;
 };
 
 /// How one process ended.
@@ -42,6 +46,9 @@ struct process_outcome {
   uint64_t id = 0;
   /// posix_spawnp failed: its errno (the other fields say nothing).
   int spawn_errno = 0;
+  /// waitpid failed (ECHILD: something else reaped the process): its
+  /// errno; the exit status is unknown and exit_code and signal say nothing.
+  int wait_errno = 0;
   /// The exit status, or -1 when a signal ended the process.
   int exit_code = -1;
   /// The signal that ended it, 0 when it exited.
@@ -68,8 +75,10 @@ public:
   process_pool(const process_pool&) = delete;
   process_pool& operator=(const process_pool&) = delete;
 
-  /// Starts the loop; `on_done` runs on the pool's thread.
-  void start(done_fn on_done);
+  /// Starts the loop, `on_done` to run on the pool's thread; or refuses,
+  /// saying why (sigchld_problem() in child_spawn.hpp), with nothing
+  /// started. "" when started.
+  std::string start(done_fn on_done);
 
   /// Runs the command once with `input` on its stdin (thread-safe); its
   /// end is reported once, unless it is killed first.
