@@ -66,7 +66,7 @@ def step(delta):
             most = 0
         open("most", "w").write(str(max(most, now)))
 step(1)
-time.sleep(0.01)
+time.sleep(0.4)  # long enough that a broken bound shows
 step(-1)
 print("{}")
 )";
@@ -212,13 +212,17 @@ BOOST_AUTO_TEST_CASE(stderr_lands_in_error_capped_to_its_tail,
 
 BOOST_AUTO_TEST_CASE(a_hung_script_times_out_and_nothing_of_it_is_left,
                      *utf::timeout(120)) {
+  // 10 s: python's start and its Popen fit well within it on a loaded
+  // machine, so the kill is surely the timeout's.
   auto m = manifest(cases_of({"hang"}),
-                    R"(, "execution_policy": {"timeout_seconds": 1.5},
+                    R"(, "execution_policy": {"timeout_seconds": 10},
                         "retry_policy": {"max_attempts": 1})");
   auto r = troupe({"run", m, "--out", dir.file("r.jsonl")});
   BOOST_CHECK_EQUAL(r.code, 1);
   auto f = read_results(dir.file("r.jsonl"));
   BOOST_CHECK_EQUAL(f.status("d/hang#0"), "TIMEOUT");
+  BOOST_CHECK_EQUAL(f.results.at("d/hang#0").at("error"),
+                    "attempt timed out after 10 s");
   auto [script, child] = hang_pids(dir);
   BOOST_REQUIRE(script > 0 && child > 0);
   // troupe killed and reaped the script: no such process, not a zombie.
@@ -265,6 +269,28 @@ BOOST_AUTO_TEST_CASE(no_more_than_pool_scripts_run_at_once,
   std::ifstream{dir.file("most")} >> most;
   BOOST_CHECK_GE(most, 1);
   BOOST_CHECK_LE(most, 3);
+}
+
+// 8 tasks of 0.5 s at pool 1 and concurrency 8: were 8 workers to hand
+// over at once, the 6th would wait 2.5 s in the pool's queue, past its
+// timeout. One worker per pool slot gives each its whole 2.5 s.
+BOOST_AUTO_TEST_CASE(no_attempt_times_out_waiting_for_the_pool,
+                     *utf::timeout(120)) {
+  dir.write("slow.sh", "cat >/dev/null; sleep 0.5; echo '{}'\n");
+  std::string cases = "[";
+  for (int i = 0; i < 8; ++i)
+    cases
+      += std::string{i ? "," : ""} + R"({"id": "c)" + std::to_string(i) + "\"}";
+  dir.write("m.json", R"({"target": {"type": "exec", "argv": ["sh", "slow.sh"],
+                          "pool": 1},
+                          "datasets": [{"name": "d", "cases": )"
+                        + cases + R"(]}],
+                          "execution_policy": {"concurrency": 8,
+                                               "timeout_seconds": 2.5},
+                          "retry_policy": {"max_attempts": 1}})");
+  auto r = troupe({"run", dir.file("m.json"), "--out", dir.file("r.jsonl")});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_EQUAL(read_results(dir.file("r.jsonl")).count("SUCCEEDED"), 8u);
 }
 
 BOOST_AUTO_TEST_CASE(resume_runs_only_the_tasks_without_a_line,
@@ -332,6 +358,63 @@ BOOST_AUTO_TEST_CASE(the_example_judges_a_thousand_cases, *utf::timeout(60)) {
   BOOST_CHECK_EQUAL(v.out, example
                              + ": ok, 1000 tasks (1 datasets x 1 "
                                "parameter sets)\n");
+}
+
+// Runs the example as a fresh Debian would (python3 is /usr/bin/python3,
+// not a shim), then resumes it from a results file cut after 400 results.
+// Under sanitizers it runs on the first 210 cases, in a copy of the
+// example's folder, to stay within the time a loaded CI machine gives.
+BOOST_AUTO_TEST_CASE(the_example_runs_and_resumes, *utf::timeout(240)) {
+  auto example = source_dir() + "/config/examples/exec-judge.json";
+#ifdef TROUPE_SANITIZED_BUILD
+  const size_t total = 210;
+  std::ifstream all{source_dir() + "/config/examples/exec-judge-cases.jsonl"};
+  std::string cases;
+  std::string line;
+  for (size_t i = 0; i < total && std::getline(all, line); ++i)
+    cases += line + "\n";
+  dir.write("exec-judge-cases.jsonl", cases);
+  dir.write("exec-judge.py",
+            read_file(source_dir() + "/config/examples/exec-judge.py"));
+  example = dir.write("exec-judge.json", read_file(example));
+#else
+  const size_t total = 1000;
+#endif
+  // Every seventh case (q0007, q0014, ...) is retried once.
+  const size_t retried = total / 7;
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/env", "PATH=/usr/bin:/bin",
+                               troupe_binary(), "run", example});
+    args.insert(args.end(), {"--progress", "never"});
+    return run_process(std::move(args), 200s, "/");
+  };
+  auto out = dir.file("judge.jsonl");
+  auto r = run({"--out", out});
+  BOOST_REQUIRE_EQUAL(r.code, 0);
+  auto f = read_results(out);
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), total);
+  size_t twice = 0;
+  for (auto& [id, line] : f.results)
+    twice += line.at("attempts").as_int64() == 2 ? 1 : 0;
+  BOOST_CHECK_EQUAL(twice, retried);
+  // Cut after 400 results, as a killed run would have left it.
+  std::ifstream in{out};
+  std::string kept;
+  std::string text;
+  for (size_t i = 0; i < 401 && std::getline(in, text); ++i)
+    kept += text + "\n";
+  in.close();
+  dir.write("judge.jsonl", kept);
+  auto again = run({"--resume", out});
+  BOOST_REQUIRE_EQUAL(again.code, 0);
+  auto g = read_results(out);
+  BOOST_CHECK_EQUAL(g.count("SUCCEEDED"), total);
+  size_t lines = 0;
+  for (auto& [id, n] : g.result_count) {
+    lines += n;
+    BOOST_CHECK_MESSAGE(n == 1, id << " has " << n << " lines");
+  }
+  BOOST_CHECK_EQUAL(lines, total); // 400 kept, and exactly the rest run
 }
 
 BOOST_AUTO_TEST_SUITE_END()

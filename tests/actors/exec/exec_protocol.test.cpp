@@ -128,4 +128,34 @@ BOOST_AUTO_TEST_CASE(a_long_stderr_says_only_its_tail_is_kept) {
                     "exit status 1; stderr (last 5 of 10000 bytes): tail");
 }
 
+BOOST_AUTO_TEST_CASE(a_spawn_out_of_resources_is_retried) {
+  for (int err : {EAGAIN, ENOMEM, EMFILE, ENFILE}) {
+    process_outcome p;
+    p.spawn_errno = err;
+    auto r = classify_exit(p, "judge");
+    BOOST_CHECK_EQUAL(r.result, outcome::error);
+    BOOST_CHECK_EQUAL(r.error_code, "spawn_failed");
+  }
+  for (int err : {ENOENT, EACCES, ENOEXEC}) {
+    process_outcome p;
+    p.spawn_errno = err;
+    BOOST_CHECK_EQUAL(classify_exit(p, "judge").result, outcome::error_final);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_exit_status_is_an_error_not_a_success) {
+  process_outcome p;
+  p.wait_errno = ECHILD;
+  p.out = "{}";
+  p.err = "log\n";
+  p.err_bytes = 4;
+  auto r = classify_exit(p, "judge");
+  BOOST_CHECK_EQUAL(r.result, outcome::error);
+  BOOST_CHECK_EQUAL(r.error_code, "exit_unknown");
+  BOOST_CHECK_EQUAL(r.error, "exit status unknown: waitpid failed (No child "
+                             "processes); something else in this process "
+                             "reaped the command; stderr: log");
+  BOOST_CHECK(r.output_json.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

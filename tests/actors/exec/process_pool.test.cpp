@@ -30,20 +30,26 @@ struct pool_fixture {
 
   std::unique_ptr<process_pool> make(const std::string& script,
                                      uint32_t size = 1,
-                                     uint64_t max_stdout = 1 << 20) {
+                                     uint64_t max_stdout = 1 << 20,
+                                     bool pidfd = true) {
     process_pool_options opts;
     opts.argv = {"sh", "-c", script};
     opts.working_dir = dir.path();
     opts.size = size;
     opts.max_stdout_bytes = max_stdout;
     opts.max_stderr_bytes = 16;
+    opts.pidfd = pidfd;
     auto pool = std::make_unique<process_pool>(std::move(opts));
-    pool->start([this](std::vector<process_outcome>&& batch) {
+    BOOST_REQUIRE_EQUAL(pool->start(collect()), "");
+    return pool;
+  }
+
+  process_pool::done_fn collect() {
+    return [this](std::vector<process_outcome>&& batch) {
       std::lock_guard<std::mutex> guard{mutex};
       for (auto& p : batch)
         done.emplace(p.id, std::move(p));
-    });
-    return pool;
+    };
   }
 
   bool wait_for(size_t n) {
@@ -67,6 +73,25 @@ struct pool_fixture {
     return pid;
   }
 };
+
+// Sets SIGCHLD's action for a test and puts the old one back.
+struct sigchld_action {
+  struct sigaction old {};
+
+  explicit sigchld_action(void (*handler)(int), int flags = 0) {
+    struct sigaction sa {};
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGCHLD, &sa, &old);
+  }
+
+  ~sigchld_action() {
+    ::sigaction(SIGCHLD, &old, nullptr);
+  }
+};
+
+void ignore_signal(int) {}
 
 // Gone: no such process, or a zombie that init has yet to reap (a
 // grandchild is not ours to reap).
@@ -141,11 +166,7 @@ BOOST_AUTO_TEST_CASE(a_missing_command_reports_its_errno, *utf::timeout(60)) {
   opts.argv = {"./no-such-command"};
   opts.working_dir = dir.path();
   process_pool pool{opts};
-  pool.start([this](std::vector<process_outcome>&& batch) {
-    std::lock_guard<std::mutex> guard{mutex};
-    for (auto& p : batch)
-      done.emplace(p.id, std::move(p));
-  });
+  BOOST_REQUIRE_EQUAL(pool.start(collect()), "");
   pool.submit(1, "");
   BOOST_REQUIRE(wait_for(1));
   BOOST_CHECK_EQUAL(done.at(1).spawn_errno, ENOENT);
@@ -175,14 +196,79 @@ BOOST_AUTO_TEST_CASE(kill_reaps_the_command_and_its_children,
 
 BOOST_AUTO_TEST_CASE(the_pool_s_end_kills_and_reaps_everything,
                      *utf::timeout(60)) {
-  auto pool = make("echo $$ > sh.tmp; mv sh.tmp sh.pid; exec sleep 300", 2);
+  // Size 1: the second surely waits in the queue (and never races the
+  // first on sh.tmp).
+  auto pool = make("echo $$ > sh.tmp; mv sh.tmp sh.pid; exec sleep 300", 1);
   pool->submit(1, "");
-  pool->submit(2, ""); // and one that waits in the queue
+  pool->submit(2, "");
   auto sh = pid_in("sh.pid");
   BOOST_REQUIRE(sh > 0);
   pool.reset();
   BOOST_CHECK(::kill(sh, 0) != 0 && errno == ESRCH);
   BOOST_CHECK(done.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_host_that_ignores_sigchld_is_refused_at_start,
+                     *utf::timeout(60)) {
+  process_pool_options opts;
+  opts.argv = {"true"};
+  {
+    sigchld_action ignored{SIG_IGN};
+    process_pool pool{opts};
+    auto why = pool.start(collect());
+    BOOST_CHECK_NE(why.find("SIGCHLD is ignored (SIG_IGN) in this process"),
+                   std::string::npos);
+  }
+  {
+    sigchld_action no_zombies{ignore_signal, SA_NOCLDWAIT};
+    process_pool pool{opts};
+    auto why = pool.start(collect());
+    BOOST_CHECK_NE(why.find("SIGCHLD's handler has SA_NOCLDWAIT"),
+                   std::string::npos);
+  }
+  // The host's handler is back; the pool starts and runs.
+  process_pool pool{opts};
+  BOOST_REQUIRE_EQUAL(pool.start(collect()), "");
+  pool.submit(1, "");
+  BOOST_REQUIRE(wait_for(1));
+  BOOST_CHECK_EQUAL(done.at(1).exit_code, 0);
+}
+
+// A host that ignores SIGCHLD after the pool started: the kernel reaps the
+// command, waitpid fails, and the exit status is unknown, not 0.
+BOOST_AUTO_TEST_CASE(a_command_reaped_elsewhere_has_no_exit_status,
+                     *utf::timeout(60)) {
+  for (bool pidfd : {true, false}) {
+    BOOST_TEST_CONTEXT("pidfd " << pidfd) {
+      done.clear();
+      auto pool = make("echo '{}'; exit 3", 1, 1 << 20, pidfd);
+      sigchld_action ignored{SIG_IGN};
+      pool->submit(1, "");
+      BOOST_REQUIRE(wait_for(1));
+      auto& p = done.at(1);
+      BOOST_CHECK_EQUAL(p.wait_errno, ECHILD);
+      BOOST_CHECK_EQUAL(p.exit_code, -1);
+      BOOST_CHECK_EQUAL(p.signal, 0);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(without_pidfds_exits_are_polled, *utf::timeout(60)) {
+  auto pool = make("read x; if [ \"$x\" = hang ]; then echo $$ > sh.tmp; "
+                   "mv sh.tmp sh.pid; exec sleep 300; fi; echo $x",
+                   2, 1 << 20, false);
+  pool->submit(1, "hang\n");
+  auto sh = pid_in("sh.pid");
+  BOOST_REQUIRE(sh > 0);
+  for (uint64_t id = 2; id <= 5; ++id)
+    pool->submit(id, "go" + std::to_string(id) + "\n");
+  BOOST_REQUIRE(wait_for(4));
+  for (uint64_t id = 2; id <= 5; ++id)
+    BOOST_CHECK_EQUAL(done.at(id).out, "go" + std::to_string(id) + "\n");
+  pool->kill(1);
+  BOOST_CHECK(
+    eventually([&] { return ::kill(sh, 0) != 0 && errno == ESRCH; }, 30s));
+  BOOST_CHECK_EQUAL(done.count(1), 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
