@@ -182,6 +182,24 @@ BOOST_AUTO_TEST_CASE(exit_75_is_retried_until_the_script_succeeds,
   BOOST_CHECK_EQUAL(calls().size(), 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_parent_that_ignores_sigchld_does_not_stop_the_run,
+                     *utf::timeout(120)) {
+  // An ignored SIGCHLD survives exec; troupe takes the default back, or
+  // the kernel would reap its commands before their exit codes are read.
+  auto m = manifest(cases_of({"flaky"}));
+  auto r = run_process(
+    {"/usr/bin/python3", "-c",
+     "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+     "os.execv(sys.argv[1], sys.argv[1:])",
+     troupe_binary(), "run", m, "--out", dir.file("r.jsonl"), "--progress",
+     "never"},
+    120s, "/");
+  BOOST_CHECK_MESSAGE(r.code == 0, r.err);
+  auto f = read_results(dir.file("r.jsonl"));
+  BOOST_CHECK_EQUAL(f.status("d/flaky#0"), "SUCCEEDED");
+  BOOST_CHECK_EQUAL(f.attempts("d/flaky#0"), 2);
+}
+
 BOOST_AUTO_TEST_CASE(garbage_on_stdout_is_an_error_never_retried,
                      *utf::timeout(120)) {
   auto m = manifest(cases_of({"garbage"}));

@@ -19,6 +19,11 @@ int main(int argc, char** argv) {
   // A file size limit (ulimit -f) makes a write fail with EFBIG, which the
   // run reports (exit 4), instead of killing the process mid-line.
   std::signal(SIGXFSZ, SIG_IGN);
+  // A parent that ignores SIGCHLD passes that on through exec, and then the
+  // kernel reaps an exec target's commands before their exit codes can be
+  // read (the exec pool refuses to run so). The command owns its process:
+  // take the default back.
+  std::signal(SIGCHLD, SIG_DFL);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto cmd = troupe::cli::parse(args);
   if (auto* msg = std::get_if<troupe::cli::message>(&cmd)) {
