@@ -32,7 +32,10 @@ enum class target_type {
   dify_workflow,
   dify_chat,
   dify_completion,
-  http
+  http,
+  /// Runs the executor a program gives through the library API
+  /// (runtime/troupe.hpp); the troupe command refuses it.
+  custom,
 };
 
 /// The name used in manifests ("dify-workflow").
@@ -69,11 +72,14 @@ struct target_config {
   /// Dify: the largest file input; 0 for Dify's default limit of its type
   /// (config/file_inputs.hpp).
   uint64_t max_upload_bytes = 0;
+  /// custom: the program's executor, as the results header names it
+  /// ("executor"); empty for none.
+  std::string name;
 };
 
 /// Whether the target calls a service over HTTP.
 inline bool is_http_target(target_type t) noexcept {
-  return t != target_type::stub;
+  return t != target_type::stub && t != target_type::custom;
 }
 
 /// One case of a dataset.

@@ -30,7 +30,8 @@ constexpr unsigned dify_types = used_by(target_type::dify_workflow)
                                 | used_by(target_type::dify_chat)
                                 | used_by(target_type::dify_completion);
 constexpr unsigned service_types = dify_types | used_by(target_type::http);
-constexpr unsigned all_types = service_types | used_by(target_type::stub);
+constexpr unsigned all_types
+  = service_types | used_by(target_type::stub) | used_by(target_type::custom);
 
 /// The types' names in manifests, in the order errors list them.
 constexpr std::pair<target_type, const char*> target_type_names[] = {
@@ -39,6 +40,7 @@ constexpr std::pair<target_type, const char*> target_type_names[] = {
   {target_type::dify_completion, "dify-completion"},
   {target_type::http, "http"},
   {target_type::stub, "stub"},
+  {target_type::custom, "custom"},
 };
 
 // "\"dify-workflow\", \"dify-chat\", ..., \"stub\"".
@@ -72,6 +74,7 @@ constexpr target_key target_keys[] = {
   {"max_response_bytes", service_types},
   {"auto_generate_name", used_by(target_type::dify_chat)},
   {"max_upload_bytes", dify_types},
+  {"name", used_by(target_type::custom)},
 };
 
 bool takes_key(target_type t, std::string_view key) {
@@ -204,6 +207,7 @@ target_config parse_target(const checker& chk, const json::value& v) {
              "must name an environment variable (letters, digits and _)",
              obj.at("api_key_env"));
   str("ca_file", t.ca_file);
+  str("name", t.name);
   if (auto i = obj.find("max_response_bytes"); i != obj.end())
     t.max_response_bytes = static_cast<uint64_t>(chk.integer(
       i->value(), "target.max_response_bytes", 1024, int64_t{1} << 28));

@@ -24,11 +24,20 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   rc.epoch_us = p.epoch_us;
   rc.path = p.target.path;
   rc.write_lock = p.write_lock;
-  if (p.cache)
+  if (p.cache && p.on_result)
+    rc.observer = [cache = p.cache, f = p.on_result](const task_result& r) {
+      cache->observe(r);
+      f(r);
+    };
+  else if (p.cache)
     rc.observer
       = [cache = p.cache](const task_result& r) { cache->observe(r); };
+  else
+    rc.observer = p.on_result;
   a.sink = spawn_result_sink(sys, std::move(rc));
-  if (p.client) {
+  if (p.make_executor) {
+    a.executor = p.make_executor(sys);
+  } else if (p.client) {
     a.executor = spawn_http_executor(
       sys,
       http_executor_config{make_http_target(m.target, p.api_key), p.client});
@@ -36,9 +45,11 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
     a.stub = spawn_stub_executor(sys, make_stub_settings(m.stub));
     a.executor = a.stub;
   }
+  bool seeded = m.target.type == config::target_type::stub;
   auto wc = make_worker_config(m, a.executor,
-                               p.client ? std::random_device{}() : m.stub.seed);
+                               seeded ? m.stub.seed : std::random_device{}());
   wc.run_start = sys.clock().now();
+  wc.on_attempt = p.on_attempt;
   supervisor_config sc;
   sc.concurrency = m.execution.concurrency;
   sc.worker = wc;

@@ -15,7 +15,7 @@
 // with the message the command line prints (after "troupe: ") and the exit
 // code it would use.
 
-#include "actors/function/cancel_token.hpp"
+#include "actors/function/execute_function.hpp"
 #include "config/manifest.hpp"
 #include "messages/execution.hpp"
 #include "messages/run.hpp"
@@ -76,29 +76,8 @@ manifest manifest_from_json(std::string_view json_text,
                             std::string name = "manifest.json",
                             const load_options& limits = {});
 
-/// A custom executor: runs one attempt and classifies it. Called on a
-/// thread of the run's own pool (it may block); poll `token` to stop early.
-/// A function that throws ends the attempt as outcome::error with the
-/// exception's what() (retried like any ERROR).
-using execute_function
-  = std::function<attempt_reply(const attempt_request&, cancel_token)>;
-
-/// One finished attempt (on_attempt).
-struct attempt_event {
-  std::string task_id;
-  /// 1 for the task's first attempt.
-  uint32_t attempt = 1;
-  /// The attempt's status: SUCCEEDED, FAILED, TIMEOUT, ERROR or CANCELLED.
-  task_status status = task_status::running;
-  /// Microseconds since the run started, and how long the attempt took.
-  int64_t started_us = 0;
-  int64_t duration_us = 0;
-  std::string error;
-  int32_t http_status = 0;
-  /// Whether another attempt follows, and after how long (-1 when none).
-  bool will_retry = false;
-  int64_t retry_delay_us = -1;
-};
+/// One finished attempt (on_attempt): messages/execution.hpp.
+using attempt_event = troupe::attempt_event;
 
 /// Called on the run's one callback thread, in order (see docs/library.md).
 struct callbacks {
@@ -109,6 +88,8 @@ struct callbacks {
   /// Once per finished attempt. Costs nothing when unset.
   std::function<void(const attempt_event&)> on_attempt;
   int64_t progress_interval_ms = 1000;
+  /// Whether on_progress also gets the final status, once at the end.
+  bool progress_at_end = true;
 };
 
 /// The factory of an actor executor (runtime/troupe_caf.hpp).

@@ -1,11 +1,14 @@
 #pragma once
 
-// What a custom function executor polls while it runs an attempt: whether
-// the run asked it to stop. Copies share one state; the executor sets it,
-// the function reads it, from any thread. No CAF here: it is part of the
-// public API (runtime/troupe.hpp).
+// A custom executor as a plain function (issue 15), and the token it polls
+// to learn whether the run asked its attempt to stop. Copies of a token
+// share one state; the executor sets it, the function reads it, from any
+// thread. Part of the public API (runtime/troupe.hpp): no heavy CAF here.
+
+#include "messages/execution.hpp"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace troupe {
@@ -46,5 +49,11 @@ private:
   };
   std::shared_ptr<state> state_;
 };
+
+/// Runs one attempt and classifies it; may block (it runs on a pool
+/// thread). A function that throws ends the attempt as outcome::error with
+/// the exception's what().
+using execute_function
+  = std::function<attempt_reply(const attempt_request&, cancel_token)>;
 
 } // namespace troupe
