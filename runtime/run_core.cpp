@@ -11,6 +11,7 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/logger.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -221,9 +222,17 @@ std::optional<run_status> run_core::impl::poll() const {
   if (sys == nullptr)
     return std::nullopt;
   std::optional<run_status> out;
-  caf::scoped_actor self{*sys};
-  self->request(sup, std::chrono::seconds{5}, status_atom::value)
-    .receive([&](run_status& s) { out = std::move(s); }, [](caf::error&) {});
+  // Hidden: the system does not wait for it. No timeout: CAF 0.17 keeps a
+  // request's timer until it fires, and the supervisor answers as long as
+  // it is published here (stopping() takes it away first).
+  {
+    caf::scoped_actor self{*sys, true};
+    self->request(sup, caf::infinite, status_atom::value)
+      .receive([&](run_status& s) { out = std::move(s); }, [](caf::error&) {});
+  }
+  // Spawning the scoped actor made this thread hold the system's logger,
+  // which the system's destructor waits for: let it go.
+  caf::logger::set_current_actor_system(nullptr);
   return out;
 }
 
