@@ -296,6 +296,25 @@ BOOST_AUTO_TEST_CASE(a_run_without_results_file_reports_through_callbacks,
   BOOST_CHECK_THROW(troupe::run(m, opts), troupe::error);
 }
 
+BOOST_AUTO_TEST_CASE(a_run_that_cannot_start_throws_the_cli_message,
+                     *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(manifest_text(1, "stub"), dir.path());
+  troupe::run_options opts;
+  opts.results_file = dir.write("r.jsonl", "taken\n");
+  try {
+    troupe::start(m, opts);
+    BOOST_FAIL("start() did not throw");
+  } catch (const troupe::error& e) {
+    BOOST_CHECK_EQUAL(e.exit_code(), 2);
+    BOOST_CHECK_EQUAL(std::string{e.what()},
+                      opts.results_file
+                        + ": results file exists; pass --force to overwrite "
+                          "it, or --out to choose another file");
+  }
+  BOOST_CHECK_EQUAL(read_file(opts.results_file), "taken\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_callback_that_throws_cancels_and_wait_rethrows,
                      *utf::timeout(30)) {
   temp_dir dir;
