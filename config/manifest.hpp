@@ -33,7 +33,10 @@ enum class target_type {
   dify_chat,
   dify_completion,
   http,
-  exec
+  exec,
+  /// Runs the executor a program gives through the library API
+  /// (runtime/troupe.hpp); the troupe command refuses it.
+  custom,
 };
 
 /// The name used in manifests ("dify-workflow").
@@ -79,11 +82,15 @@ struct target_config {
   /// exec: the folder the command runs in, the manifest's (absolute), set
   /// when the manifest is loaded.
   std::string working_dir;
+  /// custom: the program's executor, as the results header names it
+  /// ("executor"); empty for none.
+  std::string name;
 };
 
 /// Whether the target calls a service over HTTP.
 inline bool is_http_target(target_type t) noexcept {
-  return t != target_type::stub && t != target_type::exec;
+  return t != target_type::stub && t != target_type::exec
+         && t != target_type::custom;
 }
 
 /// exec: the pool size a run uses, `pool` or by default the run's

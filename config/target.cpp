@@ -31,8 +31,8 @@ constexpr unsigned dify_types = used_by(target_type::dify_workflow)
                                 | used_by(target_type::dify_completion);
 constexpr unsigned service_types = dify_types | used_by(target_type::http);
 constexpr unsigned exec_type = used_by(target_type::exec);
-constexpr unsigned all_types
-  = service_types | used_by(target_type::stub) | exec_type;
+constexpr unsigned all_types = service_types | used_by(target_type::stub)
+                               | exec_type | used_by(target_type::custom);
 
 /// The types' names in manifests, in the order errors list them.
 constexpr std::pair<target_type, const char*> target_type_names[] = {
@@ -42,6 +42,7 @@ constexpr std::pair<target_type, const char*> target_type_names[] = {
   {target_type::http, "http"},
   {target_type::stub, "stub"},
   {target_type::exec, "exec"},
+  {target_type::custom, "custom"},
 };
 
 // "\"dify-workflow\", \"dify-chat\", ..., \"stub\"".
@@ -77,6 +78,7 @@ constexpr target_key target_keys[] = {
   {"max_upload_bytes", dify_types},
   {"argv", exec_type},
   {"pool", exec_type},
+  {"name", used_by(target_type::custom)},
 };
 
 bool takes_key(target_type t, std::string_view key) {
@@ -209,6 +211,7 @@ target_config parse_target(const checker& chk, const json::value& v) {
              "must name an environment variable (letters, digits and _)",
              obj.at("api_key_env"));
   str("ca_file", t.ca_file);
+  str("name", t.name);
   if (auto i = obj.find("max_response_bytes"); i != obj.end())
     t.max_response_bytes = static_cast<uint64_t>(chk.integer(
       i->value(), "target.max_response_bytes", 1024, int64_t{1} << 28));

@@ -71,6 +71,24 @@ typename Inspector::result_type inspect(Inspector& f, attempt_reply& x) {
            x.first_event_us, x.retry_after_us, x.dify);
 }
 
+/// One finished attempt, as the library's on_attempt callback sees it
+/// (runtime/troupe.hpp). Not a message: a worker hands it to a function.
+struct attempt_event {
+  std::string task_id;
+  /// 1 for the task's first attempt.
+  uint32_t attempt = 1;
+  /// SUCCEEDED, FAILED, TIMEOUT, ERROR or CANCELLED.
+  task_status status = task_status::running;
+  /// Microseconds since the run started, and how long the attempt took.
+  int64_t started_us = 0;
+  int64_t duration_us = 0;
+  std::string error;
+  int32_t http_status = 0;
+  /// Whether another attempt follows, and after how long (-1 when none).
+  bool will_retry = false;
+  int64_t retry_delay_us = -1;
+};
+
 /// The HTTP executor's answer to `status`: the calls it made, and the Dify
 /// stop calls among them.
 struct http_executor_status {

@@ -44,18 +44,17 @@ std::string default_results_path(const std::string& manifest) {
   return path;
 }
 
-int open_results(const std::string& path, bool force) {
+int open_results(const std::string& path, bool force, std::string& err) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
   int fd = ::open(path.c_str(), flags, 0644);
   if (fd < 0) {
     if (errno == EEXIST)
-      std::fprintf(stderr,
-                   "troupe: %s: results file exists; pass --force to "
-                   "overwrite it, or --out to choose another file\n",
-                   path.c_str());
+      err = path
+            + ": results file exists; pass --force to overwrite it, or "
+              "--out to choose another file";
     else
-      std::fprintf(stderr, "troupe: %s: cannot create results file (%s)\n",
-                   path.c_str(), std::strerror(errno));
+      err
+        = path + ": cannot create results file (" + std::strerror(errno) + ")";
   }
   return fd;
 }
@@ -100,7 +99,8 @@ bool skip_on_resume(task_status last, bool rerun_failed) {
 }
 
 bool write_header(const results_target& t, const run_options& opts,
-                  const config::manifest& m, int64_t epoch_us) {
+                  const config::manifest& m, int64_t epoch_us,
+                  std::string& err) {
   header_info h;
   h.manifest_hash = m.hash;
   h.version = version();
@@ -110,26 +110,27 @@ bool write_header(const results_target& t, const run_options& opts,
   h.target = config::target_type_name(m.target.type);
   h.tasks = m.task_count();
   h.resumed = t.index != nullptr;
+  if (m.target.type == config::target_type::custom)
+    h.executor = m.target.name;
   auto line = encode_header(h);
   if (write_all(t.fd, line.data(), line.size()))
     return true;
-  std::fprintf(stderr, "troupe: %s: cannot write results (%s)\n",
-               t.path.c_str(), std::strerror(errno));
+  err = t.path + ": cannot write results (" + std::strerror(errno) + ")";
   return false;
 }
 
 // Opens --resume F: checks it belongs to this manifest, drops a partial
 // last line, and learns which tasks are done.
 std::optional<results_target> open_resume(const run_options& opts,
-                                          const config::manifest& m) {
+                                          const config::manifest& m,
+                                          std::string& err) {
   if (unstarted_results_file(opts.resume)) {
     // Nothing was done: the file starts over, as a new one would.
     results_target out;
     out.path = opts.resume;
     out.fd = ::open(out.path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (out.fd < 0) {
-      std::fprintf(stderr, "troupe: %s: cannot write (%s)\n", out.path.c_str(),
-                   std::strerror(errno));
+      err = out.path + ": cannot write (" + std::strerror(errno) + ")";
       return std::nullopt;
     }
     std::fprintf(stderr, "troupe: %s: no result line yet; starting it afresh\n",
@@ -137,8 +138,8 @@ std::optional<results_target> open_resume(const run_options& opts,
     return out;
   }
   auto loaded = results_index::read(opts.resume, true);
-  if (auto* err = std::get_if<config::config_error>(&loaded)) {
-    std::fprintf(stderr, "troupe: %s\n", err->message.c_str());
+  if (auto* bad = std::get_if<config::config_error>(&loaded)) {
+    err = bad->message;
     return std::nullopt;
   }
   results_target out;
@@ -147,23 +148,19 @@ std::optional<results_target> open_resume(const run_options& opts,
     std::move(std::get<results_index>(loaded)));
   auto& idx = *out.index;
   if (idx.header().manifest_hash != m.hash) {
-    std::fprintf(stderr,
-                 "troupe: %s: written for another manifest: its header says "
-                 "%s, but %s is %s\n"
-                 "hint: resume with the manifest that wrote it, or start a "
-                 "new results file with --out\n",
-                 opts.resume.c_str(), idx.header().manifest_hash.c_str(),
-                 opts.manifest.c_str(), m.hash.c_str());
+    err = opts.resume + ": written for another manifest: its header says "
+          + idx.header().manifest_hash + ", but " + opts.manifest + " is "
+          + m.hash
+          + "\nhint: resume with the manifest that wrote it, or start a "
+            "new results file with --out";
     return std::nullopt;
   }
   if (idx.partial_bytes() > 0) {
     if (::truncate(opts.resume.c_str(),
                    static_cast<off_t>(idx.complete_bytes()))
         != 0) {
-      std::fprintf(stderr,
-                   "troupe: %s: cannot drop the partial last line "
-                   "(%s)\n",
-                   opts.resume.c_str(), std::strerror(errno));
+      err = opts.resume + ": cannot drop the partial last line ("
+            + std::strerror(errno) + ")";
       return std::nullopt;
     }
     std::fprintf(stderr,
@@ -182,21 +179,21 @@ std::optional<results_target> open_resume(const run_options& opts,
   return out;
 }
 
-std::optional<results_target> open_new(const run_options& opts) {
+std::optional<results_target> open_new(const run_options& opts,
+                                       std::string& err) {
   results_target out;
   out.path = opts.out.empty() ? default_results_path(opts.manifest) : opts.out;
-  out.fd = open_results(out.path, opts.force);
+  out.fd = open_results(out.path, opts.force, err);
   if (out.fd < 0)
     return std::nullopt;
   return out;
 }
 
-bool reopen_for_append(results_target& t) {
+bool reopen_for_append(results_target& t, std::string& err) {
   t.fd = ::open(t.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (t.fd >= 0)
     return true;
-  std::fprintf(stderr, "troupe: %s: cannot append (%s)\n", t.path.c_str(),
-               std::strerror(errno));
+  err = t.path + ": cannot append (" + std::strerror(errno) + ")";
   return false;
 }
 
@@ -222,18 +219,16 @@ std::optional<std::string> input_named_by(const std::string& output,
 
 // Refuses a run whose volume has no room for even its first results,
 // when the volume says how much it has; warns when it looks short.
-bool enough_space(const results_target& t, uint64_t tasks) {
+bool enough_space(const results_target& t, uint64_t tasks, std::string& err) {
   struct statvfs vfs;
   if (::fstatvfs(t.fd, &vfs) != 0 || vfs.f_blocks == 0)
     return true; // the volume does not say
   auto free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   constexpr uint64_t minimum = uint64_t{1} << 20;
   if (free_bytes < minimum) {
-    std::fprintf(stderr,
-                 "troupe: %s: only %llu KiB free on its volume; free some "
-                 "space first (results could not be written)\n",
-                 t.path.c_str(),
-                 static_cast<unsigned long long>(free_bytes / 1024));
+    err = t.path + ": only " + std::to_string(free_bytes / 1024)
+          + " KiB free on its volume; free some space first (results could "
+            "not be written)";
     return false;
   }
   // A result line takes about half a KiB, more with large outputs.

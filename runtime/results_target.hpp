@@ -32,28 +32,34 @@ struct results_target {
 /// Whether --resume skips a task whose last line has status `last`.
 bool skip_on_resume(task_status last, bool rerun_failed);
 
-/// Creates the results file (--out, or a new name); prints why not.
-std::optional<results_target> open_new(const run_options& opts);
+// Each function that can fail stores why in `err` (a message without
+// "troupe: "); notes and warnings go to stderr.
+
+/// Creates the results file (--out, or a new name).
+std::optional<results_target> open_new(const run_options& opts,
+                                       std::string& err);
 
 /// Opens --resume F: checks it belongs to `m`, drops a partial last line,
-/// and learns which tasks are done; prints why not.
+/// and learns which tasks are done.
 std::optional<results_target> open_resume(const run_options& opts,
-                                          const config::manifest& m);
+                                          const config::manifest& m,
+                                          std::string& err);
 
-/// Reopens a resumed file for appending; prints why not.
-bool reopen_for_append(results_target& t);
+/// Reopens a resumed file for appending.
+bool reopen_for_append(results_target& t, std::string& err);
 
 /// Writes the header line, marked resumed when `t` continues a file.
 bool write_header(const results_target& t, const run_options& opts,
-                  const config::manifest& m, int64_t epoch_us);
+                  const config::manifest& m, int64_t epoch_us,
+                  std::string& err);
 
 /// The manifest or dataset file that `output` would overwrite, if any.
 std::optional<std::string> input_named_by(const std::string& output,
                                           const config::manifest& m);
 
-/// False, with a message, when the volume has no room for the first
-/// results; warns when it looks short for `tasks` of them.
-bool enough_space(const results_target& t, uint64_t tasks);
+/// False, with `err`, when the volume has no room for the first results;
+/// warns (stderr) when it looks short for `tasks` of them.
+bool enough_space(const results_target& t, uint64_t tasks, std::string& err);
 
 /// Writes `text` to `path`, replacing it.
 bool write_text_file(const std::string& path, const std::string& text);

@@ -30,6 +30,8 @@ struct run_options {
   std::string manifest;
   /// Results file; empty for a new file named after the manifest and time.
   std::string out;
+  /// No results file at all (library runs: results reach callbacks only).
+  bool no_results_file = false;
   /// Overwrite an existing results file (not with resume).
   bool force = false;
   std::optional<uint32_t> concurrency;

@@ -39,11 +39,20 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   rc.epoch_us = p.epoch_us;
   rc.path = p.target.path;
   rc.write_lock = p.write_lock;
-  if (p.cache)
+  if (p.cache && p.on_result)
+    rc.observer = [cache = p.cache, f = p.on_result](const task_result& r) {
+      cache->observe(r);
+      f(r);
+    };
+  else if (p.cache)
     rc.observer
       = [cache = p.cache](const task_result& r) { cache->observe(r); };
+  else
+    rc.observer = p.on_result;
   a.sink = spawn_result_sink(sys, std::move(rc));
-  if (m.target.type == config::target_type::exec) {
+  if (p.make_executor) {
+    a.executor = p.make_executor(sys);
+  } else if (m.target.type == config::target_type::exec) {
     a.executor = spawn_exec_executor(sys, make_exec_config(m));
   } else if (p.client) {
     a.executor = spawn_http_executor(
@@ -53,16 +62,16 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
     a.stub = spawn_stub_executor(sys, make_stub_settings(m.stub));
     a.executor = a.stub;
   }
+  bool seeded = m.target.type == config::target_type::stub;
   auto wc = make_worker_config(m, a.executor,
-                               m.target.type == config::target_type::stub
-                                 ? m.stub.seed
-                                 : std::random_device{}());
+                               seeded ? m.stub.seed : std::random_device{}());
   wc.run_start = sys.clock().now();
+  wc.on_attempt = p.on_attempt;
   supervisor_config sc;
   sc.concurrency = m.execution.concurrency;
   // exec: a worker per pool slot at most, so no attempt's timeout runs out
   // in the pool's queue (config/README.md, "An exec target").
-  if (m.target.type == config::target_type::exec)
+  if (m.target.type == config::target_type::exec && !p.make_executor)
     sc.concurrency = std::min(sc.concurrency, make_exec_config(m).pool);
   sc.worker = wc;
   sc.source = p.source;

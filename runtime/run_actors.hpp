@@ -4,8 +4,8 @@
 // them to the end: on CAF's threads, or on its deterministic scheduler in
 // virtual time (--virtual-time).
 //
-//   run() ─▶ run_parts ─▶ run_threaded | run_virtual ─▶ spawn_run
-//                                     ─▶ (done, summary, results_ok)
+//   run_core ─▶ run_parts ─▶ run_threaded | run_virtual ─▶ spawn_run
+//                                       ─▶ (done, summary, results_ok)
 
 #include "actors/executor.hpp"
 #include "actors/http/http_client.hpp"
@@ -50,15 +50,30 @@ struct run_parts {
   /// The key sent to the nodes (--send-keys, over TLS), else "".
   std::string sent_key = {};
   /// With nodes: starts the results file once every node said yes (so
-  /// that a refused node leaves no run behind); an exit code, 0 to go on.
-  std::function<int()> begin = nullptr;
+  /// that a refused node leaves no run behind); an exit code, 0 to go on,
+  /// and why not.
+  std::function<int(std::string&)> begin = nullptr;
+  /// A program's executor, over the target's (library API).
+  std::function<executor_actor(caf::actor_system&)> make_executor = nullptr;
+  /// Told every finished attempt, on a worker's thread; empty for none.
+  std::function<void(const attempt_event&)> on_attempt = nullptr;
+  /// Shown every result the sink gets, in the order it writes them.
+  std::function<void(const task_result&)> on_result = nullptr;
+  /// Threaded: the run is under way (its start sent), and it is over (the
+  /// supervisor is done; the system is about to go).
+  std::function<void(caf::actor_system&, const supervisor_actor&)> started
+    = nullptr;
+  std::function<void()> stopping = nullptr;
+  /// Virtual time: whether a cancel was asked for, and why (polled).
+  std::function<bool(std::string&)> cancel_asked = nullptr;
 };
 
 struct run_outcome {
   run_summary summary;
   bool results_ok = false;
-  /// Set when the run did not start: the exit code (its message printed).
+  /// Set when the run did not start: the exit code, and why.
   int exit = -1;
+  std::string error;
 };
 
 /// The actors of a run, spawned and wired.
@@ -78,7 +93,7 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
 /// The cancel reason for a signal.
 const char* cancel_reason(int sig);
 
-/// Runs on CAF's threads, with progress and Ctrl+C.
+/// Runs on CAF's threads.
 run_outcome run_threaded(const run_parts& p);
 
 /// Runs on CAF's deterministic scheduler: nothing runs in parallel, and when

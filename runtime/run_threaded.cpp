@@ -1,11 +1,9 @@
-// A run on CAF's threads: progress on stderr, Ctrl+C to cancel, and the
-// HTTP client stopped after the actors.
+// A run on CAF's threads: the nodes joined first (when there are any), the
+// run driven to its end, and the HTTP client stopped after the actors.
+// Progress, Ctrl+C and callbacks belong to the caller (run_core).
 
-#include "actors/exec/child_spawn.hpp"
-#include "actors/results/progress.hpp"
 #include "runtime/node_rejoin.hpp"
 #include "runtime/run_actors.hpp"
-#include "runtime/signals.hpp"
 #include "runtime/system.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -15,39 +13,14 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include <sys/ioctl.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <thread>
 
 namespace troupe::runtime {
 
-namespace {
-
-// Columns of the terminal on stderr, 0 when unknown.
-size_t terminal_width() {
-  winsize ws{};
-  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-    return ws.ws_col;
-  return 0;
-}
-
-} // namespace
-
 run_outcome run_threaded(const run_parts& p) {
-  // Block SIGINT/SIGTERM before CAF starts its threads.
-  signal_watcher signals;
   auto& opts = p.opts;
-  // auto: a live line on a terminal, a plain line every 5 s elsewhere;
-  // always: the live line even when stderr is not a terminal.
-  bool show_progress = opts.progress != progress_mode::never;
-  bool live
-    = opts.progress == progress_mode::always || ::isatty(STDERR_FILENO) == 1;
   run_outcome out;
   caf::actor_system_config cfg;
   register_message_types(cfg);
@@ -70,12 +43,12 @@ run_outcome run_threaded(const run_parts& p) {
       auto linked = connect_nodes(sys, p.nodes, p.manifest_text,
                                   opts.tls.enabled(), p.sent_key);
       if (auto* err = std::get_if<std::string>(&linked)) {
-        std::fprintf(stderr, "troupe: %s\n", err->c_str());
         out.exit = exit_usage;
+        out.error = std::move(*err);
         return out;
       }
       nodes = std::move(std::get<std::vector<node_link>>(linked));
-      if (auto code = p.begin(); code != exit_ok) {
+      if (auto code = p.begin(out.error); code != exit_ok) {
         out.exit = code;
         return out;
       }
@@ -97,41 +70,19 @@ run_outcome run_threaded(const run_parts& p) {
         rc.tls = opts.tls.enabled();
         rejoiner = spawn_rejoiner(sys, std::move(rc));
       }
-      progress_actor progress;
-      if (show_progress) {
-        progress_config pc;
-        pc.source = sup;
-        pc.out = stderr;
-        pc.live = live;
-        pc.interval_us = live ? 250'000 : 5'000'000;
-        pc.width = terminal_width();
-        progress = spawn_progress(sys, pc);
-      }
-      // A second Ctrl+C exits at once: no exec command may outlive it.
-      signals.on_second(kill_all_commands);
-      signals.start(p.write_lock, [sup](int sig) {
-        std::fprintf(stderr,
-                     "\ntroupe: %s: cancelling; in-flight tasks finish, the "
-                     "rest end CANCELLED (press Ctrl+C again to quit now)\n",
-                     sig == SIGINT ? "interrupt" : "terminate");
-        caf::anon_send(sup, cancel_atom::value,
-                       std::string{cancel_reason(sig)});
-      });
       caf::anon_send(sup, start_atom::value);
+      // After start: a cancel asked for earlier reaches a started run.
+      if (p.started)
+        p.started(sys, sup);
       self->receive([&](done_atom, run_summary& s, bool ok) {
         out.summary = std::move(s);
         out.results_ok = ok;
       });
-      // No signal may reach the system once it starts shutting down.
-      signals.stop();
+      // Nothing may reach the supervisor once the system shuts down.
+      if (p.stopping)
+        p.stopping();
       if (rejoiner)
         self->send_exit(rejoiner, caf::exit_reason::user_shutdown);
-      if (progress) {
-        self->send_exit(progress, caf::exit_reason::user_shutdown);
-        self->wait_for(progress);
-        if (live)
-          clear_progress_line(stderr);
-      }
       self->send_exit(a.executor, caf::exit_reason::user_shutdown);
       self->wait_for(a.executor);
     }

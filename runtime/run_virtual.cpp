@@ -3,7 +3,6 @@
 // next timer, so minutes of backoff take no time and reruns are identical.
 
 #include "runtime/run_actors.hpp"
-#include "runtime/signals.hpp"
 #include "runtime/system.hpp"
 
 #include <caf/actor_system.hpp>
@@ -14,7 +13,6 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 
-#include <atomic>
 #include <cstdio>
 #include <memory>
 
@@ -44,8 +42,6 @@ caf::behavior done_catcher(caf::event_based_actor* self,
 } // namespace
 
 run_outcome run_virtual(const run_parts& p) {
-  signal_watcher signals;
-  std::atomic<int> interrupted{0};
   run_outcome out;
   caf::actor_system_config cfg;
   register_message_types(cfg);
@@ -57,17 +53,16 @@ run_outcome run_virtual(const run_parts& p) {
     auto state = std::make_shared<done_state>();
     auto catcher = sys.spawn(done_catcher, state);
     auto a = spawn_run(sys, p, catcher);
-    signals.start(p.write_lock, [&interrupted](int sig) { interrupted = sig; });
     caf::anon_send(a.supervisor, start_atom::value);
     bool cancel_sent = false;
     for (;;) {
       sched.run();
       if (state->done)
         break;
-      // A signal only sets a flag: the coordinator is not thread-safe.
-      if (int sig = interrupted.load(); sig != 0 && !cancel_sent) {
-        caf::anon_send(a.supervisor, cancel_atom::value,
-                       std::string{cancel_reason(sig)});
+      // A cancel only sets a flag: the coordinator is not thread-safe.
+      std::string why;
+      if (!cancel_sent && p.cancel_asked && p.cancel_asked(why)) {
+        caf::anon_send(a.supervisor, cancel_atom::value, std::move(why));
         cancel_sent = true;
         continue;
       }
@@ -77,7 +72,6 @@ run_outcome run_virtual(const run_parts& p) {
         break;
       }
     }
-    signals.stop();
     out.summary = state->summary;
     out.results_ok = state->ok;
     // Stop what is left and let every pending timer go, or the actor

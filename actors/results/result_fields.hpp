@@ -64,6 +64,7 @@ inline constexpr result_field name{"name"};
 inline constexpr result_field target{"target"};
 inline constexpr result_field tasks{"tasks"};
 inline constexpr result_field resumed{"resumed"};
+inline constexpr result_field executor{"executor"};
 
 // -- result line (started_at is the header's too) --
 inline constexpr result_field task_id{"task_id"};

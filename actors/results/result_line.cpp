@@ -181,6 +181,10 @@ std::string encode_header(const header_info& h) {
     out.append(f::resumed.key());
     out += "true";
   }
+  if (!h.executor.empty()) {
+    out.append(f::executor.key());
+    append_json_string(out, h.executor);
+  }
   out += "}\n";
   return out;
 }

@@ -28,6 +28,8 @@ struct header_info {
   uint64_t tasks = 0;
   /// Whether this run resumes an earlier one in the same file.
   bool resumed = false;
+  /// A custom target's executor name (target.name), empty for none.
+  std::string executor;
 };
 
 /// The header line, with its trailing newline.

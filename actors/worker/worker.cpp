@@ -71,6 +71,7 @@ void leave_backoff(worker_pointer self) {
 // Ends the task: sends the result and waits for the next one.
 void complete(worker_pointer self, task_status status) {
   auto& st = self->state;
+  emit_attempt_event(self);
   ++st.gen;
   auto& r = st.result;
   r.status = status;

@@ -66,6 +66,9 @@ struct worker_config {
   caf::actor_clock::time_point run_start;
   /// Retries wait for the listener's permit (rate limit, adaptive).
   bool gated = false;
+  /// Told of each finished attempt (the library's on_attempt), on the
+  /// worker's thread: must not block. Empty for none, at no cost.
+  std::function<void(const attempt_event&)> on_attempt;
   /// Tests only: called at each fault point; a hook that throws kills the
   /// worker there, as a bug would, so that supervision can be tested.
   std::function<void(worker_fault_point, const task_spec&)> fault;

@@ -52,6 +52,7 @@ void try_retry(worker_pointer self, task_status last, int64_t retry_after_us) {
     complete(self, last);
     return;
   }
+  emit_attempt_event(self, delay);
   self->send(st.cfg.listener, backoff_atom::value, true, st.task.seq);
   fault_point(self, worker_fault_point::backoff);
   self->delayed_send(self, std::chrono::microseconds{delay}, retry_atom::value,
@@ -156,6 +157,26 @@ void record_attempt(worker_pointer self, task_status status,
   rec.error = error;
   rec.http_status = http_status;
   st.result.attempt_log.push_back(std::move(rec));
+  st.attempt_event_due = static_cast<bool>(st.cfg.on_attempt);
+}
+
+void emit_attempt_event(worker_pointer self, int64_t retry_delay_us) {
+  auto& st = self->state;
+  if (!st.attempt_event_due)
+    return;
+  st.attempt_event_due = false;
+  auto& rec = st.result.attempt_log.back();
+  attempt_event ev;
+  ev.task_id = st.task.id;
+  ev.attempt = static_cast<uint32_t>(st.result.attempt_log.size());
+  ev.status = rec.status;
+  ev.started_us = rec.started_us;
+  ev.duration_us = rec.duration_us;
+  ev.error = rec.error;
+  ev.http_status = rec.http_status;
+  ev.will_retry = retry_delay_us >= 0;
+  ev.retry_delay_us = retry_delay_us;
+  st.cfg.on_attempt(ev);
 }
 
 // A deadline timer fired with no attempt in flight: it only goes.
@@ -180,6 +201,8 @@ void on_deadline_timer(worker_pointer self, int64_t at) {
 
 void do_attempt(worker_pointer self) {
   auto& st = self->state;
+  // A conversation's next turn: its last attempt is over for good.
+  emit_attempt_event(self);
   ++st.attempt;
   ++st.gen;
   auto now = now_us(self);

@@ -38,6 +38,9 @@ struct worker_state {
   int64_t task_deadline_us = no_deadline;
   bool cancel_requested = false;
   std::string cancel_reason;
+  /// With cfg.on_attempt: the last recorded attempt awaits its event (sent
+  /// once the worker knows whether it retries).
+  bool attempt_event_due = false;
   static inline const char* name = "worker";
 };
 
@@ -83,6 +86,10 @@ void end_turns(worker_pointer self, task_status status);
 /// Records the end of the attempt in flight in the task's attempt log.
 void record_attempt(worker_pointer self, task_status status,
                     const std::string& error, int32_t http_status);
+
+/// Sends the due attempt event (cfg.on_attempt), if any: a retry follows
+/// after `retry_delay_us`, or none (-1).
+void emit_attempt_event(worker_pointer self, int64_t retry_delay_us = -1);
 
 /// A deadline timer at `at` fired with no attempt in flight: it only goes.
 void forget_timer(worker_pointer self, int64_t at);

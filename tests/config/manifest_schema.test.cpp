@@ -162,7 +162,8 @@ BOOST_AUTO_TEST_CASE(each_target_type_takes_the_keys_the_parser_gives_it) {
   for (auto t :
        {config::target_type::stub, config::target_type::dify_workflow,
         config::target_type::dify_chat, config::target_type::dify_completion,
-        config::target_type::http, config::target_type::exec}) {
+        config::target_type::http, config::target_type::exec,
+        config::target_type::custom}) {
     std::string name = config::target_type_name(t);
     parser_types.insert(name);
     BOOST_TEST_CONTEXT("target type " << name) {

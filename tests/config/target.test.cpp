@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(target_types_and_their_keys) {
   BOOST_CHECK_EQUAL(error(R"({"target": {"type": "grpc"}, "datasets": []})"),
                     "DIR/m.json: target.type: must be one of "
                     "\"dify-workflow\", \"dify-chat\", \"dify-completion\", "
-                    "\"http\", \"stub\", \"exec\", got \"grpc\"");
+                    "\"http\", \"stub\", \"exec\", \"custom\", got \"grpc\"");
 }
 
 BOOST_AUTO_TEST_CASE(chat_targets_may_let_dify_name_conversations) {

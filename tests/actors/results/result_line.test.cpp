@@ -124,7 +124,8 @@ BOOST_AUTO_TEST_CASE(a_conversation_lists_its_turns_last) {
 }
 
 BOOST_AUTO_TEST_CASE(header_and_summary_lines) {
-  header_info h{"sha256:ab", "0.1.0", 0, "m.json", "smoke", "stub", 4, false};
+  header_info h{"sha256:ab", "0.1.0", 0,     "m.json", "smoke",
+                "stub",      4,       false, {}};
   BOOST_CHECK_EQUAL(
     encode_header(h),
     R"({"type":"header","manifest_hash":"sha256:ab",)"

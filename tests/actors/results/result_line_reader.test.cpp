@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(a_turn_of_the_wrong_shape_reads_as_empty) {
 BOOST_AUTO_TEST_CASE(a_header_line_reads_back_as_it_was_written) {
   header_info h{"sha256:ab", "0.1.0", 951'782'400'123'000,
                 "m.json",    "smoke", "stub",
-                4,           true};
+                4,           true,    {}};
   results_header got;
   BOOST_REQUIRE(parse_header_line(object_of(encode_header(h)), got));
   BOOST_CHECK_EQUAL(got.manifest_hash, "sha256:ab");
