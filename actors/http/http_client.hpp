@@ -52,9 +52,9 @@ struct http_client_options {
   std::string https_proxy;
   std::string no_proxy;
   /// Transfers per libcurl multi handle at most; more in flight spread over
-  /// more handles on the same loop (multi_shards.hpp says why). 1,000:
+  /// more handles on the same loop (multi_shards.hpp says why). 500:
   /// bench/README.md has the measurements behind it.
-  uint32_t transfers_per_shard = 1000;
+  uint32_t transfers_per_shard = 500;
 };
 
 /// Reads HTTP_PROXY/http_proxy, HTTPS_PROXY/https_proxy, ALL_PROXY and

@@ -422,7 +422,9 @@ private:
 } // namespace
 
 void start_session(tcp::socket socket, server_state& st, ssl::context* tls) {
-  socket.set_option(tcp::no_delay(true));
+  // A socket the client already reset has no options to set: no throw.
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
   if (tls != nullptr) {
     using stream = beast::ssl_stream<beast::tcp_stream>;
     std::make_shared<session<stream>>(stream{std::move(socket), *tls}, st)
