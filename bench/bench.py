@@ -4,6 +4,7 @@ one JSON line with its figures, measured as ratios in one run.
 
     python3 bench/bench.py b1 b2 b5      # or: all
     TROUPE=build/troupe REPEAT=5 python3 bench/bench.py b1
+    B9_SIZES=10000 python3 bench/bench.py b9
 
 Workloads are generated into a temporary folder. Every figure is the median
 of REPEAT runs (default 5), with the best run beside it.
@@ -23,6 +24,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 TROUPE = os.environ.get("TROUPE", os.path.join(HERE, "..", "build", "troupe"))
 REPEAT = int(os.environ.get("REPEAT", "5"))
+# The fake-dify to measure against; set it to compare an older troupe (which
+# may lack a flag a workload needs, B9's --timing-log) on the same server.
+SERVER = os.environ.get("TROUPE_SERVER", TROUPE)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -169,7 +173,7 @@ class fake_dify:
 
     def __enter__(self):
         self.proc = subprocess.Popen(
-            [TROUPE, "fake-dify", "--listen", "127.0.0.1:0", "--api-key",
+            [SERVER, "fake-dify", "--listen", "127.0.0.1:0", "--api-key",
              "app-bench"] + self.flags, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         self.url = line.strip().split()[-1]
@@ -242,6 +246,71 @@ def dify_workload(folder, name, n, concurrency, server_flags):
             "bare_libcurl_requests_per_second": round(statistics.median(bares)),
             "troupe_over_bare_libcurl": round(
                 statistics.median(rates) / statistics.median(bares), 3)}
+
+
+def wrk_p50_ms(url, connections, seconds, folder):
+    """wrk's p50 latency in ms (`--latency`) at `connections` in flight."""
+    script = os.path.join(folder, "post.lua")
+    with open(script, "w") as f:
+        f.write(WRK_SCRIPT)
+    out = subprocess.run(
+        ["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency",
+         "--timeout", "30s", "-s", script, url + "/v1/workflows/run"],
+        capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "50%":
+            v = parts[1]
+            for unit, scale in (("ms", 1.0), ("us", 0.001), ("s", 1000.0)):
+                if v.endswith(unit):
+                    return float(v[:-len(unit)]) * scale
+    sys.exit("cannot read wrk's latency:\n" + out)
+
+
+def ramp_ms(log):
+    """From fake-dify's --timing-log: ms from the first request read to the
+    last (all calls of a run open at once, so this is the ramp)."""
+    with open(log) as f:
+        got = [json.loads(line)["received_us"] for line in f]
+    return round((max(got) - min(got)) / 1000, 1), len(got)
+
+
+def b9(folder):
+    """B9's first part: N calls in flight to a server that answers after
+    3 s (N = 1,000, 3,000, 10,000; B9_SIZES changes them), troupe beside wrk
+    on the same server, one troupe run per size (REPEAT is not used)."""
+    sizes = [int(x) for x in os.environ.get("B9_SIZES", "1000,3000,10000").split(",")]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (
+        resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    os.environ["BENCH_KEY"] = "app-bench"
+    rows = []
+    for n in sizes:
+        cases = os.path.join(folder, "b9-%d.jsonl" % n)
+        write_cases(cases, n)
+        with fake_dify("--latency-ms", "3000", "--threads", "2") as server:
+            w = wrk_p50_ms(server.url, n, 8, folder)
+        log = os.path.join(folder, "b9-%d-timing.jsonl" % n)
+        with fake_dify("--latency-ms", "3000", "--threads", "2",
+                       "--timing-log", log) as server:
+            m = write_manifest(folder, "b9-%d" % n, cases, n, extra={
+                "target": {"type": "dify-workflow",
+                           "base_url": server.url + "/v1",
+                           "api_key_env": "BENCH_KEY"},
+                "execution_policy": {"concurrency": n, "timeout_seconds": 60},
+                "stub": None})
+            wall, s, _ = run(m, folder)
+        ramp, calls = ramp_ms(log)
+        p50 = s["latency_ms"]["p50"]
+        rows.append({"in_flight": n, "wrk_p50_ms": w, "troupe_p50_ms": p50,
+                     "troupe_max_ms": s["latency_ms"]["max"],
+                     "p50_over_wrk": round(p50 / w, 3),
+                     "wall_s": round(s["wall_ms"] / 1000, 2),
+                     "ramp_ms": ramp, "server_calls": calls,
+                     "wall_over_3s_plus_ramp": round(
+                         s["wall_ms"] / (3000 + ramp), 3)})
+    return {"id": "B9", "server_latency_ms": 3000, "sizes": rows,
+            "target": "p50 <= 1.05x wrk, wall <= 1.2x (3 s + ramp), "
+                      "ramp <= 1 s", **machine()}
 
 
 def b3(folder):
@@ -543,6 +612,7 @@ def soak(folder):
 
 
 WORKLOADS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b6": b6,
+             "b9": b9,
              "b7": b7, "b8": b8, "soak": soak}
 # "all" is the benchmarks; the soak is a check and runs when named.
 BENCHMARKS = ["b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"]

@@ -41,12 +41,15 @@ struct attempt_request {
   /// 1 for the first attempt.
   uint32_t attempt = 1;
   task_spec task;
+  /// Steady-clock microseconds when the worker sent it, 0 when unknown: the
+  /// start of the attempt's queue time (the HTTP executor's queue_us).
+  int64_t sent_us = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_request& x) {
   return f(caf::meta::type_name("troupe::attempt_request"), x.request_id,
-           x.attempt, x.task);
+           x.attempt, x.task, x.sent_us);
 }
 
 /// The classified answer to an `attempt_request`.
@@ -62,13 +65,20 @@ struct attempt_reply {
   /// The server's Retry-After, -1 when absent.
   int64_t retry_after_us = -1;
   dify_info dify;
+  /// HTTP targets: the wire time (request out to the answer's last byte),
+  /// the wait before it, and a new connection's set-up; -1 where unknown
+  /// (the stub, a call that never reached the wire). See attempt_times.hpp.
+  int64_t latency_us = -1;
+  int64_t queue_us = -1;
+  int64_t connect_us = -1;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_reply& x) {
   return f(caf::meta::type_name("troupe::attempt_reply"), x.result,
            x.http_status, x.error, x.error_code, x.output_json, x.tokens,
-           x.first_event_us, x.retry_after_us, x.dify);
+           x.first_event_us, x.retry_after_us, x.dify, x.latency_us, x.queue_us,
+           x.connect_us);
 }
 
 /// One finished attempt, as the library's on_attempt callback sees it

@@ -25,13 +25,21 @@ struct http_outcome {
   bool tls_error = false;
   /// The response passed max_response_bytes and was cut off.
   bool too_large = false;
+  /// Steady-clock microseconds (http_client::now_us) when the request could
+  /// go on the wire (connection ready, CURLOPT_PREREQFUNCTION) and when the
+  /// answer's last byte came; -1 when it never got that far.
+  int64_t wire_start_us = -1;
+  int64_t wire_end_us = -1;
+  /// TCP and TLS set-up of a new connection, 0 on a reused one, -1 unknown.
+  int64_t connect_us = -1;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_outcome& x) {
   return f(caf::meta::type_name("troupe::http_outcome"), x.status, x.body,
            x.retry_after, x.content_type, x.transport_error,
-           x.transport_message, x.tls_error, x.too_large);
+           x.transport_message, x.tls_error, x.too_large, x.wire_start_us,
+           x.wire_end_us, x.connect_us);
 }
 
 /// A finished transfer: its id and what came back.

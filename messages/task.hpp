@@ -173,12 +173,18 @@ struct attempt_record {
   bool lost = false;
   /// The node it ran on; set for lost attempts only.
   std::string node;
+  /// HTTP attempts that reached the wire: the wire time, the wait before it
+  /// and a new connection's set-up (attempt_reply's); -1 otherwise.
+  int64_t latency_us = -1;
+  int64_t queue_us = -1;
+  int64_t connect_us = -1;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_record& x) {
   return f(caf::meta::type_name("troupe::attempt_record"), x.status,
-           x.started_us, x.duration_us, x.error, x.http_status, x.lost, x.node);
+           x.started_us, x.duration_us, x.error, x.http_status, x.lost, x.node,
+           x.latency_us, x.queue_us, x.connect_us);
 }
 
 /// What one turn of a conversation got: its answer (the output of its last
@@ -215,8 +221,12 @@ struct task_result {
   /// Start of the first attempt, -1 when the task never started.
   int64_t started_us = -1;
   int64_t finished_us = 0;
-  /// Duration of the last attempt (the answer's latency), -1 when none.
+  /// The last attempt's latency: its wire time for an HTTP call that reached
+  /// the wire, else its duration; -1 when none.
   int64_t latency_us = -1;
+  /// The last attempt's queue and connect times, -1 where unknown.
+  int64_t queue_us = -1;
+  int64_t connect_us = -1;
   /// The output as JSON text, empty for none.
   std::string output_json;
   std::string error;
@@ -290,9 +300,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_result& x) {
   return f(caf::meta::type_name("troupe::task_result"), x.task_id, x.dataset,
            x.case_id, x.params_json, x.status, x.attempt_log, x.started_us,
-           x.finished_us, x.latency_us, x.output_json, x.error, x.error_code,
-           x.http_status, x.tokens, x.first_event_us, x.seq, x.dify,
-           x.assertions, x.cached, x.node, x.turns);
+           x.finished_us, x.latency_us, x.queue_us, x.connect_us, x.output_json,
+           x.error, x.error_code, x.http_status, x.tokens, x.first_event_us,
+           x.seq, x.dify, x.assertions, x.cached, x.node, x.turns);
 }
 
 /// A worker's answer to `status`: the task it holds (empty when idle) and

@@ -33,6 +33,9 @@ size_t on_header(char* data, size_t size, size_t n, void* ptr) {
   auto* t = static_cast<transfer*>(ptr);
   auto len = size * n;
   std::string_view line{data, len};
+  // The blank line ends the headers: the last byte of a body-less answer.
+  if (len <= 2)
+    t->last_byte_us = http_client::now_us();
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
     auto name = line.substr(0, colon);
@@ -58,13 +61,16 @@ size_t on_header(char* data, size_t size, size_t n, void* ptr) {
 size_t on_body(char* data, size_t size, size_t n, void* ptr) {
   auto* t = static_cast<transfer*>(ptr);
   auto len = size * n;
+  t->last_byte_us = http_client::now_us();
   if (t->stream) {
     // A stream's events are capped one by one by its reader (dify_stream),
     // not here: a long workflow sends far more than any one event.
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status == 200) {
-      (*t->on_chunk)(t->id, 200, std::string{data, len}, http_client::now_us());
+      (*t->on_chunk)(
+        t->id, 200, std::string{data, len},
+        wire_times{t->wire_start_us, t->last_byte_us, t->connect_us});
       return len;
     }
   }
@@ -75,6 +81,29 @@ size_t on_body(char* data, size_t size, size_t n, void* ptr) {
   }
   t->outcome.body.append(data, len);
   return len;
+}
+
+// Called once the connection is ready, just before the request goes out
+// (again if libcurl retries on a fresh connection): the start of the wire
+// time. CURLINFO_NUM_CONNECTS tells a new connection from a reused one;
+// a reused one has a CONNECT time too ("connected already"), so only a new
+// one counts its set-up, TCP (and a proxy) plus TLS, as connect time.
+int on_prereq(void* ptr, char*, char*, int, int) {
+  auto* t = static_cast<transfer*>(ptr);
+  t->wire_start_us = http_client::now_us();
+  long fresh = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &fresh);
+  if (fresh == 0) {
+    t->connect_us = 0;
+    return CURL_PREREQFUNC_OK;
+  }
+  curl_off_t lookup = 0, tcp = 0, tls = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
+  curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &tcp);
+  curl_easy_getinfo(t->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+  auto done = tls > tcp ? tls : tcp;
+  t->connect_us = done > lookup ? static_cast<int64_t>(done - lookup) : 0;
+  return CURL_PREREQFUNC_OK;
 }
 
 // A multipart/form-data body built with libcurl's MIME API, which writes
@@ -112,6 +141,11 @@ void configure(transfer& t, const http_client_options& opts,
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &socket_set::on_close);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, sockets);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &on_prereq);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, &t);
+  t.wire_start_us = -1;
+  t.connect_us = -1;
+  t.last_byte_us = -1;
   if (!opts.ca_file.empty())
     curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_file.c_str());
   // The transfer as a whole has no libcurl timeout: the worker's deadline
@@ -159,6 +193,9 @@ void complete(transfer& t, CURLcode rc) {
     o.transport_message = t.error[0] != '\0' ? t.error : curl_easy_strerror(rc);
     o.tls_error = is_tls_error(rc);
   }
+  o.wire_start_us = t.wire_start_us;
+  o.wire_end_us = t.wire_start_us >= 0 ? t.last_byte_us : -1;
+  o.connect_us = t.connect_us;
 }
 
 header_lists::~header_lists() {

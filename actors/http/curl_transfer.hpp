@@ -26,8 +26,16 @@ struct transfer {
   bool owns_headers = false;
   bool stream = false;
   bool active = false;
+  /// The multi handle (multi_shards) that holds it while active.
+  uint32_t shard = 0;
   uint64_t received = 0;
   uint64_t limit = 0;
+  /// When the request could go on the wire, and its connection's set-up
+  /// time (see http_outcome); kept here for a stream's chunks too.
+  int64_t wire_start_us = -1;
+  int64_t connect_us = -1;
+  /// When the answer's latest byte came.
+  int64_t last_byte_us = -1;
   /// Where a stream's body goes, chunk by chunk.
   const http_client::chunk_fn* on_chunk = nullptr;
   char error[CURL_ERROR_SIZE] = {0};

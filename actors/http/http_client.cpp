@@ -4,6 +4,7 @@
 #include "actors/http/http_client.hpp"
 
 #include "actors/http/curl_transfer.hpp"
+#include "actors/http/multi_shards.hpp"
 #include "actors/http/socket_set.hpp"
 
 #include <curl/curl.h>
@@ -49,7 +50,7 @@ struct http_client::impl {
   chunk_fn on_chunk;
   socket_set sockets;
   header_lists headers;
-  CURLM* multi = nullptr;
+  multi_shards shards;
   int wakefd = -1;
   std::thread thread;
   std::atomic<bool> stopping{false};
@@ -62,21 +63,18 @@ struct http_client::impl {
   std::unordered_map<uint64_t, transfer*> active;
   std::vector<transfer*> spare;
   std::vector<http_result> done_batch;
-  int64_t timer_deadline_us = -1;
 
-  explicit impl(http_client_options o) : opts(std::move(o)) {
+  explicit impl(http_client_options o)
+    : opts(std::move(o)),
+      shards(sockets, opts.transfers_per_shard, [](CURLM* multi) {
+        // Keep every idle connection for reuse: the default cache (four
+        // per transfer in progress) shrinks as transfers finish and then
+        // closes connections a moment later needs again.
+        curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 100000L);
+      }) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    multi = curl_multi_init();
     wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     sockets.add_reader(wakefd);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &socket_set::on_socket);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, &sockets);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
-    // Keep every idle connection for reuse: the default cache (four per
-    // transfer in progress) shrinks as transfers finish and then closes
-    // connections a moment later needs again.
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 100000L);
   }
 
   void start(done_fn d, chunk_fn c) {
@@ -87,15 +85,15 @@ struct http_client::impl {
     thread = std::thread{[this] { loop(); }};
   }
 
-  // The sockets and header lists outlive curl_multi_cleanup, which closes
-  // the cached connections through socket_set::on_close.
+  // The sockets and header lists outlive the shards' multi handles (members
+  // are destroyed in reverse order), whose cleanup closes the cached
+  // connections through socket_set::on_close.
   ~impl() {
     stop();
     for (auto* t : spare) {
       curl_easy_cleanup(t->easy);
       delete t;
     }
-    curl_multi_cleanup(multi);
     ::close(wakefd);
   }
 
@@ -144,41 +142,24 @@ struct http_client::impl {
       wake();
   }
 
-  static int on_timer(CURLM*, long timeout_ms, void* self_ptr) {
-    auto* self = static_cast<impl*>(self_ptr);
-    self->timer_deadline_us
-      = timeout_ms < 0 ? -1 : http_client::now_us() + timeout_ms * 1000;
-    return 0;
-  }
-
   // -- the loop ---------------------------------------------------------------
 
   void loop() {
     std::vector<epoll_event> events(512);
-    int running = 0;
     while (!stopping) {
-      int timeout = -1;
-      if (timer_deadline_us >= 0) {
-        auto left = timer_deadline_us - http_client::now_us();
-        timeout = left <= 0 ? 0 : static_cast<int>((left + 999) / 1000);
-      }
-      int n = sockets.wait(events, timeout);
+      int n = sockets.wait(events, shards.timeout_ms(http_client::now_us()));
       if (n < 0 && errno != EINTR)
         break;
       for (int i = 0; i < n; ++i)
-        on_event(events[i], running);
-      if (timer_deadline_us >= 0
-          && timer_deadline_us <= http_client::now_us()) {
-        timer_deadline_us = -1;
-        curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
-      }
+        on_event(events[i]);
+      shards.run_timers(http_client::now_us());
       collect_done();
       if (draining)
         report_idle();
     }
   }
 
-  void on_event(const epoll_event& ev, int& running) {
+  void on_event(const epoll_event& ev) {
     auto fd = ev.data.fd;
     if (fd == wakefd) {
       uint64_t count;
@@ -199,7 +180,7 @@ struct http_client::impl {
       flags |= CURL_CSELECT_OUT;
     if (ev.events & (EPOLLERR | EPOLLHUP))
       flags |= CURL_CSELECT_ERR;
-    curl_multi_socket_action(multi, fd, flags, &running);
+    shards.on_socket_event(fd, flags);
   }
 
   void run_queue() {
@@ -233,7 +214,7 @@ struct http_client::impl {
 
   void release(transfer* t) {
     if (t->active)
-      curl_multi_remove_handle(multi, t->easy);
+      shards.remove(t->shard, t->easy);
     t->active = false;
     curl::free_form(*t);
     if (t->owns_headers)
@@ -263,7 +244,7 @@ struct http_client::impl {
     curl::configure(*t, opts, t->headers, &sockets);
     t->active = true;
     active[id] = t;
-    curl_multi_add_handle(multi, t->easy);
+    t->shard = shards.add(t->easy);
   }
 
   void drop(uint64_t id) {
@@ -276,10 +257,9 @@ struct http_client::impl {
   }
 
   void collect_done() {
-    int left = 0;
-    while (auto* msg = curl_multi_info_read(multi, &left)) {
+    shards.collect([this](CURLMsg* msg) {
       if (msg->msg != CURLMSG_DONE)
-        continue;
+        return;
       transfer* t = nullptr;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
       curl::complete(*t, msg->data.result);
@@ -287,7 +267,7 @@ struct http_client::impl {
       done_batch.push_back(http_result{id, std::move(t->outcome)});
       active.erase(id);
       release(t);
-    }
+    });
     if (!done_batch.empty()) {
       on_done(std::move(done_batch));
       done_batch.clear();

@@ -13,7 +13,10 @@
 // 10,000 calls in flight is most of the CPU. With curl_multi_socket_action,
 // libcurl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when
 // to time out (CURLMOPT_TIMERFUNCTION); epoll then hands back only the ready
-// ones, so each turn costs O(ready). An eventfd in the same epoll set wakes
+// ones, so each turn costs O(ready). Transfers are sharded over several
+// multi handles on the same loop, at most transfers_per_shard on each
+// (multi_shards.hpp): libcurl's cost of starting a transfer grows with the
+// transfers on its handle. An eventfd in the same epoll set wakes
 // the loop for new requests and aborts from other threads, which
 // curl_multi_wakeup would also do but only for curl_multi_poll.
 
@@ -27,6 +30,16 @@
 
 namespace troupe {
 
+/// A transfer's times on the steady clock (http_client::now_us), in
+/// microseconds, -1 where unknown: when the request could go on the wire,
+/// when the latest byte of the answer came, and the new connection's set-up
+/// (0 for a reused one).
+struct wire_times {
+  int64_t start_us = -1;
+  int64_t end_us = -1;
+  int64_t connect_us = -1;
+};
+
 /// Transport settings shared by every request.
 struct http_client_options {
   /// A CA bundle (PEM) to verify servers with; empty for the system's.
@@ -38,6 +51,10 @@ struct http_client_options {
   std::string http_proxy;
   std::string https_proxy;
   std::string no_proxy;
+  /// Transfers per libcurl multi handle at most; more in flight spread over
+  /// more handles on the same loop (multi_shards.hpp says why). 500:
+  /// bench/README.md has the measurements behind it.
+  uint32_t transfers_per_shard = 500;
 };
 
 /// Reads HTTP_PROXY/http_proxy, HTTPS_PROXY/https_proxy, ALL_PROXY and
@@ -52,9 +69,9 @@ public:
   using done_fn = std::function<void(std::vector<http_result>&& done)>;
 
   /// Body bytes of a streaming transfer, as they arrive, with the HTTP
-  /// status and the time they came (steady clock, microseconds).
+  /// status and its times so far (end_us: when these bytes came).
   using chunk_fn = std::function<void(uint64_t id, int status,
-                                      std::string&& bytes, int64_t at_us)>;
+                                      std::string&& bytes, wire_times times)>;
 
   explicit http_client(http_client_options opts);
   ~http_client();

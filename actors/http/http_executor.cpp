@@ -7,6 +7,7 @@
 
 #include "actors/http/http_executor.hpp"
 
+#include "actors/http/attempt_times.hpp"
 #include "actors/http/file_uploads.hpp"
 #include "actors/http/redact.hpp"
 #include "messages/error_code.hpp"
@@ -35,6 +36,10 @@ constexpr uint64_t stop_call_bit = uint64_t{1} << 63;
 struct pending_call {
   caf::typed_response_promise<attempt_reply> promise;
   int64_t started_us = 0;
+  /// When the worker sent the attempt (steady clock): its queue time's start.
+  int64_t sent_us = 0;
+  /// A stream's transport times, as of its latest chunk.
+  wire_times wire;
   bool stream = false;
   sse_parser parser;
   std::optional<dify_stream> events;
@@ -69,6 +74,15 @@ attempt_reply exception_reply(const std::exception& e) {
 
 int64_t unix_now() {
   return static_cast<int64_t>(std::time(nullptr));
+}
+
+// The reply's latency (wire time), queue and connect times.
+void set_times(attempt_reply& reply, const pending_call& call,
+               wire_times wire) {
+  auto t = split_attempt_time(call.sent_us, wire);
+  reply.latency_us = t.latency_us;
+  reply.queue_us = t.queue_us;
+  reply.connect_us = t.connect_us;
 }
 
 void send_stop(executor_pointer self, pending_call& call) {
@@ -115,6 +129,9 @@ caf::typed_response_promise<attempt_reply> on_execute(executor_pointer self,
   auto& st = self->state;
   auto rp = self->make_response_promise<attempt_reply>();
   auto id = req.request_id;
+  // A worker in this process stamps the attempt; else it starts here.
+  st.pending[id].sent_us
+    = req.sent_us > 0 ? req.sent_us : http_client::now_us();
   // Files not uploaded yet: the call waits for their uploads (one per
   // content, shared with every attempt that needs it).
   if (!req.task.files.empty()
@@ -158,6 +175,7 @@ void complete_stream(executor_pointer self, uint64_t id, pending_call& call,
   if (call.events->too_large())
     send_stop(self, call);
   reply.first_event_us = call.first_event_us;
+  set_times(reply, call, call.wire);
   redact_reply(reply, st.cfg.target.api_key);
   call.promise.deliver(std::move(reply));
   st.cfg.client->abort(id);
@@ -165,12 +183,14 @@ void complete_stream(executor_pointer self, uint64_t id, pending_call& call,
 }
 
 void on_chunk(executor_pointer self, uint64_t id, int status,
-              std::string& bytes, int64_t at_us) {
+              std::string& bytes, wire_times wire) {
   auto& st = self->state;
   auto i = st.pending.find(id);
   if (i == st.pending.end() || !i->second.events)
     return;
   auto& call = i->second;
+  call.wire = wire;
+  auto at_us = wire.end_us;
   st.scratch.clear();
   try {
     call.parser.feed(bytes, st.scratch);
@@ -235,6 +255,8 @@ void on_done(executor_pointer self, uint64_t id, http_outcome& outcome) {
     reply = exception_reply(e);
   }
   reply.first_event_us = call.first_event_us;
+  set_times(reply, call,
+            {outcome.wire_start_us, outcome.wire_end_us, outcome.connect_us});
   redact_reply(reply, st.cfg.target.api_key);
   call.promise.deliver(std::move(reply));
   st.pending.erase(i);
@@ -285,10 +307,10 @@ http_executor_actor::behavior_type http_executor(executor_pointer self,
       if (auto hdl = caf::actor_cast<caf::actor>(addr))
         caf::anon_send(hdl, http_done_atom::value, std::move(done));
     },
-    [addr](uint64_t id, int status, std::string&& bytes, int64_t at_us) {
+    [addr](uint64_t id, int status, std::string&& bytes, wire_times t) {
       if (auto hdl = caf::actor_cast<caf::actor>(addr))
         caf::anon_send(hdl, http_chunk_atom::value, id, status,
-                       std::move(bytes), at_us);
+                       std::move(bytes), t.end_us, t.start_us, t.connect_us);
     });
   return {
     [=](execute_atom, attempt_request& req) { return on_execute(self, req); },
@@ -298,7 +320,9 @@ http_executor_actor::behavior_type http_executor(executor_pointer self,
       on_done_batch(self, done);
     },
     [=](http_chunk_atom, uint64_t id, int status, std::string& bytes,
-        int64_t at_us) { on_chunk(self, id, status, bytes, at_us); },
+        int64_t at_us, int64_t start_us, int64_t connect_us) {
+      on_chunk(self, id, status, bytes, {start_us, at_us, connect_us});
+    },
     [=](status_atom) {
       return http_executor_status{self->state.calls, self->state.stop_calls};
     },

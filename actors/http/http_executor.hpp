@@ -22,7 +22,10 @@ namespace troupe {
 /// The executor's handle; http_done and http_chunk come from the client.
 using http_executor_actor = executor_actor::extend<
   caf::reacts_to<http_done_atom, std::vector<http_result>>,
-  caf::reacts_to<http_chunk_atom, uint64_t, int, std::string, int64_t>,
+  // A stream's bytes: id, status, bytes, and when they came, when the
+  // request went out, and the connection's set-up (wire_times).
+  caf::reacts_to<http_chunk_atom, uint64_t, int, std::string, int64_t, int64_t,
+                 int64_t>,
   caf::replies_to<status_atom>::with<http_executor_status>>;
 
 /// The executor's parameters.

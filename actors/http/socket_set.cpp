@@ -51,10 +51,12 @@ void socket_set::set_kernel(curl_socket_t fd, uint32_t events) {
   f.kernel = events;
 }
 
-int socket_set::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr,
+int socket_set::on_socket(CURL*, curl_socket_t fd, int what, void* owner_ptr,
                           void*) {
-  auto* self = static_cast<socket_set*>(self_ptr);
+  auto* owner = static_cast<socket_owner*>(owner_ptr);
+  auto* self = owner->set;
   auto& f = self->at(fd);
+  f.owner = owner->shard;
   if (what == CURL_POLL_REMOVE) {
     f.wanted = 0;
     // Parked: a writable socket would report at once, so keep only IN.
@@ -78,6 +80,7 @@ int socket_set::on_close(void* self_ptr, curl_socket_t fd) {
   auto& f = self->at(fd);
   f.kernel = 0;
   f.wanted = 0;
+  f.owner = 0;
   return ::close(fd);
 }
 

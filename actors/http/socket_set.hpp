@@ -16,6 +16,15 @@
 
 namespace troupe {
 
+class socket_set;
+
+/// What a multi handle's CURLMOPT_SOCKETDATA points to: the set, and the
+/// shard whose sockets that handle reports.
+struct socket_owner {
+  socket_set* set = nullptr;
+  uint32_t shard = 0;
+};
+
 /// An epoll set that libcurl's callbacks keep up to date.
 class socket_set {
 public:
@@ -36,13 +45,18 @@ public:
     return at(fd).wanted != 0;
   }
 
+  /// The shard that owns `fd` (the last one to report it).
+  uint32_t owner(curl_socket_t fd) {
+    return at(fd).owner;
+  }
+
   /// Stops listening to a parked socket that stirred (the server closed
   /// it).
   void unpark(curl_socket_t fd) {
     set_kernel(fd, 0);
   }
 
-  /// CURLMOPT_SOCKETFUNCTION, with the set as CURLMOPT_SOCKETDATA.
+  /// CURLMOPT_SOCKETFUNCTION, with a socket_owner as CURLMOPT_SOCKETDATA.
   static int on_socket(CURL*, curl_socket_t fd, int what, void* self, void*);
 
   /// CURLOPT_CLOSESOCKETFUNCTION, with the set as CURLOPT_CLOSESOCKETDATA.
@@ -52,6 +66,7 @@ private:
   struct fd_state {
     uint32_t kernel = 0; // events registered with epoll, 0 = not in the set
     uint32_t wanted = 0; // events libcurl waits for, 0 = parked
+    uint32_t owner = 0;  // the shard whose multi handle reported it
   };
 
   fd_state& at(curl_socket_t fd);

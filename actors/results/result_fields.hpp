@@ -77,6 +77,8 @@ inline constexpr result_field attempt_log{"attempt_log"};
 inline constexpr result_field started_at{"started_at"};
 inline constexpr result_field finished_at{"finished_at"};
 inline constexpr result_field latency_ms{"latency_ms"};
+inline constexpr result_field queue_ms{"queue_ms"};
+inline constexpr result_field connect_ms{"connect_ms"};
 inline constexpr result_field output{"output"};
 inline constexpr result_field error{"error"};
 inline constexpr result_field error_code{"error_code"};
@@ -89,7 +91,8 @@ inline constexpr result_field cached{"cached"};
 inline constexpr result_field node{"node"};
 inline constexpr result_field turns{"turns"};
 
-// -- an attempt_log entry (with status, error, http_status and node) --
+// -- an attempt_log entry (with status, error, http_status, node, and for
+// an HTTP call that reached the wire latency_ms, queue_ms, connect_ms) --
 inline constexpr result_field started_ms{"started_ms"};
 inline constexpr result_field duration_ms{"duration_ms"};
 

@@ -87,6 +87,15 @@ void append_dify(std::string& out, const dify_info& d) {
   out += '}';
 }
 
+// `key` and the milliseconds, or null when unknown (< 0).
+void append_ms_or_null(std::string& out, std::string_view key, int64_t us) {
+  out.append(key);
+  if (us >= 0)
+    append_ms(out, us);
+  else
+    out += "null";
+}
+
 void append_attempt(std::string& out, const attempt_record& a) {
   out.append(fields::status.open_key());
   if (a.lost)
@@ -106,6 +115,12 @@ void append_attempt(std::string& out, const attempt_record& a) {
   if (!a.node.empty()) {
     out.append(fields::node.key());
     append_json_string(out, a.node);
+  }
+  if (a.latency_us >= 0) {
+    out.append(fields::latency_ms.key());
+    append_ms(out, a.latency_us);
+    append_ms_or_null(out, fields::queue_ms.key(), a.queue_us);
+    append_ms_or_null(out, fields::connect_ms.key(), a.connect_us);
   }
   out += '}';
 }
@@ -215,11 +230,9 @@ void append_result_line(std::string& out, const task_result& r,
     out += "null";
   out.append(f::finished_at.key());
   append_time(out, epoch_us, r.finished_us);
-  out.append(f::latency_ms.key());
-  if (r.latency_us >= 0)
-    append_ms(out, r.latency_us);
-  else
-    out += "null";
+  append_ms_or_null(out, f::latency_ms.key(), r.latency_us);
+  append_ms_or_null(out, f::queue_ms.key(), r.queue_us);
+  append_ms_or_null(out, f::connect_ms.key(), r.connect_us);
   out.append(f::output.key());
   out += r.output_json.empty() ? "null" : r.output_json;
   out.append(f::error.key());

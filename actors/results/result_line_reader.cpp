@@ -67,6 +67,9 @@ attempt_record parse_attempt(const json::object& o) {
   rec.duration_us = ms_as_us(o, f::duration_ms.name());
   rec.error = str(o, f::error.name());
   rec.http_status = http_status_of(o);
+  rec.latency_us = ms_as_us(o, f::latency_ms.name());
+  rec.queue_us = ms_as_us(o, f::queue_ms.name());
+  rec.connect_us = ms_as_us(o, f::connect_ms.name());
   return rec;
 }
 
@@ -201,6 +204,8 @@ bool parse_result_line(const json::object& o, task_result& r) {
   r.started_us = started.empty() ? -1 : parse_rfc3339(started);
   r.finished_us = parse_rfc3339(str(o, f::finished_at.name()));
   r.latency_us = ms_as_us(o, f::latency_ms.name());
+  r.queue_us = ms_as_us(o, f::queue_ms.name());
+  r.connect_us = ms_as_us(o, f::connect_ms.name());
   if (auto* out = o.if_contains(f::output.name()); out && !out->is_null())
     r.output_json = json::serialize(*out);
   r.error = str(o, f::error.name());

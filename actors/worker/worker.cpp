@@ -76,8 +76,14 @@ void complete(worker_pointer self, task_status status) {
   auto& r = st.result;
   r.status = status;
   r.finished_us = now_us(self);
-  if (!r.attempt_log.empty())
-    r.latency_us = r.attempt_log.back().duration_us;
+  if (!r.attempt_log.empty()) {
+    // An HTTP call's latency is its wire time; the wait before it is
+    // recorded apart (queue_us, connect_us).
+    auto& last = r.attempt_log.back();
+    r.latency_us = last.latency_us >= 0 ? last.latency_us : last.duration_us;
+    r.queue_us = last.queue_us;
+    r.connect_us = last.connect_us;
+  }
   if (!st.task.turns.empty())
     end_turns(self, status);
   // The supervisor checks the output against the task's expectation.

@@ -18,6 +18,14 @@ namespace troupe {
 
 namespace {
 
+// The steady clock the HTTP client times its transfers on: the executor
+// measures the attempt's queue time from this stamp.
+int64_t steady_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
+}
+
 std::string seconds_text(int64_t us) {
   auto s = std::to_string(static_cast<double>(us) / 1e6);
   s.erase(s.find_last_not_of('0') + 1);
@@ -65,6 +73,10 @@ void on_reply(worker_pointer self, attempt_reply& reply) {
   auto status = status_of(reply.result);
   record_attempt(self, status, reply.error, reply.http_status);
   auto& r = st.result;
+  auto& rec = r.attempt_log.back();
+  rec.latency_us = reply.latency_us;
+  rec.queue_us = reply.queue_us;
+  rec.connect_us = reply.connect_us;
   r.output_json = std::move(reply.output_json);
   r.error = std::move(reply.error);
   r.error_code = std::move(reply.error_code);
@@ -229,7 +241,7 @@ void do_attempt(worker_pointer self) {
   // The task's attempt count, over all its turns: a stub script lists a
   // conversation's attempts in order.
   auto attempt = static_cast<uint32_t>(st.result.attempt_log.size() + 1);
-  attempt_request req{st.request_id, attempt, st.task};
+  attempt_request req{st.request_id, attempt, st.task, steady_now_us()};
   auto gen = st.gen;
   // No CAF timeout here: the deadline timer above bounds the attempt.
   self

@@ -19,8 +19,10 @@ void close_turn(worker_pointer self, task_status status) {
   t.query = st.task.turns[st.turn].query;
   t.status = status;
   t.attempts = st.attempt;
-  if (st.attempt > 0 && !r.attempt_log.empty())
-    t.latency_us = r.attempt_log.back().duration_us;
+  if (st.attempt > 0 && !r.attempt_log.empty()) {
+    auto& last = r.attempt_log.back();
+    t.latency_us = last.latency_us >= 0 ? last.latency_us : last.duration_us;
+  }
   if (status == task_status::succeeded)
     t.output_json = r.output_json;
   else

@@ -208,6 +208,13 @@ std::optional<int> parse_options(const std::vector<std::string>& args,
         o.threads
           = static_cast<int>(int_in("--threads", v, 1, 64, "expected 1 to 64"));
       });
+  app
+    .add_option("--timing-log", o.timing_log,
+                "append one JSON line per run call answered: its \"inputs\", "
+                "and \"received_us\" (request read), \"answered_us\" (last "
+                "byte written) and \"hold_us\" (the two apart), on a steady "
+                "clock in microseconds")
+    ->type_name("FILE");
   add(app, "--seed", "N", "seeds the random faults and latencies",
       [&](const std::string& v) {
         o.seed = static_cast<uint64_t>(

@@ -26,6 +26,8 @@ struct options {
   std::string tls_key;
   int threads = 1;
   uint64_t seed = 1;
+  /// --timing-log: one JSON line per run call answered, empty for none.
+  std::string timing_log;
 };
 
 /// Parses the flags (without the program and subcommand names) into `o`.

@@ -7,7 +7,11 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <ctime>
+#include <stdexcept>
 
 namespace troupe::fake_dify {
 
@@ -15,6 +19,40 @@ namespace json = boost::json;
 
 server_state::server_state(const options& opts) : opts_(opts) {
   rng_.seed(opts.seed);
+  if (opts.timing_log.empty())
+    return;
+  timing_log_ = std::fopen(opts.timing_log.c_str(), "a");
+  if (timing_log_ == nullptr) // serve() reports it, exit 2
+    throw std::runtime_error("--timing-log " + opts.timing_log
+                             + ": cannot open it to append ("
+                             + std::strerror(errno) + ")");
+}
+
+server_state::~server_state() {
+  if (timing_log_ != nullptr)
+    std::fclose(timing_log_);
+}
+
+void server_state::log_timing(const std::string& inputs_json,
+                              int64_t received_us, int64_t answered_us) {
+  if (timing_log_ == nullptr)
+    return;
+  std::lock_guard<std::mutex> guard{log_mtx_};
+  std::fprintf(timing_log_,
+               "{\"inputs\":%s,\"received_us\":%lld,\"answered_us\":%lld,"
+               "\"hold_us\":%lld}\n",
+               inputs_json.empty() ? "null" : inputs_json.c_str(),
+               static_cast<long long>(received_us),
+               static_cast<long long>(answered_us),
+               static_cast<long long>(answered_us - received_us));
+  // Whole lines for a reader while the server runs.
+  std::fflush(timing_log_);
+}
+
+int64_t server_state::steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::steady_clock::now().time_since_epoch())
+    .count();
 }
 
 uint64_t server_state::next_id() {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -26,6 +27,9 @@ namespace troupe::fake_dify {
 class server_state : public plan_source {
 public:
   explicit server_state(const options& opts);
+  ~server_state();
+  server_state(const server_state&) = delete;
+  server_state& operator=(const server_state&) = delete;
 
   /// The flags the server runs with.
   const options& opts() const {
@@ -79,8 +83,17 @@ public:
   /// The body of GET /_fake/stats.
   std::string stats_json();
 
+  /// With --timing-log: writes a run call's line (see options.cpp).
+  void log_timing(const std::string& inputs_json, int64_t received_us,
+                  int64_t answered_us);
+
+  /// Steady-clock microseconds, the time base of --timing-log.
+  static int64_t steady_us();
+
 private:
   options opts_;
+  std::mutex log_mtx_;
+  std::FILE* timing_log_ = nullptr;
   std::atomic<uint64_t> next_id_{1};
   std::mutex mtx_;
   std::mt19937_64 rng_;

@@ -16,6 +16,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -84,6 +86,7 @@ private:
   }
 
   void handle(request req) {
+    received_us_ = server_state::steady_us();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     std::string target{req.target()};
@@ -123,6 +126,9 @@ private:
       return respond(too_many_active_plan(max, st_.opts().faults));
     }
     active_.emplace(st_);
+    timed_ = !st_.opts().timing_log.empty();
+    if (timed_)
+      timed_inputs_ = inputs_of(req.body());
     plan_ = plan_run(app, req.body(), req[http::field::authorization],
                      st_.opts().faults, st_);
     if (!plan_.run_id.empty())
@@ -280,14 +286,47 @@ private:
     res_.keep_alive(keep_alive_);
     res_.body() = std::move(p.body);
     res_.prepare_payload();
+    if (timed_)
+      return respond_timed();
     http::async_write(
       stream_, res_,
       [self = this->shared_from_this()](beast::error_code ec, size_t) {
         self->active_.reset();
+        self->log_timing();
         if (ec || !self->keep_alive_)
           return self->close();
         self->do_read();
       });
+  }
+
+  // --timing-log: the answer is written at once, so that its time is when
+  // its last byte went to the kernel, not when a busy loop got round to the
+  // completion (10,000 answers at once, tests/e2e/dify_load.test.cpp).
+  void respond_timed() {
+    beast::error_code ec;
+    http::write(stream_, res_, ec);
+    active_.reset();
+    log_timing();
+    if (ec || !keep_alive_)
+      return close();
+    do_read();
+  }
+
+  // --timing-log: a run call's answer is written (its last byte).
+  void log_timing() {
+    if (!timed_)
+      return;
+    timed_ = false;
+    st_.log_timing(timed_inputs_, received_us_, server_state::steady_us());
+  }
+
+  static std::string inputs_of(const std::string& body) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object())
+      return {};
+    auto* inputs = v.get_object().if_contains("inputs");
+    return inputs != nullptr ? boost::json::serialize(*inputs) : std::string{};
   }
 
   // -- streams: one frame per chunk, the latency spread between them --
@@ -335,6 +374,7 @@ private:
     }
     write_raw(std::string{last_chunk}, [](session& self) {
       self.active_.reset();
+      self.log_timing();
       if (!self.keep_alive_)
         return self.close();
       self.do_read();
@@ -373,12 +413,18 @@ private:
   std::string hold_message_;
   bool watching_ = false;
   bool client_left_ = false;
+  /// --timing-log: when the request was read, and the run call's inputs.
+  int64_t received_us_ = 0;
+  bool timed_ = false;
+  std::string timed_inputs_;
 };
 
 } // namespace
 
 void start_session(tcp::socket socket, server_state& st, ssl::context* tls) {
-  socket.set_option(tcp::no_delay(true));
+  // A socket the client already reset has no options to set: no throw.
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
   if (tls != nullptr) {
     using stream = beast::ssl_stream<beast::tcp_stream>;
     std::make_shared<session<stream>>(stream{std::move(socket), *tls}, st)

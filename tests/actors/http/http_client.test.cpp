@@ -1,6 +1,7 @@
 // The libcurl client on its own, against a fake-dify process: statuses and
 // bodies as the server sent them, Retry-After, transport failures, the size
-// cap, streaming chunks, and aborts that report nothing.
+// cap, streaming chunks, aborts that report nothing, the transfer's times,
+// and transfers spread over several multi handles.
 
 #include "actors/http/http_client.hpp"
 
@@ -55,7 +56,7 @@ struct http_client_fixture {
           got.done[x.id] = std::move(x.outcome);
         got.cv.notify_all();
       },
-      [this](uint64_t id, int status, std::string&& bytes, int64_t) {
+      [this](uint64_t id, int status, std::string&& bytes, wire_times) {
         std::lock_guard<std::mutex> guard{got.mx};
         got.stream_status[id] = status;
         got.streamed[id] += bytes;
@@ -166,6 +167,63 @@ BOOST_AUTO_TEST_CASE(an_aborted_transfer_reports_nothing_and_drains,
   BOOST_CHECK(client->drain(20s));
   std::lock_guard<std::mutex> guard{got.mx};
   BOOST_CHECK_EQUAL(got.done.count(1), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_call_reports_its_wire_time_and_a_new_connection,
+                     *utf::timeout(60)) {
+  start();
+  auto before = client_type::now_us();
+  client->submit(1, workflow_call(R"({"_latency_ms":50})"));
+  auto first = got.wait(1);
+  auto after = client_type::now_us();
+  BOOST_CHECK_EQUAL(first.status, 200);
+  BOOST_CHECK_GE(first.wire_start_us, before);
+  // The server held the answer 50 ms: the wire time holds that, and no more
+  // than the whole wait.
+  BOOST_CHECK_GE(first.wire_end_us - first.wire_start_us, 50'000);
+  BOOST_CHECK_LE(first.wire_end_us, after);
+  BOOST_CHECK_GE(first.connect_us, 0);
+  // The next call reuses the kept-alive connection: no set-up.
+  client->submit(2, workflow_call(R"({"text":"hi"})"));
+  auto second = got.wait(2);
+  BOOST_CHECK_EQUAL(second.connect_us, 0);
+  BOOST_CHECK_GE(second.wire_end_us, second.wire_start_us);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_connection_has_no_wire_time, *utf::timeout(60)) {
+  start();
+  auto call = workflow_call("{}");
+  call.url = "http://127.0.0.1:1/v1/workflows/run";
+  client->submit(1, call);
+  auto o = got.wait(1);
+  BOOST_CHECK_EQUAL(o.wire_start_us, -1);
+  BOOST_CHECK_EQUAL(o.wire_end_us, -1);
+}
+
+BOOST_AUTO_TEST_CASE(calls_beyond_one_shard_spread_over_more_and_all_finish,
+                     *utf::timeout(60)) {
+  // Three transfers per multi handle: 20 calls at once need 7 handles on
+  // the one loop, streams among them.
+  opts.transfers_per_shard = 3;
+  start();
+  for (uint64_t id = 1; id <= 20; ++id)
+    client->submit(id, workflow_call(R"({"_latency_ms":100})", "app-test",
+                                     id % 4 == 0 ? "streaming" : "blocking"));
+  for (uint64_t id = 1; id <= 20; ++id) {
+    auto o = got.wait(id);
+    BOOST_CHECK_EQUAL(o.status, 200);
+    BOOST_CHECK_EQUAL(o.transport_error, 0);
+  }
+  // And again, on the connections kept in each shard.
+  for (uint64_t id = 21; id <= 40; ++id)
+    client->submit(id, workflow_call(R"({"text":"hi"})"));
+  for (uint64_t id = 21; id <= 40; ++id)
+    BOOST_CHECK_EQUAL(got.wait(id).status, 200);
+  BOOST_CHECK(client->drain(20s));
+  std::lock_guard<std::mutex> guard{got.mx};
+  for (uint64_t id = 4; id <= 20; id += 4)
+    BOOST_CHECK(got.streamed[id].find("\"workflow_finished\"")
+                != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

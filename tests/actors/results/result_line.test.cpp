@@ -17,11 +17,13 @@ BOOST_AUTO_TEST_CASE(a_result_line_has_the_contract_fields_in_order) {
   r.status = task_status::succeeded;
   r.attempt_log.push_back({task_status::timeout, 0, 1'000'000,
                            "attempt timed out after 1 s", 0, false, ""});
-  r.attempt_log.push_back(
-    {task_status::succeeded, 3'000'000, 12'345, "", 200, false, ""});
+  r.attempt_log.push_back({task_status::succeeded, 3'000'000, 12'345, "", 200,
+                           false, "", 12'000, 300, 45});
   r.started_us = 0;
   r.finished_us = 3'012'345;
-  r.latency_us = 12'345;
+  r.latency_us = 12'000;
+  r.queue_us = 300;
+  r.connect_us = 45;
   r.output_json = R"({"answer":"42"})";
   r.http_status = 200;
   r.tokens = 17;
@@ -33,9 +35,11 @@ BOOST_AUTO_TEST_CASE(a_result_line_has_the_contract_fields_in_order) {
     R"("params":{"style":"short"},"status":"SUCCEEDED","attempts":2,)"
     R"("attempt_log":[{"status":"TIMEOUT","started_ms":0,"duration_ms":1000,)"
     R"("error":"attempt timed out after 1 s"},{"status":"SUCCEEDED",)"
-    R"("started_ms":3000,"duration_ms":12.345,"error":null,"http_status":200}],)"
+    R"("started_ms":3000,"duration_ms":12.345,"error":null,"http_status":200,)"
+    R"("latency_ms":12,"queue_ms":0.3,"connect_ms":0.045}],)"
     R"("started_at":"2025-11-26T06:00:00.000Z",)"
-    R"("finished_at":"2025-11-26T06:00:03.012Z","latency_ms":12.345,)"
+    R"("finished_at":"2025-11-26T06:00:03.012Z","latency_ms":12,)"
+    R"("queue_ms":0.3,"connect_ms":0.045,)"
     R"("output":{"answer":"42"},"error":null,"http_status":200,"tokens":17})"
     "\n");
 }
@@ -57,7 +61,7 @@ BOOST_AUTO_TEST_CASE(a_cancelled_task_has_null_start_latency_and_output) {
     R"({"type":"result","task_id":"d/c#1","dataset":"d","case_id":"c",)"
     R"("params":{},"status":"CANCELLED","attempts":0,"attempt_log":[],)"
     R"("started_at":null,"finished_at":"1970-01-01T00:00:00.001Z",)"
-    R"("latency_ms":null,"output":null,)"
+    R"("latency_ms":null,"queue_ms":null,"connect_ms":null,"output":null,)"
     R"J("error":"cancelled by the user (SIGINT)","error_code":"cancelled"})J"
     "\n");
 }

@@ -39,10 +39,12 @@ BOOST_AUTO_TEST_CASE(a_result_line_reads_back_as_it_was_written) {
   r.params_json = R"({"k":"v"})";
   r.status = task_status::failed;
   r.attempt_log.push_back(
-    {task_status::failed, 1000, 2500, "no", 500, false, ""});
+    {task_status::failed, 1000, 2500, "no", 500, false, "", 2000, 400, 100});
   r.started_us = 1000;
   r.finished_us = 3500;
-  r.latency_us = 2500;
+  r.latency_us = 2000;
+  r.queue_us = 400;
+  r.connect_us = 100;
   r.output_json = R"({"a":[1,2]})";
   r.error = "no";
   r.error_code = "http_500";
@@ -59,6 +61,9 @@ BOOST_AUTO_TEST_CASE(a_result_line_reads_back_as_it_was_written) {
   append_result_line(again, got, 0);
   BOOST_CHECK_EQUAL(again, line);
   BOOST_CHECK_EQUAL(got.attempt_log.at(0).http_status, 500);
+  BOOST_CHECK_EQUAL(got.attempt_log.at(0).queue_us, 400);
+  BOOST_CHECK_EQUAL(got.queue_us, 400);
+  BOOST_CHECK_EQUAL(got.connect_us, 100);
   BOOST_CHECK_EQUAL(got.assertions.at(0).detail, "missing");
 }
 
