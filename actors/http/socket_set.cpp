@@ -32,9 +32,9 @@ socket_set::fd_state& socket_set::at(curl_socket_t fd) {
   return fds_[static_cast<size_t>(fd)];
 }
 
-void socket_set::set_kernel(curl_socket_t fd, uint32_t events) {
+void socket_set::set_kernel(curl_socket_t fd, uint32_t events, bool sure) {
   auto& f = at(fd);
-  if (f.kernel == events)
+  if (sure && f.kernel == events)
     return;
   epoll_event ev{};
   ev.data.fd = fd;
@@ -69,8 +69,13 @@ int socket_set::on_socket(CURL*, curl_socket_t fd, int what, void* owner_ptr,
     events |= EPOLLIN;
   if (what & CURL_POLL_OUT)
     events |= EPOLLOUT;
+  // A socket libcurl did not wait on may be a new one under a number whose
+  // old socket libcurl closed without on_close (7.88's threaded resolver
+  // does so with its socketpair after CURL_POLL_REMOVE): closing dropped it
+  // from epoll, whatever fds_ says, so tell the kernel in any case.
+  bool sure = f.wanted != 0;
   f.wanted = events;
-  self->set_kernel(fd, events);
+  self->set_kernel(fd, events, sure);
   return 0;
 }
 

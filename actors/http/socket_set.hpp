@@ -6,7 +6,10 @@
 // instead of deleting and adding it each time (two syscalls per request), an
 // idle socket stays in the set ("parked") and leaves it only if it reports
 // an event while parked. The close callback tells when a socket is really
-// gone. Internal to http_client.cpp; used on the loop's thread only.
+// gone; not always though (libcurl 7.88 closes its resolver's socketpair
+// itself), so a socket libcurl starts waiting on again is always
+// re-registered (one epoll_ctl), never trusted to be in the set still. Internal
+// to http_client.cpp; used on the loop's thread only.
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
@@ -70,7 +73,10 @@ private:
   };
 
   fd_state& at(curl_socket_t fd);
-  void set_kernel(curl_socket_t fd, uint32_t events);
+  /// Registers `events` for `fd`. `sure`: `kernel` is what epoll holds;
+  /// otherwise even the same events are set again (MOD, or ADD if epoll
+  /// has no such socket).
+  void set_kernel(curl_socket_t fd, uint32_t events, bool sure = true);
 
   int epfd_ = -1;
   std::vector<fd_state> fds_;

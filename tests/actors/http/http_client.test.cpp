@@ -9,11 +9,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/fake_dify_process.hpp"
+#include <netdb.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 using namespace std::chrono_literals;
 using namespace troupe;
@@ -31,10 +34,10 @@ struct collector {
   std::map<uint64_t, int> stream_status;
 
   /// Waits until `id` is done (30 s at most, for a loaded machine).
-  http_outcome wait(uint64_t id) {
+  http_outcome wait(uint64_t id, std::chrono::seconds limit = 30s) {
     std::unique_lock<std::mutex> guard{mx};
     BOOST_REQUIRE_MESSAGE(
-      cv.wait_for(guard, 30s, [&] { return done.count(id) > 0; }),
+      cv.wait_for(guard, limit, [&] { return done.count(id) > 0; }),
       "no completion for " << id);
     return done[id];
   }
@@ -81,6 +84,35 @@ struct http_client_fixture {
       client->stop();
   }
 };
+
+/// This machine's name, if it resolves to 127.0.0.1 alone (/etc/hosts
+/// usually says so); empty otherwise. "localhost" would not do: libcurl
+/// 7.88 answers it itself, without its threaded resolver.
+std::string loopback_hostname() {
+  char name[256] = {0};
+  if (::gethostname(name, sizeof(name) - 1) != 0)
+    return {};
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(name, "80", &hints, &found) != 0)
+    return {};
+  bool loopback = true;
+  for (auto* a = found; a != nullptr; a = a->ai_next) {
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ai_addr);
+    loopback = loopback && a->ai_family == AF_INET
+               && ntohl(in->sin_addr.s_addr) == 0x7f000001;
+  }
+  ::freeaddrinfo(found);
+  return loopback ? name : "";
+}
+
+boost::test_tools::assertion_result hostname_is_loopback(utf::test_unit_id) {
+  boost::test_tools::assertion_result ok(!loopback_hostname().empty());
+  ok.message() << "needs the machine's hostname to resolve to 127.0.0.1";
+  return ok;
+}
 
 } // namespace
 
@@ -224,6 +256,35 @@ BOOST_AUTO_TEST_CASE(calls_beyond_one_shard_spread_over_more_and_all_finish,
   for (uint64_t id = 4; id <= 20; id += 4)
     BOOST_CHECK(got.streamed[id].find("\"workflow_finished\"")
                 != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(resolves_by_name_in_waves_over_many_shards_all_finish,
+                     *utf::precondition(hostname_is_loopback)
+                       * utf::timeout(90)) {
+  // One transfer per multi handle, so each new call starts a fresh name
+  // lookup on libcurl's threaded resolver, whose socketpair libcurl closes
+  // without the close callback. A second wave, while the first still
+  // holds, gets the lookups' freed descriptor numbers: each must be
+  // watched again, or its call waits for nothing until the deadline.
+  opts.transfers_per_shard = 1;
+  start();
+  auto host = loopback_hostname();
+  auto url = server.base_url();
+  url.replace(url.find("127.0.0.1"), 9, host);
+  uint64_t id = 0;
+  for (int wave = 0; wave < 4; ++wave) {
+    for (int i = 0; i < 40; ++i) {
+      auto call = workflow_call(R"({"_latency_ms":1500})");
+      call.url = url + "/workflows/run";
+      client->submit(++id, std::move(call));
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  for (uint64_t i = 1; i <= id; ++i) {
+    auto o = got.wait(i, 15s);
+    BOOST_CHECK_EQUAL(o.status, 200);
+    BOOST_CHECK_EQUAL(o.transport_error, 0);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
