@@ -208,6 +208,8 @@ struct http_client::impl {
     }
     auto* t = new transfer;
     t->easy = curl_easy_init();
+    // Once per handle: setting it again would detach and attach each time.
+    curl_easy_setopt(t->easy, CURLOPT_SHARE, shards.share());
     t->on_chunk = &on_chunk;
     return t;
   }
@@ -242,9 +244,18 @@ struct http_client::impl {
     t->error[0] = '\0';
     headers.assign(*t);
     curl::configure(*t, opts, t->headers, &sockets);
+    auto shard = shards.add(t->easy);
+    if (shard < 0) {
+      // libcurl refused it (out of memory): a transport error, reported
+      // with this turn's other completions.
+      curl::complete(*t, CURLE_OUT_OF_MEMORY);
+      done_batch.push_back(http_result{id, std::move(t->outcome)});
+      release(t);
+      return;
+    }
+    t->shard = static_cast<uint32_t>(shard);
     t->active = true;
     active[id] = t;
-    t->shard = shards.add(t->easy);
   }
 
   void drop(uint64_t id) {

@@ -27,16 +27,20 @@ multi_shards::multi_shards(socket_set& sockets, uint32_t per_shard,
                            setup_fn setup)
   : sockets_(sockets),
     per_shard_(per_shard > 0 ? per_shard : 1),
-    setup_(std::move(setup)) {}
+    setup_(std::move(setup)),
+    share_(curl_share_init()) {
+  curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+}
 
 // The caller removed every transfer; cleanup closes the cached connections
 // (through socket_set::on_close, so the set outlives this).
 multi_shards::~multi_shards() {
   for (auto& s : shards_)
     curl_multi_cleanup(s->multi);
+  curl_share_cleanup(share_);
 }
 
-uint32_t multi_shards::add(CURL* easy) {
+int64_t multi_shards::add(CURL* easy) {
   auto i = pick_shard(loads_, per_shard_);
   if (i == shards_.size()) {
     auto s = std::make_unique<shard>();
@@ -51,9 +55,10 @@ uint32_t multi_shards::add(CURL* easy) {
     shards_.push_back(std::move(s));
     loads_.push_back(0);
   }
+  if (curl_multi_add_handle(shards_[i]->multi, easy) != CURLM_OK)
+    return -1;
   ++loads_[i];
-  curl_multi_add_handle(shards_[i]->multi, easy);
-  return static_cast<uint32_t>(i);
+  return static_cast<int64_t>(i);
 }
 
 void multi_shards::remove(uint32_t index, CURL* easy) {

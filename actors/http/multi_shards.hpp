@@ -24,6 +24,13 @@
 // modest run (B4's 64 calls) on one handle, so its connections are reused
 // as before; at 10,000 in flight each shard holds its own connections and
 // no scan is longer than `per_shard`.
+//
+// Names: every transfer shares one DNS cache (a CURLSH with
+// CURL_LOCK_DATA_DNS only, set on each easy handle by share()), as with a
+// single multi handle, so new shards do not each look the target's name up
+// again. The connection cache is not shared (no CURL_LOCK_DATA_CONNECT):
+// that would bring the one long scan back. One thread uses it: no lock
+// callbacks.
 
 #include "actors/http/socket_set.hpp"
 
@@ -53,8 +60,14 @@ public:
   multi_shards(const multi_shards&) = delete;
   multi_shards& operator=(const multi_shards&) = delete;
 
-  /// Adds a transfer to a shard with room; returns that shard.
-  uint32_t add(CURL* easy);
+  /// Adds a transfer to a shard with room; returns that shard. A transfer
+  /// libcurl refuses (out of memory) is not added: -1.
+  int64_t add(CURL* easy);
+
+  /// The DNS cache every transfer uses (CURLOPT_SHARE).
+  CURLSH* share() const noexcept {
+    return share_;
+  }
 
   /// Removes a transfer from the shard that holds it.
   void remove(uint32_t index, CURL* easy);
@@ -82,7 +95,6 @@ private:
     socket_owner owner;
     /// When libcurl wants CURL_SOCKET_TIMEOUT, -1 for never.
     int64_t deadline_us = -1;
-    uint32_t transfers = 0;
   };
 
   static int on_timer(CURLM*, long timeout_ms, void* shard_ptr);
@@ -90,6 +102,7 @@ private:
   socket_set& sockets_;
   uint32_t per_shard_;
   setup_fn setup_;
+  CURLSH* share_ = nullptr;
   std::vector<std::unique_ptr<shard>> shards_;
   std::vector<uint32_t> loads_;
 };
