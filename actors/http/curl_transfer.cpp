@@ -91,6 +91,8 @@ size_t on_body(char* data, size_t size, size_t n, void* ptr) {
 int on_prereq(void* ptr, char*, char*, int, int) {
   auto* t = static_cast<transfer*>(ptr);
   t->wire_start_us = http_client::now_us();
+  // Bytes before this were a CONNECT proxy's answer, not the server's.
+  t->last_byte_us = -1;
   long fresh = 0;
   curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &fresh);
   if (fresh == 0) {
@@ -194,7 +196,10 @@ void complete(transfer& t, CURLcode rc) {
     o.tls_error = is_tls_error(rc);
   }
   o.wire_start_us = t.wire_start_us;
-  o.wire_end_us = t.wire_start_us >= 0 ? t.last_byte_us : -1;
+  // No answer byte since the request went out: the end is unknown.
+  o.wire_end_us = t.wire_start_us >= 0 && t.last_byte_us >= t.wire_start_us
+                    ? t.last_byte_us
+                    : -1;
   o.connect_us = t.connect_us;
 }
 

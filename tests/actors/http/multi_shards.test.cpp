@@ -4,6 +4,7 @@
 #include "actors/http/multi_shards.hpp"
 
 #include "actors/http/attempt_times.hpp"
+#include "actors/http/curl_transfer.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -52,6 +53,22 @@ BOOST_AUTO_TEST_CASE(times_from_other_threads_never_go_negative) {
   BOOST_CHECK_EQUAL(t.latency_us, 0);
   BOOST_CHECK_EQUAL(t.queue_us, 0);
   BOOST_CHECK_EQUAL(t.connect_us, 50);
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_byte_from_before_the_wire_is_no_end) {
+  // Over a CONNECT proxy the blank line after "200 Connection established"
+  // comes before the request goes out; a request that then gets no answer
+  // has no end, rather than one before its start (latency 0).
+  curl::transfer t;
+  t.easy = curl_easy_init();
+  t.wire_start_us = 2'000;
+  t.last_byte_us = 1'500;
+  curl::complete(t, CURLE_GOT_NOTHING);
+  BOOST_CHECK_EQUAL(t.outcome.wire_start_us, 2'000);
+  BOOST_CHECK_EQUAL(t.outcome.wire_end_us, -1);
+  BOOST_CHECK_EQUAL(
+    split_attempt_time(1'000, wire_times{2'000, -1, 0}).latency_us, -1);
+  curl_easy_cleanup(t.easy);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
