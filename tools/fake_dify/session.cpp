@@ -86,6 +86,8 @@ private:
   }
 
   void handle(request req) {
+    // Only a run is timed; a keep-alive session's earlier one is done.
+    timed_ = false;
     received_us_ = server_state::steady_us();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
