@@ -186,10 +186,13 @@ int run(const run_options& opts) {
     c->cancel(cancel_reason(sig));
   });
   try {
-    core.emplace(m, opts, std::move(api), write_lock);
-    started = &*core;
+    // Published before the run thread starts: from then on a Ctrl+C
+    // cancels instead of exiting.
+    core.emplace(m, opts, std::move(api), write_lock,
+                 [&started](run_core& c) { started = &c; });
     out = core->wait();
   } catch (const troupe::error& e) {
+    started = nullptr; // the core's thread may have failed to start
     signals.stop();
     std::fprintf(stderr, "troupe: %s\n", e.what());
     return e.exit_code();

@@ -93,7 +93,8 @@ core_outcome nothing_left_outcome(const prepared_run& p) {
 
 run_core::run_core(const config::manifest& m, run_options cli,
                    troupe::run_options api,
-                   std::shared_ptr<std::mutex> write_lock)
+                   std::shared_ptr<std::mutex> write_lock,
+                   const std::function<void(run_core&)>& ready)
   : impl_(std::make_unique<impl>()) {
   auto& d = *impl_;
   if (write_lock)
@@ -112,6 +113,8 @@ run_core::run_core(const config::manifest& m, run_options cli,
       on, [&d] { return d.poll(); },
       [&d](const std::string& why) { d.cancel(why); });
   if (p.nothing_left) {
+    if (ready)
+      ready(*this);
     d.thread = std::thread([&d] { d.finish(nothing_left_outcome(d.prep)); });
     return;
   }
@@ -173,6 +176,8 @@ run_core::run_core(const config::manifest& m, run_options cli,
       why = d.cancel_reason;
     return d.cancel_asked;
   };
+  if (ready)
+    ready(*this);
   d.thread = std::thread([&d] { d.drive(); });
 }
 

@@ -16,6 +16,7 @@
 #include "runtime/troupe.hpp"
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,8 +49,11 @@ public:
   /// virtual time, ...); its results fields are used as they are.
   /// `write_lock`: the result sink's, when the caller needs it before the
   /// run exists (Ctrl+C during the preparation); null for a new one.
+  /// `ready` is told the core once it is checked, just before its run
+  /// thread starts (cancel() works from then on).
   run_core(const config::manifest& m, run_options cli, troupe::run_options api,
-           std::shared_ptr<std::mutex> write_lock = nullptr);
+           std::shared_ptr<std::mutex> write_lock = nullptr,
+           const std::function<void(run_core&)>& ready = nullptr);
   run_core(const run_core&) = delete;
   run_core& operator=(const run_core&) = delete;
 
