@@ -18,8 +18,16 @@ callback_thread::callback_thread(
 }
 
 callback_thread::~callback_thread() {
-  if (thread_.joinable())
-    finish(run_status{});
+  // Without finish(): the run never started (its constructor threw), so
+  // nothing is delivered, not even a last progress.
+  if (!thread_.joinable())
+    return;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    abandoned_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
 }
 
 void callback_thread::push(const task_result& r) {
@@ -105,11 +113,15 @@ void callback_thread::loop() {
     bool ending = false;
     {
       std::unique_lock<std::mutex> lock{mtx_};
-      auto ready = [this] { return !events_.empty() || final_.has_value(); };
+      auto ready = [this] {
+        return !events_.empty() || final_.has_value() || abandoned_;
+      };
       if (cbs_.on_progress)
         cv_.wait_until(lock, next_progress, ready);
       else
         cv_.wait(lock, ready);
+      if (abandoned_)
+        return;
       batch.swap(events_);
       ending = final_.has_value();
     }

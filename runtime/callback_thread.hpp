@@ -30,6 +30,7 @@ public:
                   std::function<void(const std::string&)> on_throw);
   callback_thread(const callback_thread&) = delete;
   callback_thread& operator=(const callback_thread&) = delete;
+  /// Without finish() before: stops the thread and calls no callback.
   ~callback_thread();
 
   /// Queue a result or an attempt event; any thread, never blocks long.
@@ -59,6 +60,7 @@ private:
   std::condition_variable cv_;
   std::deque<event> events_;
   std::optional<run_status> final_;
+  bool abandoned_ = false;
   std::exception_ptr failure_;
   std::thread thread_;
 };

@@ -17,9 +17,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 #ifndef TROUPE_VERSION
@@ -159,20 +162,37 @@ int run(const run_options& opts) {
     };
   }
   std::optional<run_core> core;
+  std::atomic<run_core*> started{nullptr};
+  auto write_lock = std::make_shared<std::mutex>();
   core_outcome out;
-  try {
-    core.emplace(m, opts, std::move(api));
-    // A second Ctrl+C exits at once: no exec command may outlive it.
-    signals.on_second(kill_all_commands);
-    signals.start(core->write_lock(), [&core](int sig) {
-      std::fprintf(stderr,
-                   "\ntroupe: %s: cancelling; in-flight tasks finish, the "
-                   "rest end CANCELLED (press Ctrl+C again to quit now)\n",
+  // A second Ctrl+C exits at once: no exec command may outlive it.
+  signals.on_second(kill_all_commands);
+  // Watching from before the preparation (a big --resume file takes a
+  // while): a Ctrl+C then exits 130 at once, as a second one does; the
+  // file has at most its header, which --resume takes.
+  signals.start(write_lock, [&started, write_lock](int sig) {
+    auto* c = started.load();
+    if (c == nullptr) {
+      std::fprintf(stderr, "\ntroupe: %s before the run started; exiting\n",
                    sig == SIGINT ? "interrupt" : "terminate");
-      core->cancel(cancel_reason(sig));
-    });
+      kill_all_commands();
+      write_lock->lock();
+      std::_Exit(exit_cancelled);
+    }
+    std::fprintf(stderr,
+                 "\ntroupe: %s: cancelling; in-flight tasks finish, the "
+                 "rest end CANCELLED (press Ctrl+C again to quit now)\n",
+                 sig == SIGINT ? "interrupt" : "terminate");
+    c->cancel(cancel_reason(sig));
+  });
+  try {
+    // Published before the run thread starts: from then on a Ctrl+C
+    // cancels instead of exiting.
+    core.emplace(m, opts, std::move(api), write_lock,
+                 [&started](run_core& c) { started = &c; });
     out = core->wait();
   } catch (const troupe::error& e) {
+    started = nullptr; // the core's thread may have failed to start
     signals.stop();
     std::fprintf(stderr, "troupe: %s\n", e.what());
     return e.exit_code();

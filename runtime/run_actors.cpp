@@ -4,6 +4,7 @@
 
 #include "actors/exec/exec_executor.hpp"
 #include "runtime/settings.hpp"
+#include "runtime/troupe.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -13,7 +14,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <exception>
 #include <random>
+#include <string>
 
 namespace troupe::runtime {
 
@@ -34,6 +37,23 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
                      caf::actor listener, std::vector<node_link> nodes) {
   auto& m = p.m;
   run_actors a;
+  // A program's factory goes first: when it throws or gives no actor, the
+  // run does not start, and nothing else is spawned yet that would keep the
+  // system from ending.
+  if (p.make_executor) {
+    try {
+      a.executor = p.make_executor(sys);
+    } catch (const std::exception& e) {
+      throw troupe::error{troupe::error::bad_input,
+                          std::string{"executor factory: "} + e.what()};
+    } catch (...) {
+      throw troupe::error{troupe::error::bad_input,
+                          "executor factory: a non-standard exception"};
+    }
+    if (!a.executor)
+      throw troupe::error{troupe::error::bad_input,
+                          "executor factory: it returned no actor"};
+  }
   result_sink_config rc;
   rc.fd = p.target.fd;
   rc.epoch_us = p.epoch_us;
@@ -51,7 +71,7 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
     rc.observer = p.on_result;
   a.sink = spawn_result_sink(sys, std::move(rc));
   if (p.make_executor) {
-    a.executor = p.make_executor(sys);
+    // made above
   } else if (m.target.type == config::target_type::exec) {
     a.executor = spawn_exec_executor(sys, make_exec_config(m));
   } else if (p.client) {
@@ -73,6 +93,10 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   // in the pool's queue (config/README.md, "An exec target").
   if (m.target.type == config::target_type::exec && !p.make_executor)
     sc.concurrency = std::min(sc.concurrency, make_exec_config(m).pool);
+  // A program's function: a worker per pool thread at most, for the same
+  // reason (docs/library.md).
+  if (p.make_executor && p.executor_slots > 0)
+    sc.concurrency = std::min(sc.concurrency, p.executor_slots);
   sc.worker = wc;
   sc.source = p.source;
   sc.total = m.task_count();

@@ -54,7 +54,11 @@ struct run_parts {
   /// and why not.
   std::function<int(std::string&)> begin = nullptr;
   /// A program's executor, over the target's (library API).
+  /// Called first, before any other actor is spawned; a throw or a null
+  /// handle becomes troupe::error (bad_input, "executor factory: ...").
   std::function<executor_actor(caf::actor_system&)> make_executor = nullptr;
+  /// Caps the workers of make_executor's run (a function's pool), 0: none.
+  uint32_t executor_slots = 0;
   /// Told every finished attempt, on a worker's thread; empty for none.
   std::function<void(const attempt_event&)> on_attempt = nullptr;
   /// Shown every result the sink gets, in the order it writes them.
@@ -63,7 +67,8 @@ struct run_parts {
   /// supervisor is done; the system is about to go).
   std::function<void(caf::actor_system&, const supervisor_actor&)> started
     = nullptr;
-  std::function<void()> stopping = nullptr;
+  /// `stopping` gets the run's summary.
+  std::function<void(const run_summary&)> stopping = nullptr;
   /// Virtual time: whether a cancel was asked for, and why (polled).
   std::function<bool(std::string&)> cancel_asked = nullptr;
 };

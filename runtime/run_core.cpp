@@ -46,7 +46,6 @@ struct run_core::impl {
   troupe::run_options api;
   std::shared_ptr<std::mutex> write_lock = std::make_shared<std::mutex>();
   std::shared_ptr<thread_pool> pool;
-  std::unique_ptr<callback_thread> cbt;
   std::unique_ptr<run_parts> parts;
   /// The running system and supervisor, while status() may ask it.
   mutable std::shared_mutex live_mtx;
@@ -57,14 +56,21 @@ struct run_core::impl {
   std::condition_variable ended_cv;
   bool cancel_asked = false;
   std::string cancel_reason;
-  run_status last_status;
+  /// The last snapshot known: the initial one, each one polled, and the
+  /// final one from stopping() on (status() during the shutdown).
+  mutable run_status last_status;
   bool ended = false;
   bool waited = false;
   core_outcome outcome;
   std::optional<error> start_error;
   std::thread thread;
+  /// Last, so destroyed first: its thread polls and cancels through the
+  /// members above. A constructor that throws after it started stops it
+  /// without a callback (callback_thread's destructor).
+  std::unique_ptr<callback_thread> cbt;
 
   void drive();
+  core_outcome drive_run();
   void finish(core_outcome out);
   void cancel(std::string reason);
   std::optional<run_status> poll() const;
@@ -86,9 +92,13 @@ core_outcome nothing_left_outcome(const prepared_run& p) {
 } // namespace
 
 run_core::run_core(const config::manifest& m, run_options cli,
-                   troupe::run_options api)
+                   troupe::run_options api,
+                   std::shared_ptr<std::mutex> write_lock,
+                   const std::function<void(run_core&)>& ready)
   : impl_(std::make_unique<impl>()) {
   auto& d = *impl_;
+  if (write_lock)
+    d.write_lock = std::move(write_lock);
   d.prep.m = m;
   d.prep.cli = std::move(cli);
   d.api = std::move(api);
@@ -103,6 +113,8 @@ run_core::run_core(const config::manifest& m, run_options cli,
       on, [&d] { return d.poll(); },
       [&d](const std::string& why) { d.cancel(why); });
   if (p.nothing_left) {
+    if (ready)
+      ready(*this);
     d.thread = std::thread([&d] { d.finish(nothing_left_outcome(d.prep)); });
     return;
   }
@@ -116,11 +128,19 @@ run_core::run_core(const config::manifest& m, run_options cli,
     parts.begin = [&p](std::string& err) { return begin_results(p, err); };
   }
   if (d.api.actor_executor) {
-    parts.make_executor = d.api.actor_executor->make;
+    // Its replies go through check_output (a results line takes the output
+    // as it is); a null handle stays null for spawn_run to refuse.
+    parts.make_executor
+      = [make = d.api.actor_executor->make](caf::actor_system& sys) {
+          auto inner = make(sys);
+          return inner ? spawn_output_checker(sys, std::move(inner))
+                       : executor_actor{};
+        };
   } else if (d.api.execute) {
     auto threads
       = d.api.pool_size > 0 ? d.api.pool_size : p.m.execution.concurrency;
     d.pool = std::make_shared<thread_pool>(threads);
+    parts.executor_slots = threads;
     parts.make_executor
       = [fn = d.api.execute, pool = d.pool](caf::actor_system& sys) {
           return caf::actor_cast<executor_actor>(
@@ -141,8 +161,12 @@ run_core::run_core(const config::manifest& m, run_options cli,
     if (d.cancel_asked)
       caf::anon_send(sup, cancel_atom::value, d.cancel_reason);
   };
-  parts.stopping = [&d] {
+  parts.stopping = [&d](const run_summary& s) {
     std::unique_lock<std::shared_mutex> live{d.live_mtx};
+    {
+      std::lock_guard<std::mutex> guard{d.mtx};
+      d.last_status = final_status(s, d.prep.m.execution.concurrency);
+    }
     d.sys = nullptr;
     d.sup = nullptr;
   };
@@ -152,6 +176,8 @@ run_core::run_core(const config::manifest& m, run_options cli,
       why = d.cancel_reason;
     return d.cancel_asked;
   };
+  if (ready)
+    ready(*this);
   d.thread = std::thread([&d] { d.drive(); });
 }
 
@@ -164,6 +190,36 @@ run_core::~run_core() {
 }
 
 void run_core::impl::drive() {
+  // Nothing may escape this thread (std::terminate): what the run threw
+  // ends it as a run that did not start, with the error from wait().
+  core_outcome out;
+  try {
+    out = drive_run();
+  } catch (const error& e) {
+    std::lock_guard<std::mutex> guard{mtx};
+    start_error.emplace(e);
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> guard{mtx};
+    start_error.emplace(error::bad_input, e.what());
+  } catch (...) {
+    std::lock_guard<std::mutex> guard{mtx};
+    start_error.emplace(error::bad_input, "the run threw a non-standard "
+                                          "exception");
+  }
+  if (pool)
+    pool->stop();
+  try {
+    finish(std::move(out));
+  } catch (...) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (!start_error)
+      start_error.emplace(error::bad_input, "the run's end failed");
+    ended = true;
+    ended_cv.notify_all();
+  }
+}
+
+core_outcome run_core::impl::drive_run() {
   auto& p = prep;
   run_outcome run;
   run = p.cli.virtual_time ? run_virtual(*parts) : run_threaded(*parts);
@@ -189,7 +245,7 @@ void run_core::impl::drive() {
   out.results_ok = run.results_ok;
   if (run.exit < 0)
     out.source_error = p.source->error();
-  finish(std::move(out));
+  return out;
 }
 
 void run_core::impl::finish(core_outcome out) {
@@ -229,6 +285,11 @@ std::optional<run_status> run_core::impl::poll() const {
     caf::scoped_actor self{*sys, true};
     self->request(sup, caf::infinite, status_atom::value)
       .receive([&](run_status& s) { out = std::move(s); }, [](caf::error&) {});
+  }
+  if (out) {
+    // Under the live lock: stopping()'s final status comes after it.
+    std::lock_guard<std::mutex> guard{mtx};
+    last_status = *out;
   }
   // Spawning the scoped actor made this thread hold the system's logger,
   // which the system's destructor waits for: let it go.

@@ -16,6 +16,7 @@
 #include "runtime/troupe.hpp"
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,7 +47,13 @@ public:
   /// Checks everything and starts the run; throws troupe::error when it
   /// cannot start. `cli` holds the command line's own options (nodes,
   /// virtual time, ...); its results fields are used as they are.
-  run_core(const config::manifest& m, run_options cli, troupe::run_options api);
+  /// `write_lock`: the result sink's, when the caller needs it before the
+  /// run exists (Ctrl+C during the preparation); null for a new one.
+  /// `ready` is told the core once it is checked, just before its run
+  /// thread starts (cancel() works from then on).
+  run_core(const config::manifest& m, run_options cli, troupe::run_options api,
+           std::shared_ptr<std::mutex> write_lock = nullptr,
+           const std::function<void(run_core&)>& ready = nullptr);
   run_core(const run_core&) = delete;
   run_core& operator=(const run_core&) = delete;
 

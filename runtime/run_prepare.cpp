@@ -128,7 +128,10 @@ void prepare_run(prepared_run& p, bool custom_executor) {
       && !custom_executor)
     std::fprintf(stderr, "troupe: note: --cache is not used with an exec "
                          "target; every task runs\n");
-  else if (!opts.cache.empty()) {
+  // A program's executor is neither in the key nor bound to answer the
+  // same way twice: the cache is not used, silently (a library prints
+  // nothing; docs/library.md says so).
+  else if (!opts.cache.empty() && !custom_executor) {
     auto opened = result_cache::open(opts.cache);
     if (auto* err = std::get_if<config::config_error>(&opened))
       refuse(err->message);

@@ -80,7 +80,7 @@ run_outcome run_threaded(const run_parts& p) {
       });
       // Nothing may reach the supervisor once the system shuts down.
       if (p.stopping)
-        p.stopping();
+        p.stopping(out.summary);
       if (rejoiner)
         self->send_exit(rejoiner, caf::exit_reason::user_shutdown);
       self->send_exit(a.executor, caf::exit_reason::user_shutdown);

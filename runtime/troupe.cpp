@@ -14,6 +14,14 @@ namespace {
 
 // The command line's options for the run the program asked for.
 runtime::run_options cli_options(const manifest& m, const run_options& o) {
+  // A run with nodes sends them the manifest's text, which the command
+  // line reads from its file; a manifest in code has none to send.
+  if (!m.execution.nodes.empty())
+    throw error{error::bad_input,
+                m.path
+                  + ": execution_policy.nodes: runs with nodes are the "
+                    "command line's (troupe run --nodes); the library "
+                    "runs on this machine only"};
   runtime::run_options cli;
   cli.manifest = m.path;
   if (o.resume) {

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 namespace troupe {
 
@@ -35,6 +36,25 @@ struct function_executor_config {
   /// (never from one of its own threads).
   std::shared_ptr<thread_pool> pool;
 };
+
+/// A program's output must be one JSON text, since the results file takes
+/// it as it is: parsed and written back compactly, or, when it does not
+/// parse, `reply` becomes an ERROR that is not retried (outcome::error_final,
+/// "output is not JSON: ...", error_code malformed_response). False then.
+/// The built-in executors skip it: their outputs are compact JSON already.
+bool check_output(attempt_reply& reply);
+
+/// One attempt on a pool thread: nothing when the attempt was aborted
+/// before a thread took it or while fn ran (nobody waits for the reply);
+/// else fn's reply (its exception as an ERROR), through check_output.
+std::optional<attempt_reply> run_attempt(const execute_function& fn,
+                                         const attempt_request& req,
+                                         const cancel_token& token);
+
+/// An executor in front of a program's actor `inner`: forwards everything,
+/// and puts `inner`'s replies through check_output. Linked to `inner`.
+executor_actor spawn_output_checker(caf::actor_system& sys,
+                                    executor_actor inner);
 
 /// Spawns a function executor.
 function_executor_actor spawn_function_executor(caf::actor_system& sys,

@@ -1,0 +1,315 @@
+// The library API's edges (issue 15 review): a program's executor keeps out
+// of the cache, its output is checked as JSON, a factory that throws or a
+// manifest with nodes is refused with troupe::error, an aborted attempt is
+// never started late, the function's pool caps the workers, the handle's
+// destructor cancels, and status() holds the final counts from the shutdown
+// on.
+
+#include "actors/function/function_executor.hpp"
+#include "runtime/troupe.hpp"
+#include "runtime/troupe_caf.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "tests/support/results_file.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace troupe::test;
+namespace utf = boost::unit_test;
+
+namespace {
+
+std::string manifest_text(int n, const std::string& target,
+                          const std::string& policies = "") {
+  std::string cases;
+  for (int i = 0; i < n; ++i)
+    cases += (i ? "," : "") + std::string{R"({"id": "c)"} + std::to_string(i)
+             + "\"}";
+  return R"({"name": "lib", "target": {"type": ")" + target
+         + R"("}, "datasets": [{"name": "d", "cases": [)" + cases + "]}]"
+         + policies + "}";
+}
+
+troupe::attempt_reply answer(const std::string& output) {
+  troupe::attempt_reply r;
+  r.output_json = output;
+  return r;
+}
+
+size_t count_of(const troupe::run_summary& s, troupe::task_status x) {
+  return s.counts[static_cast<size_t>(x)];
+}
+
+size_t count_of(const troupe::run_status& s, troupe::task_status x) {
+  return s.counts[static_cast<size_t>(x)];
+}
+
+// A one-shot flag a thread can wait for.
+struct latch {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool set = false;
+  void open() {
+    std::lock_guard<std::mutex> guard{mtx};
+    set = true;
+    cv.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock{mtx};
+    cv.wait(lock, [this] { return set; });
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(library_api_ends)
+
+BOOST_AUTO_TEST_CASE(a_program_executor_never_uses_the_cache,
+                     *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(manifest_text(3, "stub"), dir.path());
+  std::atomic<int> calls{0};
+  troupe::run_options opts;
+  opts.cache = dir.file("cache");
+  opts.execute = [&](const troupe::attempt_request&, troupe::cancel_token) {
+    ++calls;
+    return answer("\"fresh\"");
+  };
+  troupe::run(m, opts);
+  auto s = troupe::run(m, opts);
+  BOOST_CHECK_EQUAL(calls.load(), 6); // no task answered from the cache
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(output_that_is_not_json_is_a_final_error,
+                     *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(
+    manifest_text(2, "custom", R"(, "retry_policy": {"max_attempts": 3,
+                                  "backoff_seconds": 0.001})"),
+    dir.path());
+  troupe::run_options opts;
+  opts.results_file = dir.file("r.jsonl");
+  opts.execute = [](const troupe::attempt_request& req, troupe::cancel_token) {
+    return answer(req.task.case_id == "c0" ? "{\"a\": 1} trailing"
+                                           : "{ \"a\" : [1, 2] }");
+  };
+  auto s = troupe::run(m, opts);
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::error), 1u);
+  BOOST_CHECK_EQUAL(s.attempts, 2u);        // not retried
+  auto f = read_results(opts.results_file); // every line parses
+  BOOST_CHECK_EQUAL(f.status("d/c0#0"), "ERROR");
+  auto& bad = f.results.at("d/c0#0");
+  BOOST_CHECK(bad.at("output").is_null());
+  BOOST_CHECK_EQUAL(
+    std::string{bad.at("error").as_string()}.rfind("output is not JSON: ", 0),
+    0u);
+  BOOST_CHECK_EQUAL(bad.at("error_code").as_string(), "malformed_response");
+  // Good output is written compactly.
+  auto text = read_file(opts.results_file);
+  BOOST_CHECK_NE(text.find(R"("output":{"a":[1,2]})"), std::string::npos);
+}
+
+namespace {
+
+troupe::executor_actor::behavior_type garbling_executor() {
+  return {
+    [](troupe::execute_atom, troupe::attempt_request&) {
+      return answer("not json");
+    },
+    [](troupe::abort_atom, uint64_t) {},
+    [](troupe::cancel_atom, uint64_t) {},
+  };
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_actors_output_is_checked_too, *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(manifest_text(1, "custom"), dir.path());
+  troupe::run_options opts;
+  opts.results_file = dir.file("r.jsonl");
+  troupe::use_actor_executor(
+    opts, [](caf::actor_system& sys) { return sys.spawn(garbling_executor); });
+  auto s = troupe::run(m, opts);
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::error), 1u);
+  BOOST_CHECK_EQUAL(read_results(opts.results_file).status("d/c0#0"), "ERROR");
+}
+
+BOOST_AUTO_TEST_CASE(a_factory_that_throws_or_gives_nothing_is_an_error,
+                     *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(manifest_text(3, "custom"), dir.path());
+  troupe::run_options opts;
+  troupe::use_actor_executor(opts,
+                             [](caf::actor_system&) -> troupe::executor_actor {
+                               throw std::runtime_error{"no model"};
+                             });
+  try {
+    troupe::run(m, opts);
+    BOOST_FAIL("run() did not throw");
+  } catch (const troupe::error& e) {
+    BOOST_CHECK_EQUAL(std::string{e.what()}, "executor factory: no model");
+    BOOST_CHECK_EQUAL(e.exit_code(), 2);
+  }
+  troupe::use_actor_executor(
+    opts, [](caf::actor_system&) { return troupe::executor_actor{}; });
+  try {
+    troupe::run(m, opts);
+    BOOST_FAIL("run() did not throw");
+  } catch (const troupe::error& e) {
+    BOOST_CHECK_EQUAL(std::string{e.what()},
+                      "executor factory: it returned no actor");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_manifest_with_nodes_is_the_command_lines,
+                     *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(
+    manifest_text(1, "stub",
+                  R"(, "execution_policy": {"nodes": ["127.0.0.1:1"]})"),
+    dir.path());
+  try {
+    troupe::start(m, {});
+    BOOST_FAIL("start() did not throw");
+  } catch (const troupe::error& e) {
+    BOOST_CHECK_EQUAL(e.exit_code(), 2);
+    BOOST_CHECK_NE(std::string{e.what()}.find("execution_policy.nodes"),
+                   std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_attempt_aborted_in_the_queue_never_calls_the_function,
+                     *utf::timeout(30)) {
+  int calls = 0;
+  troupe::execute_function fn
+    = [&](const troupe::attempt_request&, troupe::cancel_token) {
+        ++calls;
+        return answer("1");
+      };
+  troupe::cancel_token token;
+  BOOST_CHECK(troupe::run_attempt(fn, {}, token).has_value());
+  token.request_abort();
+  BOOST_CHECK(!troupe::run_attempt(fn, {}, token).has_value());
+  BOOST_CHECK_EQUAL(calls, 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_pool_caps_the_workers, *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(
+    manifest_text(4, "custom", R"(, "execution_policy": {"concurrency": 4})"),
+    dir.path());
+  latch entered, go;
+  troupe::run_options opts;
+  opts.pool_size = 1;
+  opts.execute = [&](const troupe::attempt_request& req, troupe::cancel_token) {
+    if (req.task.case_id == "c0") {
+      entered.open();
+      go.wait();
+    }
+    return answer("1");
+  };
+  auto h = troupe::start(m, opts);
+  entered.wait();
+  // One worker: the other tasks wait undispatched, not in the pool's queue.
+  auto st = h.status();
+  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::running), 1u);
+  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::pending), 3u);
+  go.open();
+  auto s = h.wait();
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 4u);
+}
+
+BOOST_AUTO_TEST_CASE(the_destructor_cancels_a_running_run, *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(
+    manifest_text(5, "custom", R"(, "execution_policy": {"concurrency": 1})"),
+    dir.path());
+  latch entered;
+  troupe::run_options opts;
+  opts.results_file = dir.file("r.jsonl");
+  opts.execute = [&](const troupe::attempt_request&, troupe::cancel_token t) {
+    entered.open();
+    while (!t.cancelled())
+      std::this_thread::sleep_for(1ms);
+    return answer("\"stopped\"");
+  };
+  {
+    auto h = troupe::start(m, opts);
+    entered.wait();
+  } // cancels, and waits for the end
+  auto f = read_results(opts.results_file);
+  BOOST_CHECK_EQUAL(f.results.size(), 5u);
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 1u);
+  BOOST_CHECK_EQUAL(f.count("CANCELLED"), 4u);
+  BOOST_CHECK(f.has_summary());
+}
+
+BOOST_AUTO_TEST_CASE(status_after_the_end_is_the_final_count,
+                     *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(manifest_text(5, "stub"), dir.path());
+  troupe::run_options opts;
+  opts.execute = [](const troupe::attempt_request&, troupe::cancel_token) {
+    return answer("1");
+  };
+  auto h = troupe::start(m, opts);
+  auto s = h.wait();
+  auto st = h.status();
+  BOOST_CHECK_EQUAL(st.total, 5u);
+  BOOST_CHECK_EQUAL(st.done(), 5u);
+  BOOST_CHECK(st.counts == s.counts);
+  BOOST_CHECK_EQUAL(st.attempts, s.attempts);
+}
+
+namespace {
+
+// Answers at once; on the run's exit message, tells `exiting` and holds
+// the shutdown until `go`.
+troupe::executor_actor::behavior_type
+slow_to_exit(troupe::executor_actor::pointer self, latch* exiting, latch* go) {
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    exiting->open();
+    go->wait();
+    self->quit(msg.reason);
+  });
+  return {
+    [](troupe::execute_atom, troupe::attempt_request&) { return answer("1"); },
+    [](troupe::abort_atom, uint64_t) {},
+    [](troupe::cancel_atom, uint64_t) {},
+  };
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(status_during_the_shutdown_keeps_the_counts,
+                     *utf::timeout(30)) {
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(manifest_text(2, "custom"), dir.path());
+  latch exiting, go;
+  troupe::run_options opts;
+  troupe::use_actor_executor(opts, [&](caf::actor_system& sys) {
+    return sys.spawn(slow_to_exit, &exiting, &go);
+  });
+  auto h = troupe::start(m, opts);
+  exiting.wait(); // the supervisor is done, the system goes down
+  auto st = h.status();
+  BOOST_CHECK_EQUAL(st.total, 2u);
+  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::succeeded), 2u);
+  BOOST_CHECK(!h.done());
+  go.open();
+  h.wait();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
