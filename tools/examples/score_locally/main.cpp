@@ -6,6 +6,7 @@
 
 #include <troupe/troupe.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <set>
 #include <sstream>
