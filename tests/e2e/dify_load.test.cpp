@@ -186,12 +186,16 @@ BOOST_AUTO_TEST_CASE(each_latency_is_the_server_hold_at_ten_thousand_in_flight,
                      << over_ms.back());
   // Measured on an idle machine: median 0.13 ms, p99 2 to 6 ms, max 4 to
   // 8 ms, min -0.5 to -0.7 ms (the server is stamped after its write
-  // returns, and a busy machine may preempt it in between). The bounds
-  // leave room for a loaded machine, where a request waits in the socket
-  // buffer until the server reads it; no bound on the max, which only says
-  // how loaded the machine was. Latency can never fall much below the hold:
-  // the lower bound stays tight.
-  BOOST_CHECK_LE(std::abs(median), 50.0);
+  // returns, and a busy machine may preempt it in between). On a loaded
+  // machine a request waits in the socket buffer until the server reads
+  // it, which the client counts and the server does not: with both cores
+  // busy compiling besides the suite, the median reached 526 ms. The bound
+  // leaves room for that and still fails the latency of before issue 13,
+  // which counted the client's ramp: a median 2,700 ms over the hold at
+  // 10,000 in flight on an idle machine, more under load. No bound on the
+  // max, which only says how loaded the machine was. Latency can never
+  // fall much below the hold: the lower bound stays tight.
+  BOOST_CHECK_LE(std::abs(median), 1500.0);
   BOOST_CHECK_GE(over_ms.front(), -50.0);
 }
 
