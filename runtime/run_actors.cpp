@@ -22,11 +22,11 @@ namespace troupe::runtime {
 
 namespace {
 
-exec_executor_config make_exec_config(const config::manifest& m) {
-  exec_executor_config out;
+process_pool_options make_exec_options(const config::manifest& m) {
+  process_pool_options out;
   out.argv = m.target.argv;
   out.working_dir = m.target.working_dir;
-  out.pool = config::exec_pool_size(m.target, m.execution.concurrency);
+  out.size = config::exec_pool_size(m.target, m.execution.concurrency);
   out.max_stdout_bytes = m.target.max_response_bytes;
   return out;
 }
@@ -73,7 +73,7 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   if (p.make_executor) {
     // made above
   } else if (m.target.type == config::target_type::exec) {
-    a.executor = spawn_exec_executor(sys, make_exec_config(m));
+    a.executor = spawn_exec_executor(sys, make_exec_options(m));
   } else if (p.client) {
     a.executor = spawn_http_executor(
       sys,
@@ -92,7 +92,9 @@ run_actors spawn_run(caf::actor_system& sys, const run_parts& p,
   // exec: a worker per pool slot at most, so no attempt's timeout runs out
   // in the pool's queue (config/README.md, "An exec target").
   if (m.target.type == config::target_type::exec && !p.make_executor)
-    sc.concurrency = std::min(sc.concurrency, make_exec_config(m).pool);
+    sc.concurrency
+      = std::min(sc.concurrency,
+                 config::exec_pool_size(m.target, m.execution.concurrency));
   // A program's function: a worker per pool thread at most, for the same
   // reason (docs/library.md).
   if (p.make_executor && p.executor_slots > 0)

@@ -68,18 +68,12 @@ void on_abort(executor_pointer self, uint64_t id) {
 }
 
 exec_executor_actor::behavior_type exec_executor(executor_pointer self,
-                                                 exec_executor_config cfg) {
-  process_pool_options opts;
-  opts.argv = cfg.argv;
-  opts.working_dir = cfg.working_dir;
-  opts.size = cfg.pool;
-  opts.max_stdout_bytes = cfg.max_stdout_bytes;
-  opts.max_stderr_bytes = cfg.max_stderr_bytes;
+                                                 process_pool_options opts) {
+  auto command = opts.argv.empty() ? std::string{} : opts.argv.front();
   self->state.pool = std::make_unique<process_pool>(std::move(opts));
   // The pool's thread classifies (pure work, off the actors' threads) and
   // reaches this actor through a weak handle, which does not keep it alive.
   auto addr = self->address();
-  auto command = cfg.argv.empty() ? std::string{} : cfg.argv.front();
   auto on_done = [addr, command](std::vector<process_outcome>&& done) {
     auto hdl = caf::actor_cast<caf::actor>(addr);
     if (!hdl)
@@ -102,8 +96,8 @@ exec_executor_actor::behavior_type exec_executor(executor_pointer self,
 } // namespace
 
 exec_executor_actor spawn_exec_executor(caf::actor_system& sys,
-                                        exec_executor_config cfg) {
-  return sys.spawn(exec_executor, std::move(cfg));
+                                        process_pool_options opts) {
+  return sys.spawn(exec_executor, std::move(opts));
 }
 
 } // namespace troupe

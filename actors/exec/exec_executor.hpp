@@ -11,13 +11,10 @@
 // process group and reaps it; cancel (Ctrl+C) lets the command finish, as a
 // blocking HTTP call does. The actor's end kills and reaps every command.
 
+#include "actors/exec/process_pool.hpp"
 #include "actors/executor.hpp"
 
 #include <caf/fwd.hpp>
-
-#include <cstdint>
-#include <string>
-#include <vector>
 
 namespace troupe {
 
@@ -25,21 +22,9 @@ namespace troupe {
 using exec_executor_actor
   = executor_actor::extend<caf::reacts_to<reply_atom, uint64_t, attempt_reply>>;
 
-/// The executor's parameters.
-struct exec_executor_config {
-  /// The command and its arguments, and the folder it runs in.
-  std::vector<std::string> argv;
-  std::string working_dir;
-  /// The most commands running at a time.
-  uint32_t pool = 1;
-  /// More stdout than this kills the command (ERROR, not retried).
-  uint64_t max_stdout_bytes = 16 * 1024 * 1024;
-  /// The tail of stderr kept for `error`.
-  uint64_t max_stderr_bytes = 4096;
-};
-
-/// Spawns the executor and starts its pool.
+/// Spawns the executor and starts its pool, which runs `opts.argv` with at
+/// most `opts.size` commands at a time.
 exec_executor_actor spawn_exec_executor(caf::actor_system& sys,
-                                        exec_executor_config cfg);
+                                        process_pool_options opts);
 
 } // namespace troupe
