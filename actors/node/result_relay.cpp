@@ -1,4 +1,11 @@
-// The relay: batches results, delegates the rest.
+// The relay: batches results, hands each worker the task queued ahead of
+// it, delegates the rest.
+//
+//   run(idx, task): worker idx free ─▶ run to it (busy)
+//                   worker idx busy ─▶ queued ahead of it (at most one)
+//   result from idx ─▶ batched; its queued task, if any, goes to it now
+//   cancel ─▶ the queued tasks dropped, and named in the answer
+//   workers(idx, new worker) ─▶ a replacement: idx free, its queue dropped
 
 #include "actors/node/result_relay.hpp"
 
@@ -8,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace troupe {
@@ -23,10 +31,28 @@ struct relay_state {
   std::vector<indexed_result> batch;
   /// The node's workers by index.
   std::unordered_map<uint32_t, worker_actor> workers;
+  /// The indexes whose workers hold a task, and the task queued ahead of
+  /// each (sent once its result is in).
+  std::unordered_set<uint32_t> busy;
+  std::unordered_map<uint32_t, task_spec> ahead;
   static inline const char* name = "result_relay";
 };
 
 using relay_pointer = result_relay_actor::stateful_pointer<relay_state>;
+
+// Sends `task` to the worker at `idx`, or queues it there if that worker
+// holds one.
+void hand_to(relay_pointer self, uint32_t idx, task_spec&& task) {
+  auto& st = self->state;
+  auto w = st.workers.find(idx);
+  if (w == st.workers.end())
+    return; // the supervisor's bookkeeping ends it when the worker is down
+  if (!st.busy.insert(idx).second) {
+    st.ahead[idx] = std::move(task);
+    return;
+  }
+  self->send(w->second, run_atom::value, std::move(task));
+}
 
 void flush(relay_pointer self) {
   auto& st = self->state;
@@ -52,16 +78,32 @@ result_relay_actor::behavior_type relay(relay_pointer self,
         indexed_result{idx, sender ? sender->id() : 0, std::move(r)});
       if (batch.size() >= max_batch)
         flush(self);
+      auto& st = self->state;
+      st.busy.erase(idx);
+      if (auto i = st.ahead.find(idx); i != st.ahead.end()) {
+        auto task = std::move(i->second);
+        st.ahead.erase(i);
+        hand_to(self, idx, std::move(task));
+      }
     },
     [=](flush_atom) { flush(self); },
     [=](workers_atom, uint32_t idx, caf::actor& w) {
-      self->state.workers[idx] = caf::actor_cast<worker_actor>(std::move(w));
+      auto& st = self->state;
+      // A replacement: the supervisor took back what the old one held.
+      st.busy.erase(idx);
+      st.ahead.erase(idx);
+      st.workers[idx] = caf::actor_cast<worker_actor>(std::move(w));
     },
     [=](run_atom, std::vector<indexed_task>& tasks) {
-      auto& workers = self->state.workers;
       for (auto& x : tasks)
-        if (auto i = workers.find(x.idx); i != workers.end())
-          self->send(i->second, run_atom::value, std::move(x.task));
+        hand_to(self, x.idx, std::move(x.task));
+    },
+    [=](cancel_atom) {
+      std::vector<indexed_task> dropped;
+      for (auto& [idx, task] : self->state.ahead)
+        dropped.push_back(indexed_task{idx, std::move(task)});
+      self->state.ahead.clear();
+      return dropped;
     },
     [=](backoff_atom a, bool entering, uint64_t seq) {
       return self->delegate(self->state.listener, a, entering, seq);

@@ -91,45 +91,6 @@ bool may_start(supervisor_pointer self, start_kind kind) {
   }
 }
 
-// Whether there is a task that needs a call: a task taken back from a lost
-// node, or the next from the source (those it answered are written on the
-// way); false when both are exhausted.
-bool next_task(supervisor_pointer self) {
-  auto& st = self->state;
-  if (!st.requeue.empty())
-    return true;
-  while (!st.held) {
-    if (st.source_done)
-      return false;
-    source_item item;
-    if (!st.cfg.source->next_item(item)) {
-      st.source_done = true;
-      return false;
-    }
-    if (!item.answer) {
-      st.held = std::move(item.task);
-      continue;
-    }
-    auto& r = *item.answer;
-    r.started_us = r.finished_us = now_us(self);
-    write_result(self, std::move(r), &item.task);
-  }
-  return true;
-}
-
-// Takes the task next_task found.
-task_spec take_task(supervisor_state& st) {
-  task_spec out;
-  if (!st.requeue.empty()) {
-    out = std::move(st.requeue.front());
-    st.requeue.pop_front();
-  } else {
-    out = std::move(*st.held);
-    st.held.reset();
-  }
-  return out;
-}
-
 // The run is over once nothing is in flight and nothing is left to start.
 void try_close(supervisor_pointer self) {
   auto& st = self->state;
@@ -177,7 +138,7 @@ void dispatch_turn(supervisor_pointer self) {
     p.promise.deliver(true);
   }
   // With nodes there may be more workers than calls allowed in flight.
-  while (!st.idle.empty() && st.in_flight < st.cfg.concurrency
+  while (!st.idle.empty() && st.in_flight - st.queued_ahead < st.cfg.concurrency
          && !st.gate.holds_tasks(now_us(self), {st.running(), st.in_flight})
          && next_task(self)) {
     if (!may_start(self, start_kind::task))
@@ -189,13 +150,17 @@ void dispatch_turn(supervisor_pointer self) {
     st.slots[idx].task = task;
     st.slots[idx].dispatched_us = now_us(self);
     hand_over(self, idx, std::move(task));
+    if (windowed(st, idx))
+      st.ahead.push_back(idx);
   }
   try_close(self);
 }
 
-// Lets out what the gate allows, then sends the nodes' batches.
+// Lets out what the gate allows, queues tasks ahead of busy node workers,
+// then sends the nodes' batches.
 void dispatch(supervisor_pointer self) {
   dispatch_turn(self);
+  queue_ahead(self);
   flush_outbox(self);
 }
 
@@ -247,6 +212,7 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
   auto& st = self->state;
   st.end = end;
   st.reason = std::move(reason);
+  take_back_queued(self);
   for (auto& w : st.workers)
     self->send(w, cancel_atom::value, abort_in_flight, st.reason);
   // No retry starts once the run stops.
@@ -284,6 +250,8 @@ void on_start(supervisor_pointer self) {
     return;
   auto& d = st.cfg.dispatch;
   st.gate = dispatch_gate{d, st.cfg.concurrency};
+  st.window = !st.cfg.nodes.empty() && d.rate_per_second <= 0 && !d.adaptive
+              && d.batch_size == 0;
   if (d.run_deadline_us > 0)
     self->delayed_send(self, std::chrono::microseconds{d.run_deadline_us},
                        deadline_atom::value);

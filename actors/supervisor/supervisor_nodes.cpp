@@ -12,6 +12,12 @@
 // from runtime/'s rejoiner) joins as a new node with new indexes, and the
 // grace ends with it; a grace that runs out stops the run "no nodes".
 //
+// The window: a node's busy worker gets one task queued ahead of it at the
+// node's relay (`next`), which the relay starts the moment the worker's
+// result is in; the result moves it to `task` here. Queued tasks never
+// started: a loss or a crash puts them back without an attempt, a stop
+// has the relays drop them and ends them CANCELLED.
+//
 // A task taken back runs again from attempt 1 (a lost attempt does not
 // count against max_attempts); its final line lists the node_lost attempts
 // first. Late messages cannot reach the task's new bookkeeping: a result
@@ -139,6 +145,13 @@ void on_node_lost(supervisor_pointer self, uint32_t k, const std::string& why) {
     }
     if (st.slots[idx].task)
       back.push_back(take_back(self, idx, text));
+    // Queued ahead, never started: back without a lost attempt.
+    if (auto& next = st.slots[idx].next) {
+      back.push_back(std::move(*next));
+      next.reset();
+      --st.in_flight;
+      --st.queued_ahead;
+    }
   }
   st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(),
                                [&](uint32_t idx) {
@@ -239,6 +252,68 @@ void flush_outbox(supervisor_pointer self) {
                  std::move(st.outbox[k]));
       st.outbox[k] = {};
     }
+}
+
+bool windowed(const supervisor_state& st, uint32_t idx) {
+  auto k = st.slots[idx].node;
+  return st.window && k >= 0 && st.cfg.nodes[k].relay;
+}
+
+void queue_ahead(supervisor_pointer self) {
+  auto& st = self->state;
+  // Not past the sink's backlog, as new tasks; a worker in backoff gets
+  // none (its task would wait out the backoff).
+  while (!st.ahead.empty()
+         && !st.gate.holds_tasks(now_us(self), {st.running(), st.in_flight})
+         && next_task(self)) {
+    auto idx = st.ahead.back();
+    st.ahead.pop_back();
+    auto& slot = st.slots[idx];
+    if (!slot.task || slot.next || !st.workers[idx]
+        || st.in_backoff.count(slot.task->seq) > 0)
+      continue; // done, lost or crashed since
+    ++st.in_flight;
+    ++st.queued_ahead;
+    slot.next = take_task(st);
+    hand_over(self, idx, *slot.next);
+  }
+}
+
+void take_back_queued(supervisor_pointer self) {
+  auto& st = self->state;
+  st.ahead.clear();
+  if (st.queued_ahead == 0)
+    return;
+  // Each relay drops the tasks still queued and names them; one it handed
+  // to its worker already (the worker's result was in) runs to its end.
+  // The answer comes before the relay's later results: a result seen
+  // after it does not start the next task at the relay.
+  for (uint32_t k = 0; k < st.cfg.nodes.size(); ++k) {
+    if (st.node_phases[k] == node_phase::lost || !st.cfg.nodes[k].relay)
+      continue;
+    self->request(st.cfg.nodes[k].relay, caf::infinite, cancel_atom::value)
+      .then(
+        [=](std::vector<indexed_task>& dropped) {
+          auto& s = self->state;
+          std::sort(dropped.begin(), dropped.end(),
+                    [](auto& x, auto& y) { return x.task.seq > y.task.seq; });
+          for (auto& x : dropped) {
+            if (x.idx >= s.slots.size())
+              continue;
+            auto& next = s.slots[x.idx].next;
+            if (!next || next->seq != x.task.seq)
+              continue; // its node was lost: taken back already
+            s.requeue.push_front(std::move(*next));
+            next.reset();
+            --s.in_flight;
+            --s.queued_ahead;
+          }
+          // They end CANCELLED with the unstarted ones.
+          self->send(self, drain_atom::value);
+        },
+        // A lost node's queued tasks are taken back with its loss.
+        [](caf::error&) {});
+  }
 }
 
 void workers_back(supervisor_pointer self) {

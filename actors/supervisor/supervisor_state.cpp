@@ -20,7 +20,8 @@
 namespace troupe {
 
 uint64_t supervisor_state::running() const noexcept {
-  return in_flight - std::min<uint64_t>(in_flight, in_backoff.size());
+  auto started = in_flight - queued_ahead;
+  return started - std::min<uint64_t>(started, in_backoff.size());
 }
 
 int64_t now_us(supervisor_pointer self) {
@@ -52,6 +53,41 @@ void check_turns(const task_spec& task, task_result& r) {
 }
 
 } // namespace
+
+bool next_task(supervisor_pointer self) {
+  auto& st = self->state;
+  if (!st.requeue.empty())
+    return true;
+  while (!st.held) {
+    if (st.source_done)
+      return false;
+    source_item item;
+    if (!st.cfg.source->next_item(item)) {
+      st.source_done = true;
+      return false;
+    }
+    if (!item.answer) {
+      st.held = std::move(item.task);
+      continue;
+    }
+    auto& r = *item.answer;
+    r.started_us = r.finished_us = now_us(self);
+    write_result(self, std::move(r), &item.task);
+  }
+  return true;
+}
+
+task_spec take_task(supervisor_state& st) {
+  task_spec out;
+  if (!st.requeue.empty()) {
+    out = std::move(st.requeue.front());
+    st.requeue.pop_front();
+  } else {
+    out = std::move(*st.held);
+    st.held.reset();
+  }
+  return out;
+}
 
 void write_result(supervisor_pointer self, task_result&& r,
                   const task_spec* task) {
@@ -89,7 +125,16 @@ void take_result(supervisor_pointer self, uint32_t idx, task_result& r) {
   if (!st.cfg.nodes.empty())
     r.node = slot.node < 0 ? "local" : st.cfg.nodes[slot.node].name;
   write_result(self, std::move(r), task ? &*task : nullptr);
-  st.idle.push_back(idx);
+  if (!slot.next) {
+    st.idle.push_back(idx);
+    return;
+  }
+  // The relay gave it the task queued ahead on this result.
+  slot.task = std::move(slot.next);
+  slot.next.reset();
+  slot.dispatched_us = now_us(self);
+  --st.queued_ahead;
+  st.ahead.push_back(idx);
 }
 
 } // namespace
@@ -169,6 +214,14 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
     st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), idx),
                   st.idle.end());
     replace_node_worker(self, idx);
+    // The task queued ahead of it runs elsewhere; the relay drops its copy
+    // when the replacement comes.
+    if (slot.next) {
+      st.requeue.push_front(std::move(*slot.next));
+      slot.next.reset();
+      --st.in_flight;
+      --st.queued_ahead;
+    }
   } else {
     spawn_slot(self, idx);
   }
@@ -202,7 +255,7 @@ run_status on_status(supervisor_pointer self) {
   s.total = st.cfg.total;
   s.counts = st.stats.counts();
   auto finished = st.stats.finished();
-  auto known = finished + st.in_flight;
+  auto known = finished + st.in_flight - st.queued_ahead;
   s.counts[static_cast<size_t>(task_status::pending)]
     = s.total > known ? s.total - known : 0;
   s.counts[static_cast<size_t>(task_status::queued)] = st.in_backoff.size();

@@ -30,6 +30,9 @@ struct permit_request {
 /// worker dies.
 struct worker_slot {
   std::optional<task_spec> task;
+  /// A node's worker: the task queued ahead of it at its relay, which it
+  /// starts once `task` is done.
+  std::optional<task_spec> next;
   int64_t dispatched_us = -1;
   /// The node it is on (an index into cfg.nodes), -1 for this process.
   int32_t node = -1;
@@ -59,8 +62,15 @@ struct supervisor_state {
   std::vector<worker_actor> workers;
   std::vector<worker_slot> slots;
   std::vector<uint32_t> idle;
-  /// Tasks handed to workers and not finished.
+  /// The window: whether a node's busy worker gets a task queued ahead of
+  /// it (not with a rate limit, adaptive concurrency or batches, which
+  /// decide when each task starts), and the slots that may take one.
+  bool window = false;
+  std::vector<uint32_t> ahead;
+  /// Tasks handed to workers and not finished, queued ahead included.
   uint64_t in_flight = 0;
+  /// Those of them queued ahead (not started).
+  uint64_t queued_ahead = 0;
   /// Those of them waiting in backoff, by seq.
   std::unordered_set<uint64_t> in_backoff;
   std::deque<permit_request> permits;
@@ -78,7 +88,8 @@ struct supervisor_state {
   run_stats stats;
   static inline const char* name = "supervisor";
 
-  /// Calls in flight (tasks dispatched, not waiting in backoff).
+  /// Calls in flight (tasks dispatched, not queued ahead, not waiting in
+  /// backoff).
   uint64_t running() const noexcept;
 };
 
@@ -92,6 +103,17 @@ int64_t now_us(supervisor_pointer self);
 /// succeeded turn's answer against that turn's, if the task is given.
 void write_result(supervisor_pointer self, task_result&& r,
                   const task_spec* task);
+
+/// Whether there is a task that needs a call: a task taken back from a
+/// lost node, or the next from the source (those it answered are written
+/// on the way); false when both are exhausted.
+bool next_task(supervisor_pointer self);
+
+/// Takes the task next_task found.
+task_spec take_task(supervisor_state& st);
+
+/// Whether slot `idx` is a node worker's that takes a task queued ahead.
+bool windowed(const supervisor_state& st, uint32_t idx);
 
 /// Whether the current message comes from a worker of a lost node.
 bool from_lost_worker(supervisor_pointer self);
@@ -146,6 +168,14 @@ void hand_over(supervisor_pointer self, uint32_t idx, task_spec task);
 
 /// Sends every node's outbox to its relay.
 void flush_outbox(supervisor_pointer self);
+
+/// The window: queues a task ahead of each busy node worker that has none,
+/// as far as the source and the sink's backlog allow.
+void queue_ahead(supervisor_pointer self);
+
+/// The run stops: the tasks queued ahead go back to `requeue` (they never
+/// started) and the relays drop them. Before the workers hear `cancel`.
+void take_back_queued(supervisor_pointer self);
 
 /// Asks node `k` for its workers, which take the indexes from `first` on.
 void join_node(supervisor_pointer self, uint32_t k, uint32_t first);

@@ -1,10 +1,13 @@
 #pragma once
 
 // Fake nodes for the supervisor's node tests, on virtual time: in the same
-// system, they spawn real workers on the stub executor. A node is lost by
+// system, they spawn real workers on the stub executor, with a real relay
+// (actors/node/result_relay.hpp) or none. A node is lost by
 // an exit with remote_link_unreachable, as the middleman does. Its workers
 // are not linked to it, so they live on and send late results, backoffs
 // and permits, which the supervisor must drop.
+
+#include "actors/node/result_relay.hpp"
 
 #include "tests/actors/supervisor/supervisor_fixture.hpp"
 
@@ -20,11 +23,13 @@ struct fake_node_state {
   /// A mute node never answers `workers`.
   std::vector<caf::typed_response_promise<std::vector<caf::actor>, caf::actor>>
     unanswered;
+  /// Its relay, when it has one: spawned with its first workers.
+  result_relay_actor relay;
 };
 
 inline node_actor::behavior_type
 fake_node(node_actor::stateful_pointer<fake_node_state> self, uint32_t workers,
-          worker_config base, bool mute,
+          worker_config base, bool mute, bool with_relay,
           std::shared_ptr<std::vector<worker_actor>> spawned) {
   self->state.spawned = std::move(spawned);
   self->state.workers = workers;
@@ -39,23 +44,31 @@ fake_node(node_actor::stateful_pointer<fake_node_state> self, uint32_t workers,
     },
     [=](workers_atom, caf::actor& listener, uint32_t first, uint32_t count,
         int64_t) {
-      // No relay: the supervisor sends each worker its own tasks.
+      // Without a relay the supervisor sends each worker its own tasks.
       auto rp
         = self->make_response_promise<std::vector<caf::actor>, caf::actor>();
       if (mute) {
         self->state.unanswered.push_back(rp);
         return rp;
       }
+      auto& relay = self->state.relay;
+      if (with_relay && !relay) {
+        relay = spawn_result_relay(self->system(), listener);
+        self->link_to(relay);
+      }
       std::vector<caf::actor> out;
       for (uint32_t i = 0; i < std::min(count, self->state.workers); ++i) {
         auto wc = self->state.worker;
         wc.index = first + i;
-        wc.listener = caf::actor_cast<worker_listener>(listener);
+        wc.listener = relay ? caf::actor_cast<worker_listener>(relay)
+                            : caf::actor_cast<worker_listener>(listener);
         auto w = spawn_worker(self->system(), std::move(wc));
         out.push_back(caf::actor_cast<caf::actor>(w));
+        if (relay)
+          self->send(relay, workers_atom::value, first + i, out.back());
         self->state.spawned->push_back(std::move(w));
       }
-      rp.deliver(std::move(out), caf::actor{});
+      rp.deliver(std::move(out), caf::actor_cast<caf::actor>(relay));
       return rp;
     },
   };
@@ -67,6 +80,10 @@ struct nodes_fixture : supervisor_fixture {
   uint32_t local_workers = 1;
   /// Nodes (by index) that never give their workers.
   std::set<size_t> mute;
+  /// Whether the nodes batch through a relay, as real ones do (and so get
+  /// the window: a task queued ahead of each busy worker). A relay goes
+  /// with its node, as in a node's process.
+  bool relays = false;
   /// How long a run with no worker left waits for a node.
   int64_t node_grace_us = 30'000'000;
   /// The workers' parameters, for nodes that come later.
@@ -105,7 +122,7 @@ struct nodes_fixture : supervisor_fixture {
       auto wc = sc.worker;
       wc.gated = dispatch.gates_retries();
       nodes.push_back(sys.spawn(fake_node, sizes[k], std::move(wc),
-                                mute.count(k) > 0, node_workers));
+                                mute.count(k) > 0, relays, node_workers));
       sc.nodes.push_back(
         node_link{"n" + std::to_string(k), nodes.back(), sizes[k], {}});
     }
@@ -121,7 +138,7 @@ struct nodes_fixture : supervisor_fixture {
   /// node `nodes.size()`, named `name`.
   void come_back(const std::string& name, uint32_t workers) {
     nodes.push_back(
-      sys.spawn(fake_node, workers, base_worker, false, node_workers));
+      sys.spawn(fake_node, workers, base_worker, false, relays, node_workers));
     caf::anon_send(sup, node_up_atom::value, name,
                    caf::actor_cast<caf::actor>(nodes.back()), workers);
     run();

@@ -1,0 +1,138 @@
+// The window on virtual time: a node's busy worker gets one task queued
+// ahead of it at its relay, which starts it as soon as the worker's result
+// is in (supervisor_nodes.cpp, result_relay.hpp). Queued tasks never
+// started: a lost node gives them back without a node_lost attempt, and a
+// stop ends them CANCELLED, while a task the relay already started runs to
+// its end. A rate limit, adaptive concurrency or batches turn it off.
+//
+// Every case has no local worker and one node of two workers with a relay;
+// tasks take 100 ms.
+
+#include "tests/actors/supervisor/nodes_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace troupe;
+using namespace troupe::test;
+
+namespace {
+
+struct window_fixture : nodes_fixture {
+  window_fixture() {
+    local_workers = 0;
+    relays = true;
+  }
+
+  void start_window(size_t tasks) {
+    stub_settings s;
+    s.delay_us = 100'000;
+    start_nodes(tasks, 2, {2}, s);
+    run();
+  }
+
+  size_t count_of(const run_status& st, task_status x) {
+    return st.counts[static_cast<size_t>(x)];
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(supervisor_nodes, window_fixture)
+
+BOOST_AUTO_TEST_CASE(each_busy_node_worker_has_one_task_queued_ahead) {
+  start_window(6);
+  // c0 and c1 run; c2 and c3 wait at the relay and count as pending.
+  auto st = status();
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 2u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::pending), 4u);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(6);
+  // Two at a time, back to back: each pair starts as the one before ends.
+  for (size_t i = 0; i < 6; ++i) {
+    auto& r = sink_rec->of("d/c" + std::to_string(i) + "#0");
+    BOOST_CHECK_EQUAL(r.status, task_status::succeeded);
+    BOOST_CHECK_EQUAL(r.started_us, static_cast<int64_t>(i / 2) * 100'000);
+    BOOST_CHECK_EQUAL(r.node, "n0");
+    BOOST_CHECK_EQUAL(r.attempt_log.size(), 1u);
+  }
+  BOOST_CHECK_EQUAL(summary.wall_us, 300'000);
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_node_gives_back_its_queued_tasks_unattempted) {
+  // n0 is lost at 50 ms with c0 and c1 running and c2 and c3 queued; a
+  // second node of two workers comes back at 60 ms and runs them all: c0
+  // and c1 with a node_lost attempt first, c2 and c3 with none.
+  start_window(5);
+  advance(50ms);
+  lose(0);
+  auto st = status();
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 0u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::pending), 5u);
+  advance(10ms);
+  come_back("n1", 2);
+  run_until_idle();
+  done();
+  check_one_line_each(5);
+  for (auto id : {"d/c0#0", "d/c1#0"}) {
+    auto& r = sink_rec->of(id);
+    BOOST_CHECK_EQUAL(r.status, task_status::succeeded);
+    BOOST_CHECK_EQUAL(r.node, "n1");
+    BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 2u);
+    BOOST_CHECK(r.attempt_log[0].lost);
+    BOOST_CHECK_EQUAL(r.attempt_log[0].node, "n0");
+    BOOST_CHECK_EQUAL(r.attempt_log[0].duration_us, 50'000);
+    BOOST_CHECK_EQUAL(r.attempt_log[1].started_us, 60'000);
+  }
+  for (auto id : {"d/c2#0", "d/c3#0"}) {
+    auto& r = sink_rec->of(id);
+    BOOST_CHECK_EQUAL(r.status, task_status::succeeded);
+    BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 1u);
+    BOOST_CHECK(!r.attempt_log[0].lost);
+    BOOST_CHECK_EQUAL(r.started_us, 160'000);
+  }
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c4#0").started_us, 260'000);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_ends_the_queued_tasks_and_lets_the_running_end) {
+  // Cancelled at 50 ms: c0 and c1 finish at 100 ms; c2 and c3, queued at
+  // the relay, never start, and end CANCELLED with c4 and c5.
+  start_window(6);
+  advance(50ms);
+  caf::anon_send(sup, cancel_atom::value, std::string{"user cancel"});
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(6);
+  for (auto id : {"d/c0#0", "d/c1#0"}) {
+    BOOST_CHECK_EQUAL(sink_rec->of(id).status, task_status::succeeded);
+    BOOST_CHECK_EQUAL(sink_rec->of(id).finished_us, 100'000);
+  }
+  for (auto id : {"d/c2#0", "d/c3#0", "d/c4#0", "d/c5#0"}) {
+    auto& r = sink_rec->of(id);
+    BOOST_CHECK_EQUAL(r.status, task_status::cancelled);
+    BOOST_CHECK_EQUAL(r.error, "user cancel");
+    BOOST_CHECK(r.attempt_log.empty());
+  }
+  BOOST_CHECK_EQUAL(summary.end, run_end::cancelled);
+  BOOST_CHECK_EQUAL(summary.wall_us, 100'000);
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_rate_limit_turns_the_window_off) {
+  // 10 starts a second, 2 at once: c0 and c1 at 0, then one token every
+  // 100 ms. A task queued ahead would start without its token (c2 and c3
+  // both at 100 ms); with the window off each waits for its own.
+  dispatch.rate_per_second = 10;
+  dispatch.burst = 2;
+  start_window(4);
+  run_until_idle();
+  done();
+  check_one_line_each(4);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c0#0").started_us, 0);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c1#0").started_us, 0);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").started_us, 100'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c3#0").started_us, 200'000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
