@@ -18,8 +18,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <thread>
 
 namespace troupe::runtime {
 
@@ -151,47 +154,75 @@ bool tcp_reachable(const node_address& addr) {
   return ok;
 }
 
+// Connects to one node, checks its version and has it prepare the run: its
+// link, or the error to print.
+std::variant<node_link, std::string>
+connect_node(caf::actor_system& sys, const node_address& addr,
+             const std::string& manifest_text, bool tls,
+             const std::string& sent_key) {
+  caf::scoped_actor self{sys};
+  node_link link;
+  link.name = addr.text();
+  // Untyped: a typed remote_actor compares interfaces first and fails
+  // without telling the node's version (docs/distribution-plan.md).
+  auto handle = tls ? caf::openssl::remote_actor(sys, addr.host, addr.port)
+                    : sys.middleman().remote_actor(addr.host, addr.port);
+  // A peer that refuses our certificate, or whose certificate our CA did
+  // not sign, ends the connection in the handshake (caf-0.17.md §6), and
+  // so does a TLS node to a plain connection.
+  if (!handle && tls
+      && (handle.error() == caf::sec::disconnect_during_handshake
+          || tcp_reachable(addr)))
+    return fmt::format("node {}: the TLS handshake failed: each side's "
+                       "certificate must be signed by the other side's "
+                       "--tls-ca",
+                       link.name);
+  if (!handle && handle.error() == caf::sec::disconnect_during_handshake)
+    return fmt::format("node {} closed the connection in the handshake "
+                       "({}): a node with TLS needs --tls-cert, --tls-key "
+                       "and --tls-ca",
+                       link.name, sys.render(handle.error()));
+  if (!handle)
+    return fmt::format("node {} is unreachable ({})", link.name,
+                       sys.render(handle.error()));
+  link.node = caf::actor_cast<node_actor>(*handle);
+  if (auto err = check_versions(self, link.node, link.name, link.workers);
+      !err.empty())
+    return err;
+  if (auto err = prepare(self, link.node, link.name, manifest_text, sent_key);
+      !err.empty())
+    return err;
+  return link;
+}
+
+/// Nodes connected to at once, each on a thread of its own: with many
+/// nodes far away, one after the other would take the round trips of all.
+constexpr size_t connect_threads = 16;
+
 } // namespace
 
 std::variant<std::vector<node_link>, std::string>
 connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
               const std::string& manifest_text, bool tls,
               const std::string& sent_key) {
+  std::vector<std::variant<node_link, std::string>> got(nodes.size());
+  std::atomic<size_t> next{0};
+  auto connect_some = [&] {
+    for (auto i = next++; i < nodes.size(); i = next++)
+      got[i] = connect_node(sys, nodes[i], manifest_text, tls, sent_key);
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < std::min(nodes.size(), connect_threads); ++i)
+    threads.emplace_back(connect_some);
+  connect_some();
+  for (auto& t : threads)
+    t.join();
+  // The first node's error in the order given, whichever failed first.
   std::vector<node_link> out;
-  caf::scoped_actor self{sys};
-  for (auto& addr : nodes) {
-    node_link link;
-    link.name = addr.text();
-    // Untyped: a typed remote_actor compares interfaces first and fails
-    // without telling the node's version (docs/distribution-plan.md).
-    auto handle = tls ? caf::openssl::remote_actor(sys, addr.host, addr.port)
-                      : sys.middleman().remote_actor(addr.host, addr.port);
-    // A peer that refuses our certificate, or whose certificate our CA did
-    // not sign, ends the connection in the handshake (caf-0.17.md §6), and
-    // so does a TLS node to a plain connection.
-    if (!handle && tls
-        && (handle.error() == caf::sec::disconnect_during_handshake
-            || tcp_reachable(addr)))
-      return fmt::format("node {}: the TLS handshake failed: each side's "
-                         "certificate must be signed by the other side's "
-                         "--tls-ca",
-                         link.name);
-    if (!handle && handle.error() == caf::sec::disconnect_during_handshake)
-      return fmt::format("node {} closed the connection in the handshake "
-                         "({}): a node with TLS needs --tls-cert, --tls-key "
-                         "and --tls-ca",
-                         link.name, sys.render(handle.error()));
-    if (!handle)
-      return fmt::format("node {} is unreachable ({})", link.name,
-                         sys.render(handle.error()));
-    link.node = caf::actor_cast<node_actor>(*handle);
-    if (auto err = check_versions(self, link.node, link.name, link.workers);
-        !err.empty())
-      return err;
-    if (auto err = prepare(self, link.node, link.name, manifest_text, sent_key);
-        !err.empty())
-      return err;
-    out.push_back(std::move(link));
+  for (auto& g : got) {
+    if (auto* err = std::get_if<std::string>(&g))
+      return std::move(*err);
+    out.push_back(std::move(std::get<node_link>(g)));
   }
   return out;
 }

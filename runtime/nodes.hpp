@@ -38,7 +38,8 @@ std::string settle_nodes(const run_options& opts, config::manifest& m);
 /// Connects to every node (the system must have the middleman, and with
 /// `tls` CAF's OpenSSL manager), checks its version and has it prepare
 /// `manifest_text` (with `sent_key`, or "" for the node's own): the links,
-/// or the error to print.
+/// or the error to print (the first failing node's, in the order given).
+/// Up to 16 nodes at once, a thread each.
 std::variant<std::vector<node_link>, std::string>
 connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
               const std::string& manifest_text, bool tls = false,

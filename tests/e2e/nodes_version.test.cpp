@@ -7,6 +7,7 @@
 #include "tests/e2e/node_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <string>
 
@@ -51,6 +52,33 @@ BOOST_AUTO_TEST_CASE(the_same_version_runs, *utf::timeout(60)) {
     60s, dir.path());
   BOOST_CHECK_EQUAL(r.code, 0);
   BOOST_CHECK_EQUAL(r.err, "");
+}
+
+BOOST_AUTO_TEST_CASE(of_two_failing_nodes_the_first_listed_is_named,
+                     *utf::timeout(90)) {
+  // Nodes are connected to at once: whichever fails first, the error names
+  // the first failing node in the order given.
+  std::string gone;
+  {
+    node_process node{1};
+    gone = node.address();
+  }
+  node_process other{2, {}, {"TROUPE_TEST_NODE_VERSION=9.9.9"}};
+  for (auto order :
+       {gone + "," + other.address(), other.address() + "," + gone}) {
+    temp_dir dir;
+    auto r = run_process(
+      {troupe_binary(), "run", source_dir() + "/tests/manifests/all-ok.json",
+       "--nodes", order, "--out", "r.jsonl", "--progress", "never"},
+      60s, dir.path());
+    BOOST_CHECK_EQUAL(r.code, 2);
+    auto first = order.substr(0, order.find(','));
+    auto named = "troupe: node " + first
+                 + (first == gone ? " is unreachable" : " runs troupe 9.9.9");
+    BOOST_CHECK_MESSAGE(r.err.rfind(named, 0) == 0, r.err);
+    // One error, not two.
+    BOOST_CHECK_EQUAL(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
