@@ -5,6 +5,7 @@ one JSON line with its figures, measured as ratios in one run.
     python3 bench/bench.py b1 b2 b5      # or: all
     TROUPE=build/troupe REPEAT=5 python3 bench/bench.py b1
     B9_SIZES=10000 python3 bench/bench.py b9
+    python3 bench/bench.py b9s           # B9's second part: streams
 
 Workloads are generated into a temporary folder. Every figure is the median
 of REPEAT runs (default 5), with the best run beside it.
@@ -70,10 +71,11 @@ def thread_cpu(pid):
     return out
 
 
-def run_usage(manifest, folder, extra=(), threads=None):
+def run_usage(manifest, folder, extra=(), threads=None, lines=None):
     """Runs troupe once: (process wall s, summary dict, rusage). With a
     dict as `threads`, fills it with each thread's CPU seconds, sampled
-    every 50 ms (the last 50 ms before exit are not seen)."""
+    every 50 ms (the last 50 ms before exit are not seen); with a list as
+    `lines`, appends the result lines to it."""
     out = os.path.join(folder, "results.jsonl")
     summary = os.path.join(folder, "summary.json")
     args = [TROUPE, "run", manifest, "--out", out, "--force",
@@ -95,6 +97,10 @@ def run_usage(manifest, folder, extra=(), threads=None):
         sys.exit("troupe failed: %s" % " ".join(args))
     with open(summary) as f:
         s = json.load(f)
+    if lines is not None:
+        with open(out) as f:
+            lines.extend(r for r in map(json.loads, f)
+                         if r.get("type") == "result")
     os.remove(out)
     return wall, s, usage
 
@@ -311,6 +317,128 @@ def b9(folder):
     return {"id": "B9", "server_latency_ms": 3000, "sizes": rows,
             "target": "p50 <= 1.05x wrk, wall <= 1.2x (3 s + ramp), "
                       "ramp <= 1 s", **machine()}
+
+
+AIOHTTP_STREAMS = os.path.join(HERE, "aiohttp_streams.py")
+
+
+def aiohttp_python():
+    """A Python with aiohttp: this one, else Debian's (python3-aiohttp)
+    when this is another (a pyenv shim)."""
+    for exe in (sys.executable, "/usr/bin/python3"):
+        if subprocess.run([exe, "-c", "import aiohttp"],
+                          stderr=subprocess.DEVNULL).returncode == 0:
+            return exe
+    sys.exit("b9s: no python3 with aiohttp (apt-get install python3-aiohttp)")
+
+
+def stream_log(log):
+    """fake-dify's --timing-log of a streaming run, by case number (inputs
+    "case N"): {n: (ms from reading the request to writing its first data
+    event, events written)}."""
+    out = {}
+    with open(log) as f:
+        for line in f:
+            o = json.loads(line)
+            n = int(o["inputs"]["text"].split()[1])
+            first = o["first_event_us"]
+            out[n] = (None if first is None
+                      else (first - o["received_us"]) / 1000, o["events"])
+    return out
+
+
+def stream_figures(name, client_first, log, events_wanted, wall, usage):
+    """One client's row: its first-event times against the server's, call
+    by call (client_first: {n: ms}), with its wall, CPU and peak RSS."""
+    server = stream_log(log)
+    diffs = sorted(client_first[n] - server[n][0] for n in client_first
+                   if n in server and server[n][0] is not None)
+    firsts = sorted(client_first.values())
+
+    def pick(values, q):
+        return round(values[min(len(values) - 1, int(len(values) * q))], 1) \
+            if values else None
+    return {"client": name, "wall_s": round(wall, 2),
+            "ramp_ms": ramp_ms(log)[0],
+            "server_calls": len(server),
+            "server_calls_all_events": sum(
+                1 for _, e in server.values() if e == events_wanted),
+            "first_event_p50_ms": pick(firsts, 0.5),
+            "first_event_max_ms": pick(firsts, 1.0),
+            "over_server_p50_ms": pick(diffs, 0.5),
+            "over_server_p99_ms": pick(diffs, 0.99),
+            "over_server_max_ms": pick(diffs, 1.0),
+            "over_server_min_ms": pick(diffs, 0.0),
+            "within_50ms": sum(1 for d in diffs if abs(d) <= 50),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def b9s(folder):
+    """B9's second part: N streaming calls at once (B9S_STREAMS, default
+    10,000), each 50 SSE events over 5 s, troupe and then an aiohttp client
+    (aiohttp_streams.py), each against a fresh fake-dify. REPEAT is not
+    used."""
+    n = int(os.environ.get("B9S_STREAMS", "10000"))
+    events, latency = 50, 5000
+    resource.setrlimit(resource.RLIMIT_NOFILE, (
+        resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    os.environ["BENCH_KEY"] = "app-bench"
+    cases = os.path.join(folder, "b9s.jsonl")
+    write_cases(cases, n)
+    server_flags = ["--latency-ms", str(latency), "--stream-events",
+                    str(events), "--threads", "2", "--timing-log"]
+    rows = []
+    log = os.path.join(folder, "b9s-troupe-timing.jsonl")
+    with fake_dify(*server_flags, log) as server:
+        m = write_manifest(folder, "b9s", cases, n, extra={
+            "target": {"type": "dify-workflow",
+                       "base_url": server.url + "/v1",
+                       "api_key_env": "BENCH_KEY",
+                       "response_mode": "streaming", "user": "bench"},
+            "execution_policy": {"concurrency": n, "timeout_seconds": 120},
+            "retry_policy": {"max_attempts": 1},
+            "stub": None})
+        lines = []
+        wall, s, usage = run_usage(m, folder, lines=lines)
+        server_cpu = cpu_seconds(server.proc.pid)
+    first = {int(r["case_id"][1:]): r["first_event_ms"] for r in lines
+             if "first_event_ms" in r}
+    row = stream_figures("troupe", first, log, events, wall, usage)
+    row["server_cpu_s"] = server_cpu
+    row["succeeded"] = s["counts"].get("SUCCEEDED", 0)
+    # troupe keeps no count of events; a SUCCEEDED stream read all of its
+    # events up to workflow_finished, and the server logs what it wrote.
+    row["events_consumed"] = None
+    rows.append(row)
+    log = os.path.join(folder, "b9s-aiohttp-timing.jsonl")
+    calls = os.path.join(folder, "b9s-aiohttp-calls.jsonl")
+    with fake_dify(*server_flags, log) as server:
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [aiohttp_python(), AIOHTTP_STREAMS, server.url + "/v1", str(n),
+             "--key", "app-bench", "--calls", calls],
+            stdout=subprocess.PIPE, text=True)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - start
+        server_cpu = cpu_seconds(server.proc.pid)
+    summary = json.loads(out)
+    with open(calls) as f:
+        got = [json.loads(line) for line in f]
+    first = {c["i"]: c["first_event_ms"] for c in got
+             if c["first_event_ms"] is not None}
+    row = stream_figures("aiohttp", first, log, events, wall, usage)
+    row["server_cpu_s"] = server_cpu
+    row["succeeded"] = summary["ok"]
+    row["events_consumed"] = summary["events"]
+    rows.append(row)
+    return {"id": "B9s", "streams": n, "events_per_stream": events,
+            "server_latency_ms": latency, "clients": rows,
+            "target": "every event consumed, first event within 50 ms of "
+                      "the server's; CPU and RSS beside aiohttp",
+            **machine()}
 
 
 def b3(folder):
@@ -612,7 +740,7 @@ def soak(folder):
 
 
 WORKLOADS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b6": b6,
-             "b9": b9,
+             "b9": b9, "b9s": b9s,
              "b7": b7, "b8": b8, "soak": soak}
 # "all" is the benchmarks; the soak is a check and runs when named.
 BENCHMARKS = ["b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"]

@@ -61,6 +61,8 @@ struct attempt_reply {
   /// The output as JSON text (an object, or a JSON string), empty for none.
   std::string output_json;
   int64_t tokens = -1;
+  /// A stream: from the wire's start (as latency_us) to the chunk with its
+  /// first event; -1 for none.
   int64_t first_event_us = -1;
   /// The server's Retry-After, -1 when absent.
   int64_t retry_after_us = -1;

@@ -234,6 +234,8 @@ struct task_result {
   std::string error_code;
   int32_t http_status = 0;
   int64_t tokens = -1;
+  /// A stream: from the wire's start (as latency_us) to the chunk with its
+  /// first event; -1 for none.
   int64_t first_event_us = -1;
   uint64_t seq = 0;
   dify_info dify;

@@ -16,6 +16,9 @@ packages=(
   clang libclang-rt-14-dev
   # tests and benchmarks: certificates, load generator, bench scripts
   openssl procps wrk python3
+  # B9's second part (bench/aiohttp_streams.py): the Python client that
+  # troupe's streams are measured beside (Debian's 3.8.4)
+  python3-aiohttp
   # tests: JUnit XML checked against tests/schemas/junit.xsd (xmllint); the
   # summary JSON against docs/summary.schema.json and manifests against
   # config/manifest.schema.json with Debian's jsonschema (draft 2020-12)

@@ -35,7 +35,6 @@ constexpr uint64_t stop_call_bit = uint64_t{1} << 63;
 
 struct pending_call {
   caf::typed_response_promise<attempt_reply> promise;
-  int64_t started_us = 0;
   /// When the worker sent the attempt (steady clock): its queue time's start.
   int64_t sent_us = 0;
   /// A stream's transport times, as of its latest chunk.
@@ -116,7 +115,6 @@ void start_call(executor_pointer self, uint64_t id, task_spec& task,
   ++st.calls;
   auto& p = st.pending[id];
   p.promise = rp;
-  p.started_us = http_client::now_us();
   p.stream = call.stream;
   p.waiting.reset();
   if (p.stream)
@@ -190,13 +188,17 @@ void on_chunk(executor_pointer self, uint64_t id, int status,
     return;
   auto& call = i->second;
   call.wire = wire;
-  auto at_us = wire.end_us;
+  // first_event_ms counts from the wire's start, as latency_ms does: the
+  // wait for a connection (queue_ms, connect_ms) is not the service's.
+  auto first_us = wire.start_us >= 0 && wire.end_us >= wire.start_us
+                    ? wire.end_us - wire.start_us
+                    : 0;
   st.scratch.clear();
   try {
     call.parser.feed(bytes, st.scratch);
     for (auto& e : st.scratch)
       if (call.events->on_event(e) && call.first_event_us < 0)
-        call.first_event_us = at_us - call.started_us;
+        call.first_event_us = first_us;
     call.events->on_pending(call.parser.pending());
     if (call.events->finished())
       return complete_stream(self, id, call, status);

@@ -1,14 +1,18 @@
 // How Dify's streams really end, against fake-dify (issue 10): stopped chat,
 // completion and chatflow streams end CANCELLED, a stop that fails the run
 // too; chatflows report their run; the final event ends the attempt though
-// the connection stays open; long streams are capped per event. (Suite
+// the connection stays open; long streams are capped per event; and a
+// stream's first_event_ms beside the server's own time (issue 13). (Suite
 // dify.)
 
 #include <boost/test/unit_test.hpp>
 
 #include "tests/e2e/dify_fixture.hpp"
+#include "tests/support/test_proxy.hpp"
 
 #include <csignal>
+#include <fstream>
+#include <map>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -197,6 +201,66 @@ BOOST_AUTO_TEST_CASE(validate_notes_a_long_blocking_timeout_on_dify_cloud,
   r = validate(cloud("streaming"));
   BOOST_CHECK_EQUAL(r.code, 0);
   BOOST_CHECK_EQUAL(r.out.find("note:"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(first_event_ms_is_the_server_time_to_its_first_event,
+                     *utf::timeout(60)) {
+  // fake-dify sends 10 events, 50 ms apart (--stream-events, the latency
+  // spread between them), and logs when it read each request and wrote its
+  // first data event. troupe counts first_event_ms from the request going
+  // out on a ready connection, as latency_ms: it matches the server's time
+  // and leaves out the 400 ms that the proxy takes to open each HTTPS
+  // tunnel, which connect_ms holds. (Before, it counted them: 450 ms.)
+  auto cert = dir.file("cert.pem");
+  auto pkey = dir.file("key.pem");
+  auto gen
+    = run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec",
+                   "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                   "-keyout", pkey, "-out", cert, "-days", "1", "-subj",
+                   "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"});
+  BOOST_REQUIRE_EQUAL(gen.code, 0);
+  auto log = dir.file("timing.jsonl");
+  fake_dify_process server{{"--tls-cert", cert, "--tls-key", pkey,
+                            "--stream-events", "10", "--latency-ms", "500",
+                            "--timing-log", log}};
+  test_proxy proxy{400ms};
+  env = {"HTTPS_PROXY=" + proxy.url()};
+  auto m = manifest(target(server, "streaming", "dify-workflow",
+                           R"("ca_file": ")" + cert + "\""),
+                    R"([{"id": "a", "inputs": {"n": "a"}},
+                        {"id": "b", "inputs": {"n": "b"}},
+                        {"id": "c", "inputs": {"n": "c"}}])",
+                    R"("execution_policy": {"concurrency": 3})");
+  BOOST_REQUIRE_EQUAL(run(m).code, 0);
+  std::map<std::string, json::object> logged; // by the input n
+  std::ifstream in{log};
+  for (std::string line; std::getline(in, line);) {
+    auto o = json::parse(line).as_object();
+    logged[str(o.at("inputs").as_object().at("n"))] = o;
+  }
+  BOOST_REQUIRE_EQUAL(logged.size(), 3u);
+  auto f = results();
+  for (auto* id : {"a", "b", "c"}) {
+    BOOST_TEST_CONTEXT(id) {
+      auto& o = logged.at(id);
+      BOOST_CHECK_EQUAL(o.at("events").as_int64(), 10);
+      // The first data event follows the ping by one gap.
+      auto server_ms = static_cast<double>(o.at("first_event_us").as_int64()
+                                           - o.at("received_us").as_int64())
+                       / 1000;
+      BOOST_CHECK_GE(server_ms, 49.0);
+      auto& r = f.results.at("d/" + std::string{id} + "#0");
+      BOOST_CHECK_EQUAL(str(r.at("output").as_object().at("text")),
+                        "echo: {\"n\":\"" + std::string{id} + "\"}");
+      BOOST_CHECK_GE(r.at("connect_ms").to_number<double>(), 400.0);
+      // The request's way to the server and the event's way back, through
+      // the proxy: a few ms, with room for a loaded machine.
+      auto first = r.at("first_event_ms").to_number<double>();
+      BOOST_CHECK_GE(first, server_ms - 1.0);
+      BOOST_CHECK_LT(first, server_ms + 250.0);
+      BOOST_CHECK_LE(first, r.at("latency_ms").to_number<double>());
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

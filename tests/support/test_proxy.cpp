@@ -85,7 +85,8 @@ void relay(int a, int b) {
 
 } // namespace
 
-test_proxy::test_proxy() {
+test_proxy::test_proxy(std::chrono::milliseconds tunnel_delay)
+  : tunnel_delay_(tunnel_delay) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -146,6 +147,7 @@ void test_proxy::serve(int client) {
     if (upstream < 0)
       return;
     ++tunnels_;
+    std::this_thread::sleep_for(tunnel_delay_);
     const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
     write_all(client, ok, sizeof(ok) - 1);
     if (!buf.empty())

@@ -5,6 +5,7 @@
 // (https:// through a proxy), and counts both.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -16,8 +17,9 @@ namespace troupe::test {
 
 class test_proxy {
 public:
-  /// Listens on a free loopback port.
-  test_proxy();
+  /// Listens on a free loopback port; answers each CONNECT after
+  /// `tunnel_delay` (a slow proxy or a far server: connect time).
+  explicit test_proxy(std::chrono::milliseconds tunnel_delay = {});
   ~test_proxy();
 
   test_proxy(const test_proxy&) = delete;
@@ -42,6 +44,7 @@ private:
 
   int listen_fd_ = -1;
   uint16_t port_ = 0;
+  std::chrono::milliseconds tunnel_delay_;
   std::atomic<bool> stop_{false};
   std::atomic<int> forwarded_{0};
   std::atomic<int> tunnels_{0};

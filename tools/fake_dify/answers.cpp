@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+
 namespace troupe::fake_dify {
 
 namespace json = boost::json;
@@ -31,6 +33,30 @@ std::string echo_text(const json::object& inputs, const std::string& query,
     if (!kv.key().starts_with("_"))
       clean[kv.key()] = kv.value();
   return "echo: " + json::serialize(clean);
+}
+
+// `text` in `k` pieces as even as they go, cut only between UTF-8
+// characters (so each piece is valid JSON text); short texts leave some
+// pieces empty.
+std::vector<std::string> split_text(const std::string& text, int64_t k) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  for (int64_t i = 1; i <= k; ++i) {
+    auto to = text.size() * static_cast<size_t>(i) / static_cast<size_t>(k);
+    while (to < text.size()
+           && (static_cast<unsigned char>(text[to]) & 0xC0) == 0x80)
+      ++to;
+    to = std::max(to, from);
+    out.push_back(text.substr(from, to - from));
+    from = to;
+  }
+  return out;
+}
+
+// The content events a stream of `stream_events` in all has room for,
+// beside `framing` others; 0 for the app's usual stream.
+int64_t content_events(const call_facts& c, int64_t framing) {
+  return c.stream_events > framing ? c.stream_events - framing : 0;
 }
 
 // A workflow run: its record, and the blocking body or the stream.
@@ -97,12 +123,19 @@ plan workflow_plan(plan p, const call_facts& c, plan_source& source,
              {"outputs", json::object{{"text", std::string(40 * 1024, 'n')}}},
              {"elapsed_time", 0.01}}));
   }
-  auto half = text.size() / 2;
-  p.events.push_back(
-    ev("text_chunk", json::object{{"text", text.substr(0, half)}}));
-  p.events.push_back("event: ping\n\n");
-  p.events.push_back(
-    ev("text_chunk", json::object{{"text", text.substr(half)}}));
+  // --stream-events: ping, workflow_started, node_started, the chunks,
+  // node_finished and workflow_finished.
+  if (auto k = content_events(c, 5); k > 0 && shape == run_shape::basic) {
+    for (auto& piece : split_text(text, k))
+      p.events.push_back(ev("text_chunk", json::object{{"text", piece}}));
+  } else {
+    auto half = text.size() / 2;
+    p.events.push_back(
+      ev("text_chunk", json::object{{"text", text.substr(0, half)}}));
+    p.events.push_back("event: ping\n\n");
+    p.events.push_back(
+      ev("text_chunk", json::object{{"text", text.substr(half)}}));
+  }
   p.events.push_back(ev("node_finished", json::object{{"node_id", "llm"},
                                                       {"status", "succeeded"},
                                                       {"elapsed_time", 0.2}}));
@@ -147,9 +180,14 @@ plan message_plan(plan p, const call_facts& c, plan_source& source,
   }
   p.kind = plan::stream;
   p.events.push_back("event: ping\n\n");
+  // --stream-events: ping, the messages, message_end.
+  auto k = content_events(c, 2);
   auto third = text.size() / 3;
-  for (auto piece : {text.substr(0, third), text.substr(third, third),
-                     text.substr(2 * third)}) {
+  auto pieces = k > 0 ? split_text(text, k)
+                      : std::vector<std::string>{text.substr(0, third),
+                                                 text.substr(third, third),
+                                                 text.substr(2 * third)};
+  for (auto& piece : pieces) {
     auto o = base("message");
     o["answer"] = piece;
     p.events.push_back(frame(o));

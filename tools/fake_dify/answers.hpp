@@ -24,6 +24,7 @@ struct call_facts {
   std::vector<std::string> history;
   std::string authorization; // the whole header, for the echo_key faults
   bool stop_fails = false;   // a stop ends the run "failed"
+  int64_t stream_events = 0; // fault_settings::stream_events
 };
 
 /// How a successful call's run ends.

@@ -178,6 +178,15 @@ std::optional<int> parse_options(const std::vector<std::string>& args,
         o.max_upload_bytes = static_cast<uint64_t>(
           int_in("--max-upload-bytes", v, 1, max, "expected an integer >= 1"));
       });
+  add(app, "--stream-events", "N",
+      "a streaming run call sends N SSE events in all (6 to 100000): its "
+      "app's framing events (a ping first) and, between them, text_chunk "
+      "events (a workflow) or message events (chat, completion) that split "
+      "the answer; the latency is spread evenly between the events",
+      [&](const std::string& v) {
+        f.stream_events = int_in("--stream-events", v, 6, 100000,
+                                 "expected an integer from 6 to 100000");
+      });
   app.add_flag_callback(
     "--stop-fails", [&] { f.stop_fails = true; },
     "a stop ends the run \"failed\" (as when Dify's graph engine is "
@@ -213,7 +222,10 @@ std::optional<int> parse_options(const std::vector<std::string>& args,
                 "append one JSON line per run call answered: its \"inputs\", "
                 "and \"received_us\" (request read), \"answered_us\" (last "
                 "byte written) and \"hold_us\" (the two apart), on a steady "
-                "clock in microseconds")
+                "clock in microseconds; and \"first_event_us\" (a stream's "
+                "first data event written, not a ping; null for a blocking "
+                "answer) and \"events\" (the SSE events written, pings "
+                "too; 0 for a blocking answer)")
     ->type_name("FILE");
   add(app, "--seed", "N", "seeds the random faults and latencies",
       [&](const std::string& v) {

@@ -301,6 +301,7 @@ plan plan_run(app_kind app, std::string_view body,
     return std::move(*refused);
   auto& c = std::get<call_facts>(call);
   c.stop_fails = settings.stop_fails;
+  c.stream_events = settings.stream_events;
   // Dify knows a conversation only under the user who started it.
   if (!c.conversation_id.empty()) {
     auto history = source.conversation(c.user, c.conversation_id);

@@ -40,6 +40,10 @@ struct fault_settings {
   /// Over --max-active, answer 429 too_many_requests with Retry-After
   /// (--throttle 429) instead of Dify's own 400 "Too many requests".
   bool throttle_429 = false;
+  /// A streaming run's stream holds this many SSE events in all, its
+  /// answer split over as many content events as that leaves
+  /// (--stream-events); 0: the app's usual stream.
+  int64_t stream_events = 0;
 };
 
 /// What a plan draws on besides the request; the server's is shared by its

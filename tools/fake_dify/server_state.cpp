@@ -5,6 +5,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <cerrno>
@@ -33,20 +34,31 @@ server_state::~server_state() {
     std::fclose(timing_log_);
 }
 
-void server_state::log_timing(const std::string& inputs_json,
-                              int64_t received_us, int64_t answered_us) {
+void server_state::log_timing(const call_timing& t, int64_t answered_us) {
   if (timing_log_ == nullptr)
     return;
+  auto first = t.first_event_us >= 0 ? std::to_string(t.first_event_us)
+                                     : std::string{"null"};
   std::lock_guard<std::mutex> guard{log_mtx_};
   std::fprintf(timing_log_,
                "{\"inputs\":%s,\"received_us\":%lld,\"answered_us\":%lld,"
-               "\"hold_us\":%lld}\n",
-               inputs_json.empty() ? "null" : inputs_json.c_str(),
-               static_cast<long long>(received_us),
+               "\"hold_us\":%lld,\"first_event_us\":%s,\"events\":%lld}\n",
+               t.inputs.empty() ? "null" : t.inputs.c_str(),
+               static_cast<long long>(t.received_us),
                static_cast<long long>(answered_us),
-               static_cast<long long>(answered_us - received_us));
+               static_cast<long long>(answered_us - t.received_us),
+               first.c_str(), static_cast<long long>(t.events));
   // Whole lines for a reader while the server runs.
   std::fflush(timing_log_);
+}
+
+std::string inputs_of(const std::string& body) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object())
+    return {};
+  auto* inputs = v.get_object().if_contains("inputs");
+  return inputs != nullptr ? json::serialize(*inputs) : std::string{};
 }
 
 int64_t server_state::steady_us() {

@@ -23,6 +23,22 @@
 
 namespace troupe::fake_dify {
 
+/// --timing-log: what a session notes of a run call until it is answered.
+struct call_timing {
+  /// The request's "inputs" as compact JSON, empty when it has none.
+  std::string inputs;
+  /// When the request was read.
+  int64_t received_us = 0;
+  /// A stream: when its first data event (not a ping) was written; -1 for
+  /// none yet.
+  int64_t first_event_us = -1;
+  /// A stream: the SSE events written, pings too.
+  int64_t events = 0;
+};
+
+/// The "inputs" of a run call's JSON body, compact; empty when it has none.
+std::string inputs_of(const std::string& body);
+
 /// The server's state, shared by every session on every thread.
 class server_state : public plan_source {
 public:
@@ -84,8 +100,7 @@ public:
   std::string stats_json();
 
   /// With --timing-log: writes a run call's line (see options.cpp).
-  void log_timing(const std::string& inputs_json, int64_t received_us,
-                  int64_t answered_us);
+  void log_timing(const call_timing& t, int64_t answered_us);
 
   /// Steady-clock microseconds, the time base of --timing-log.
   static int64_t steady_us();

@@ -16,8 +16,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -88,7 +86,8 @@ private:
   void handle(request req) {
     // Only a run is timed; a keep-alive session's earlier one is done.
     timed_ = false;
-    received_us_ = server_state::steady_us();
+    timing_ = {};
+    timing_.received_us = server_state::steady_us();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     std::string target{req.target()};
@@ -130,7 +129,7 @@ private:
     active_.emplace(st_);
     timed_ = !st_.opts().timing_log.empty();
     if (timed_)
-      timed_inputs_ = inputs_of(req.body());
+      timing_.inputs = inputs_of(req.body());
     plan_ = plan_run(app, req.body(), req[http::field::authorization],
                      st_.opts().faults, st_);
     if (!plan_.run_id.empty())
@@ -319,16 +318,7 @@ private:
     if (!timed_)
       return;
     timed_ = false;
-    st_.log_timing(timed_inputs_, received_us_, server_state::steady_us());
-  }
-
-  static std::string inputs_of(const std::string& body) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
-    if (ec || !v.is_object())
-      return {};
-    auto* inputs = v.get_object().if_contains("inputs");
-    return inputs != nullptr ? boost::json::serialize(*inputs) : std::string{};
+    st_.log_timing(timing_, server_state::steady_us());
   }
 
   // -- streams: one frame per chunk, the latency spread between them --
@@ -349,13 +339,13 @@ private:
       auto last = std::move(plan_.final_event);
       plan_.final_event.clear();
       plan_.events.clear();
-      return write_raw(chunk(last), [](session& self) { self.end_stream(); });
+      return write_event(last, [](session& self) { self.end_stream(); });
     }
     if (next_event_ >= plan_.events.size())
       return end_stream();
     auto send = [self = this->shared_from_this()] {
       auto& e = self->plan_.events[self->next_event_++];
-      self->write_raw(chunk(e), [](session& s) { s.next_frame(); });
+      self->write_event(e, [](session& s) { s.next_frame(); });
     };
     if (event_gap_ms_ > 0 && next_event_ > 0) {
       timer_.expires_after(std::chrono::milliseconds{event_gap_ms_});
@@ -381,6 +371,17 @@ private:
         return self.close();
       self.do_read();
     });
+  }
+
+  // One SSE event, noted for --timing-log. Its bytes reach the kernel as
+  // async_write starts (asio writes at once when it can), so that is its
+  // time, not when a busy loop runs the completion.
+  template <class Next>
+  void write_event(const std::string& event, Next next) {
+    if (timing_.first_event_us < 0 && event.compare(0, 5, "data:") == 0)
+      timing_.first_event_us = server_state::steady_us();
+    ++timing_.events;
+    write_raw(chunk(event), next);
   }
 
   template <class Next>
@@ -415,10 +416,9 @@ private:
   std::string hold_message_;
   bool watching_ = false;
   bool client_left_ = false;
-  /// --timing-log: when the request was read, and the run call's inputs.
-  int64_t received_us_ = 0;
+  /// --timing-log: whether this run call is logged, and its times so far.
   bool timed_ = false;
-  std::string timed_inputs_;
+  call_timing timing_;
 };
 
 } // namespace

@@ -1,7 +1,7 @@
 // fake-dify's stream shapes as Dify really plays them (issue 10): chatflow
 // sequences, a stop that ends the run "failed", a stream that stays open
 // after its final event, long streams, and the /v1 throttle with its 429
-// variant. (Suite fake_dify_plan.)
+// variant; --stream-events. (Suite fake_dify_plan.)
 
 #include "tools/fake_dify/plan.hpp"
 
@@ -94,6 +94,40 @@ BOOST_AUTO_TEST_CASE(linger_keeps_a_stream_open_and_long_sends_big_nodes) {
   }
   BOOST_CHECK_EQUAL(big, 48u);
   BOOST_CHECK_GT(total, 1'900'000u); // about 2 MB
+}
+
+BOOST_AUTO_TEST_CASE(stream_events_pads_a_stream_to_n_events_with_its_text) {
+  settings.stream_events = 12;
+  auto w = with_fault("", true);
+  BOOST_CHECK_EQUAL(event_names(w.events),
+                    "ping workflow_started node_started text_chunk text_chunk "
+                    "text_chunk text_chunk text_chunk text_chunk text_chunk "
+                    "node_finished workflow_finished");
+  // The chunks are the answer, split between characters: "echo: hello"
+  // in 7, some empty.
+  std::string text;
+  for (size_t i = 3; i < 10; ++i) {
+    auto at = w.events[i].find(R"("text":")") + 8;
+    text += w.events[i].substr(at, w.events[i].find('"', at) - at);
+  }
+  BOOST_CHECK_EQUAL(text, "echo: hello");
+  auto c = run(app_kind::chat, R"({"inputs": {}, "query": "héllo wörld",
+                                   "user": "u", "response_mode": "streaming"})");
+  BOOST_CHECK_EQUAL(event_names(c.events),
+                    "ping message message message message message message "
+                    "message message message message message_end");
+  std::string answer;
+  for (size_t i = 1; i < 11; ++i) {
+    auto at = c.events[i].find(R"("answer":")") + 10;
+    answer += c.events[i].substr(at, c.events[i].find('"', at) - at);
+  }
+  BOOST_CHECK_EQUAL(answer, "echo: héllo wörld");
+  // Blocking answers and other shapes keep theirs.
+  BOOST_CHECK(with_fault("", false).events.empty());
+  BOOST_CHECK_EQUAL(
+    event_names(run(app_kind::chat, chat_body("chatflow")).events),
+    "ping workflow_started node_started message message "
+    "node_finished workflow_finished message_end");
 }
 
 BOOST_AUTO_TEST_CASE(the_active_cap_answers_as_dify_v1_or_with_a_429) {
