@@ -4,7 +4,8 @@
 //   run(idx, task): worker idx free ─▶ run to it (busy)
 //                   worker idx busy ─▶ queued ahead of it (at most one)
 //   result from idx ─▶ batched; its queued task, if any, goes to it now
-//   cancel ─▶ the queued tasks dropped, and named in the answer
+//   cancel ─▶ the queued tasks dropped, and named in the answer; the
+//             cancel passed on to every worker
 //   workers(idx, new worker) ─▶ a replacement: idx free, its queue dropped
 
 #include "actors/node/result_relay.hpp"
@@ -98,11 +99,15 @@ result_relay_actor::behavior_type relay(relay_pointer self,
       for (auto& x : tasks)
         hand_to(self, x.idx, std::move(x.task));
     },
-    [=](cancel_atom) {
+    [=](cancel_atom a, bool abort, const std::string& why) {
+      auto& st = self->state;
       std::vector<indexed_task> dropped;
-      for (auto& [idx, task] : self->state.ahead)
+      for (auto& [idx, task] : st.ahead)
         dropped.push_back(indexed_task{idx, std::move(task)});
-      self->state.ahead.clear();
+      st.ahead.clear();
+      // After every run this relay sent: each worker sees its task first.
+      for (auto& [idx, w] : st.workers)
+        self->send(w, a, abort, why);
       return dropped;
     },
     [=](backoff_atom a, bool entering, uint64_t seq) {

@@ -11,11 +11,11 @@
 // A task for a worker that holds one waits at the relay, one per worker,
 // and goes to it as soon as its result is in: the worker does not wait a
 // round trip to the supervisor between tasks (the supervisor's window,
-// supervisor_nodes.cpp). `cancel` drops the tasks waiting and answers
-// them.
+// supervisor_nodes.cpp). `cancel` drops the tasks waiting, answers them,
+// and passes the cancel on to the workers.
 //
 //   supervisor ─(run, [idx, task]...)─▶ relay ─run─▶ worker at idx
-//              ─cancel─▶ relay ─▶ the queued tasks, dropped
+//              ─cancel─▶ relay ─▶ the queued tasks, dropped; cancel ─▶ workers
 //   worker ─result─▶ relay ─(results, [idx, result]...)─▶ supervisor
 //                          ─run (the task queued for it)─▶ worker
 //   worker ─backoff / permit / throttle / abort─▶ relay ─delegate─▶ supervisor
@@ -37,19 +37,23 @@ using result_batch_listener
   = caf::typed_actor<caf::reacts_to<results_atom, std::vector<indexed_result>>>;
 
 /// The relay as the supervisor sends it a node's tasks: each goes to the
-/// worker at its index, or waits for it (at most one); `cancel` drops the
-/// ones waiting and answers them.
-using task_batch_listener = caf::typed_actor<
-  caf::reacts_to<run_atom, std::vector<indexed_task>>,
-  caf::replies_to<cancel_atom>::with<std::vector<indexed_task>>>;
+/// worker at its index, or waits for it (at most one); `cancel` (abort the
+/// calls in flight?, reason) drops the ones waiting, answers them, and
+/// passes the cancel on to every worker of the node: after any `run` the
+/// relay sent it, so no task handed over escapes the cancel.
+using task_batch_listener
+  = caf::typed_actor<caf::reacts_to<run_atom, std::vector<indexed_task>>,
+                     caf::replies_to<cancel_atom, bool, std::string>::with<
+                       std::vector<indexed_task>>>;
 
 /// The relay's handle: a worker listener, its own flush, the node's word of
 /// a worker at an index, and the supervisor's batches of tasks.
-using result_relay_actor = worker_listener::extend<
-  caf::reacts_to<flush_atom>,
-  caf::reacts_to<workers_atom, uint32_t, caf::actor>,
-  caf::reacts_to<run_atom, std::vector<indexed_task>>,
-  caf::replies_to<cancel_atom>::with<std::vector<indexed_task>>>;
+using result_relay_actor
+  = worker_listener::extend<caf::reacts_to<flush_atom>,
+                            caf::reacts_to<workers_atom, uint32_t, caf::actor>,
+                            caf::reacts_to<run_atom, std::vector<indexed_task>>,
+                            caf::replies_to<cancel_atom, bool, std::string>::
+                              with<std::vector<indexed_task>>>;
 
 /// Spawns a relay for `supervisor`, which must handle
 /// (results_atom, std::vector<indexed_result>) besides the worker protocol.

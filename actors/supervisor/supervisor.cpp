@@ -212,20 +212,16 @@ void begin_stop(supervisor_pointer self, run_end end, std::string reason,
   auto& st = self->state;
   st.end = end;
   st.reason = std::move(reason);
-  take_back_queued(self);
-  for (auto& w : st.workers)
-    self->send(w, cancel_atom::value, abort_in_flight, st.reason);
+  cancel_workers(self, abort_in_flight);
   // No retry starts once the run stops.
   for (auto& p : st.permits)
     p.promise.deliver(false);
   st.permits.clear();
   self->set_down_handler([=](caf::down_msg& dm) {
-    if (on_node_down(self, dm)) {
-      // Its tasks end CANCELLED with the unstarted ones.
+    if (on_node_down(self, dm) || on_worker_down(self, dm)) {
+      // Tasks taken back end CANCELLED with the unstarted ones.
       if (!self->state.requeue.empty())
         self->send(self, drain_atom::value);
-      try_close(self);
-    } else if (on_worker_down(self, dm)) {
       try_close(self);
     }
   });

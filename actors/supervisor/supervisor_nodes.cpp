@@ -44,20 +44,28 @@ namespace {
 
 // Takes the task at slot `idx` back: a node_lost attempt, out of the
 // bookkeeping of tasks in flight.
+// The task at slot `idx` (or the one queued ahead of it: `queued`) back:
+// a node_lost attempt, out of the bookkeeping of tasks in flight. A queued
+// task may have started already (the relay hands it over as the result
+// before it comes in, which the loss may have cut off): it gets one too.
 task_spec take_back(supervisor_pointer self, uint32_t idx,
-                    const std::string& why) {
+                    const std::string& why, bool queued = false) {
   auto& st = self->state;
   auto& slot = st.slots[idx];
-  auto task = std::move(*slot.task);
-  slot.task.reset();
+  auto& held = queued ? slot.next : slot.task;
+  auto since = queued ? slot.next_dispatched_us : slot.dispatched_us;
+  auto task = std::move(*held);
+  held.reset();
   attempt_record lost;
   lost.lost = true;
-  lost.started_us = slot.dispatched_us;
-  lost.duration_us = now_us(self) - slot.dispatched_us;
+  lost.started_us = since;
+  lost.duration_us = now_us(self) - since;
   lost.error = why;
   lost.node = st.cfg.nodes[slot.node].name;
   st.lost_attempts[task.seq].push_back(std::move(lost));
   --st.in_flight;
+  if (queued)
+    --st.queued_ahead;
   st.in_backoff.erase(task.seq);
   auto seq = task.seq;
   auto i = std::remove_if(st.permits.begin(), st.permits.end(),
@@ -145,13 +153,8 @@ void on_node_lost(supervisor_pointer self, uint32_t k, const std::string& why) {
     }
     if (st.slots[idx].task)
       back.push_back(take_back(self, idx, text));
-    // Queued ahead, never started: back without a lost attempt.
-    if (auto& next = st.slots[idx].next) {
-      back.push_back(std::move(*next));
-      next.reset();
-      --st.in_flight;
-      --st.queued_ahead;
-    }
+    if (st.slots[idx].next)
+      back.push_back(take_back(self, idx, text, true));
   }
   st.idle.erase(std::remove_if(st.idle.begin(), st.idle.end(),
                                [&](uint32_t idx) {
@@ -275,41 +278,53 @@ void queue_ahead(supervisor_pointer self) {
     ++st.in_flight;
     ++st.queued_ahead;
     slot.next = take_task(st);
+    slot.next_dispatched_us = now_us(self);
     hand_over(self, idx, *slot.next);
   }
 }
 
-void take_back_queued(supervisor_pointer self) {
+void cancel_workers(supervisor_pointer self, bool abort_in_flight) {
   auto& st = self->state;
   st.ahead.clear();
-  if (st.queued_ahead == 0)
-    return;
-  // Each relay drops the tasks still queued and names them; one it handed
-  // to its worker already (the worker's result was in) runs to its end.
-  // The answer comes before the relay's later results: a result seen
-  // after it does not start the next task at the relay.
+  auto relayed = [&](int32_t k) {
+    return k >= 0 && st.node_phases[k] != node_phase::lost
+           && st.cfg.nodes[k].relay;
+  };
+  for (uint32_t idx = 0; idx < st.workers.size(); ++idx)
+    if (st.workers[idx] && !relayed(st.slots[idx].node))
+      self->send(st.workers[idx], cancel_atom::value, abort_in_flight,
+                 st.reason);
+  // A relay drops the tasks still queued, names them, and passes the
+  // cancel on. One it handed over already (its worker's result was in)
+  // stays `next` here and runs to its end like the others: the result
+  // that promotes it may come before or after this answer.
   for (uint32_t k = 0; k < st.cfg.nodes.size(); ++k) {
-    if (st.node_phases[k] == node_phase::lost || !st.cfg.nodes[k].relay)
+    if (!relayed(static_cast<int32_t>(k)))
       continue;
-    self->request(st.cfg.nodes[k].relay, caf::infinite, cancel_atom::value)
+    self
+      ->request(st.cfg.nodes[k].relay, caf::infinite, cancel_atom::value,
+                abort_in_flight, st.reason)
       .then(
         [=](std::vector<indexed_task>& dropped) {
           auto& s = self->state;
           std::sort(dropped.begin(), dropped.end(),
                     [](auto& x, auto& y) { return x.task.seq > y.task.seq; });
+          bool any = false;
           for (auto& x : dropped) {
             if (x.idx >= s.slots.size())
               continue;
             auto& next = s.slots[x.idx].next;
             if (!next || next->seq != x.task.seq)
-              continue; // its node was lost: taken back already
+              continue; // its node or worker was lost: taken back already
             s.requeue.push_front(std::move(*next));
             next.reset();
             --s.in_flight;
             --s.queued_ahead;
+            any = true;
           }
           // They end CANCELLED with the unstarted ones.
-          self->send(self, drain_atom::value);
+          if (any)
+            self->send(self, drain_atom::value);
         },
         // A lost node's queued tasks are taken back with its loss.
         [](caf::error&) {});

@@ -214,36 +214,41 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
     st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), idx),
                   st.idle.end());
     replace_node_worker(self, idx);
-    // The task queued ahead of it runs elsewhere; the relay drops its copy
-    // when the replacement comes.
-    if (slot.next) {
-      st.requeue.push_front(std::move(*slot.next));
-      slot.next.reset();
-      --st.in_flight;
-      --st.queued_ahead;
-    }
   } else {
     spawn_slot(self, idx);
   }
+  auto why = "worker " + std::to_string(idx) + " crashed: "
+             + (dm.reason ? crash_text(self->system(), dm.reason)
+                          : std::string{"it stopped"});
+  // Its task ends worker_crashed, and so does the one queued ahead of it:
+  // the relay may have handed that over already (it may be what crashed
+  // it), and a task handed to a dead worker ends so too.
+  auto end_crashed = [&](std::optional<task_spec>& held, int64_t since) {
+    if (!held)
+      return;
+    auto seq = held->seq;
+    auto r = result_for(std::move(*held));
+    held.reset();
+    r.status = task_status::error;
+    r.error_code = to_string(error_code::worker_crashed);
+    r.error = why;
+    r.started_us = since;
+    r.finished_us = now_us(self);
+    --st.in_flight;
+    // Whatever the dead worker held with us goes: its backoff, its permit.
+    st.in_backoff.erase(seq);
+    st.permits.erase(std::remove_if(st.permits.begin(), st.permits.end(),
+                                    [&](auto& p) { return p.seq == seq; }),
+                     st.permits.end());
+    write_result(self, std::move(r), nullptr);
+  };
   if (!slot.task)
     return true; // it was idle: its index stays in `idle`
-  auto seq = slot.task->seq;
-  auto r = result_for(std::move(*slot.task));
-  slot.task.reset();
-  r.status = task_status::error;
-  r.error_code = to_string(error_code::worker_crashed);
-  r.error = "worker " + std::to_string(idx) + " crashed: "
-            + (dm.reason ? crash_text(self->system(), dm.reason)
-                         : std::string{"it stopped"});
-  r.started_us = slot.dispatched_us;
-  r.finished_us = now_us(self);
-  --st.in_flight;
-  // Whatever the dead worker held with us goes: its backoff, its permit.
-  st.in_backoff.erase(seq);
-  st.permits.erase(std::remove_if(st.permits.begin(), st.permits.end(),
-                                  [&](auto& p) { return p.seq == seq; }),
-                   st.permits.end());
-  write_result(self, std::move(r), nullptr);
+  end_crashed(slot.task, slot.dispatched_us);
+  if (slot.next) {
+    --st.queued_ahead;
+    end_crashed(slot.next, slot.next_dispatched_us);
+  }
   if (!remote)
     st.idle.push_back(idx);
   return true;

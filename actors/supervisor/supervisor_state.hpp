@@ -31,8 +31,9 @@ struct permit_request {
 struct worker_slot {
   std::optional<task_spec> task;
   /// A node's worker: the task queued ahead of it at its relay, which it
-  /// starts once `task` is done.
+  /// starts once `task` is done, and when it was sent.
   std::optional<task_spec> next;
+  int64_t next_dispatched_us = -1;
   int64_t dispatched_us = -1;
   /// The node it is on (an index into cfg.nodes), -1 for this process.
   int32_t node = -1;
@@ -173,9 +174,11 @@ void flush_outbox(supervisor_pointer self);
 /// as far as the source and the sink's backlog allow.
 void queue_ahead(supervisor_pointer self);
 
-/// The run stops: the tasks queued ahead go back to `requeue` (they never
-/// started) and the relays drop them. Before the workers hear `cancel`.
-void take_back_queued(supervisor_pointer self);
+/// The run stops: every worker hears `cancel` (a node's through its
+/// relay, after any task the relay handed it); each relay drops the tasks
+/// queued ahead and names them, and they go to `requeue` (never started)
+/// to end CANCELLED.
+void cancel_workers(supervisor_pointer self, bool abort_in_flight);
 
 /// Asks node `k` for its workers, which take the indexes from `first` on.
 void join_node(supervisor_pointer self, uint32_t k, uint32_t first);

@@ -110,7 +110,9 @@ struct loss_fixture {
       }
     }
     BOOST_CHECK_GE(lost, 1u);
-    BOOST_CHECK_LE(lost, 2u); // node 0 has two workers
+    // Node 0 has two workers, each with a task running and one queued
+    // ahead of it at the node (the window).
+    BOOST_CHECK_LE(lost, 4u);
     BOOST_CHECK_EQUAL(summary.at("attempts").as_int64(), attempts);
   }
 };

@@ -104,9 +104,10 @@ BOOST_AUTO_TEST_CASE(a_node_back_within_the_grace_finishes_the_run,
     for (auto& a : line.at("attempt_log").as_array())
       lost += a.as_object().at("status").as_string() == "node_lost";
   }
-  // The node held one or two tasks when it died.
+  // The node held one to four tasks when it died: two workers, each with
+  // a task running and one queued ahead of it (the window).
   BOOST_CHECK_GE(lost, 1u);
-  BOOST_CHECK_LE(lost, 2u);
+  BOOST_CHECK_LE(lost, 4u);
 }
 
 BOOST_AUTO_TEST_CASE(with_no_node_back_the_rest_ends_cancelled_no_nodes,

@@ -115,6 +115,7 @@ struct nodes_fixture : supervisor_fixture {
     sc.worker.retry = retry;
     sc.worker.timeout_us = timeout_us;
     sc.worker.run_start = t0;
+    sc.worker.fault = fault;
     sc.node_grace_us = node_grace_us;
     base_worker = sc.worker;
     base_worker.gated = dispatch.gates_retries();

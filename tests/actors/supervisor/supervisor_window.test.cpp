@@ -1,8 +1,9 @@
 // The window on virtual time: a node's busy worker gets one task queued
 // ahead of it at its relay, which starts it as soon as the worker's result
-// is in (supervisor_nodes.cpp, result_relay.hpp). Queued tasks never
-// started: a lost node gives them back without a node_lost attempt, and a
-// stop ends them CANCELLED, while a task the relay already started runs to
+// is in (supervisor_nodes.cpp, result_relay.hpp). A lost node gives its
+// queued tasks back with a node_lost attempt each (the relay may have
+// started them), a crashed worker's ends with it, and a stop has the relay
+// drop them (they end CANCELLED) while one it already handed over runs to
 // its end. A rate limit, adaptive concurrency or batches turn it off.
 //
 // Every case has no local worker and one node of two workers with a relay;
@@ -59,10 +60,12 @@ BOOST_AUTO_TEST_CASE(each_busy_node_worker_has_one_task_queued_ahead) {
   BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 6u);
 }
 
-BOOST_AUTO_TEST_CASE(a_lost_node_gives_back_its_queued_tasks_unattempted) {
-  // n0 is lost at 50 ms with c0 and c1 running and c2 and c3 queued; a
-  // second node of two workers comes back at 60 ms and runs them all: c0
-  // and c1 with a node_lost attempt first, c2 and c3 with none.
+BOOST_AUTO_TEST_CASE(a_lost_node_gives_back_its_queued_tasks_too) {
+  // n0 is lost at 50 ms with c0 and c1 running and c2 and c3 queued at its
+  // relay (which might have started them); a second node of two workers
+  // comes back at 60 ms and runs them all, each with a node_lost attempt
+  // first. Without the window c2 and c3 would not have left the
+  // supervisor, and would have none.
   start_window(5);
   advance(50ms);
   lose(0);
@@ -74,24 +77,45 @@ BOOST_AUTO_TEST_CASE(a_lost_node_gives_back_its_queued_tasks_unattempted) {
   run_until_idle();
   done();
   check_one_line_each(5);
-  for (auto id : {"d/c0#0", "d/c1#0"}) {
+  for (auto id : {"d/c0#0", "d/c1#0", "d/c2#0", "d/c3#0"}) {
     auto& r = sink_rec->of(id);
     BOOST_CHECK_EQUAL(r.status, task_status::succeeded);
     BOOST_CHECK_EQUAL(r.node, "n1");
+    BOOST_CHECK_EQUAL(r.attempts(), 1u);
     BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 2u);
     BOOST_CHECK(r.attempt_log[0].lost);
     BOOST_CHECK_EQUAL(r.attempt_log[0].node, "n0");
+    BOOST_CHECK_EQUAL(r.attempt_log[0].started_us, 0);
     BOOST_CHECK_EQUAL(r.attempt_log[0].duration_us, 50'000);
-    BOOST_CHECK_EQUAL(r.attempt_log[1].started_us, 60'000);
+    BOOST_CHECK_EQUAL(r.attempt_log[0].error, lost_text(0));
   }
-  for (auto id : {"d/c2#0", "d/c3#0"}) {
-    auto& r = sink_rec->of(id);
-    BOOST_CHECK_EQUAL(r.status, task_status::succeeded);
-    BOOST_REQUIRE_EQUAL(r.attempt_log.size(), 1u);
-    BOOST_CHECK(!r.attempt_log[0].lost);
-    BOOST_CHECK_EQUAL(r.started_us, 160'000);
-  }
+  // Back in seq order, ahead of c4: c0 and c1 at 60 ms, c2 and c3 next.
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c0#0").attempt_log[1].started_us, 60'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").attempt_log[1].started_us, 160'000);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c4#0").started_us, 260'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c4#0").attempt_log.size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_crashed_worker_ends_its_queued_task_too) {
+  // c0's worker dies as c0 starts; c3, queued ahead of it, ends
+  // worker_crashed with it (a task handed to a dead worker does). Its
+  // replacement takes c4 and c5; c2 runs after c1 on the other worker.
+  fault = throw_at(worker_fault_point::attempt, "d/c0#0");
+  start_window(6);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(6);
+  for (auto id : {"d/c0#0", "d/c3#0"}) {
+    auto& r = sink_rec->of(id);
+    BOOST_CHECK_EQUAL(r.status, task_status::error);
+    BOOST_CHECK_EQUAL(r.error_code, "worker_crashed");
+    BOOST_CHECK_EQUAL(r.error, sink_rec->of("d/c0#0").error);
+  }
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c0#0").error, "worker 1 crashed: boom");
+  for (auto id : {"d/c1#0", "d/c2#0", "d/c4#0", "d/c5#0"})
+    BOOST_CHECK_EQUAL(sink_rec->of(id).status, task_status::succeeded);
+  BOOST_CHECK_EQUAL(count(summary, task_status::error), 2u);
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 4u);
 }
 
 BOOST_AUTO_TEST_CASE(a_cancel_ends_the_queued_tasks_and_lets_the_running_end) {
