@@ -14,9 +14,11 @@
 //
 // The window: a node's busy worker gets one task queued ahead of it at the
 // node's relay (`next`), which the relay starts the moment the worker's
-// result is in; the result moves it to `task` here. Queued tasks never
-// started: a loss or a crash puts them back without an attempt, a stop
-// has the relays drop them and ends them CANCELLED.
+// result is in; the result moves it to `task` here. The relay may have
+// started a queued task before that result reaches us: a loss takes it
+// back with a node_lost attempt (from when it was sent), a worker's crash
+// puts it back once (then ends it worker_crashed with the worker), and a
+// stop has the relays drop the ones not started, which end CANCELLED.
 //
 // A task taken back runs again from attempt 1 (a lost attempt does not
 // count against max_attempts); its final line lists the node_lost attempts
@@ -42,8 +44,6 @@ namespace troupe {
 
 namespace {
 
-// Takes the task at slot `idx` back: a node_lost attempt, out of the
-// bookkeeping of tasks in flight.
 // The task at slot `idx` (or the one queued ahead of it: `queued`) back:
 // a node_lost attempt, out of the bookkeeping of tasks in flight. A queued
 // task may have started already (the relay hands it over as the result
@@ -326,8 +326,17 @@ void cancel_workers(supervisor_pointer self, bool abort_in_flight) {
           if (any)
             self->send(self, drain_atom::value);
         },
-        // A lost node's queued tasks are taken back with its loss.
-        [](caf::error&) {});
+        // A lost node's queued tasks are taken back with its loss; a
+        // relay that cannot answer (not lost) leaves its workers to us.
+        [=](caf::error&) {
+          auto& s = self->state;
+          if (s.node_phases[k] == node_phase::lost)
+            return;
+          for (uint32_t idx = 0; idx < s.workers.size(); ++idx)
+            if (s.slots[idx].node == static_cast<int32_t>(k) && s.workers[idx])
+              self->send(s.workers[idx], cancel_atom::value, abort_in_flight,
+                         s.reason);
+        });
   }
 }
 

@@ -220,9 +220,10 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   auto why = "worker " + std::to_string(idx) + " crashed: "
              + (dm.reason ? crash_text(self->system(), dm.reason)
                           : std::string{"it stopped"});
-  // Its task ends worker_crashed, and so does the one queued ahead of it:
-  // the relay may have handed that over already (it may be what crashed
-  // it), and a task handed to a dead worker ends so too.
+  // Its task ends worker_crashed. The one queued ahead of it goes back
+  // once (the relay drops its copy when the replacement registers); the
+  // relay may have handed it over already and it may be what crashed the
+  // worker, so a second time it ends worker_crashed too.
   auto end_crashed = [&](std::optional<task_spec>& held, int64_t since) {
     if (!held)
       return;
@@ -247,7 +248,13 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
   end_crashed(slot.task, slot.dispatched_us);
   if (slot.next) {
     --st.queued_ahead;
-    end_crashed(slot.next, slot.next_dispatched_us);
+    if (st.crash_requeued.insert(slot.next->seq).second) {
+      st.requeue.push_front(std::move(*slot.next));
+      slot.next.reset();
+      --st.in_flight;
+    } else {
+      end_crashed(slot.next, slot.next_dispatched_us);
+    }
   }
   if (!remote)
     st.idle.push_back(idx);

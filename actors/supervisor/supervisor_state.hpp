@@ -72,6 +72,9 @@ struct supervisor_state {
   uint64_t in_flight = 0;
   /// Those of them queued ahead (not started).
   uint64_t queued_ahead = 0;
+  /// Tasks queued ahead of a worker that crashed, put back once: a second
+  /// time they end worker_crashed.
+  std::unordered_set<uint64_t> crash_requeued;
   /// Those of them waiting in backoff, by seq.
   std::unordered_set<uint64_t> in_backoff;
   std::deque<permit_request> permits;
