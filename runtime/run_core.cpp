@@ -346,10 +346,6 @@ bool run_core::done() const {
   return impl_->ended;
 }
 
-std::shared_ptr<std::mutex> run_core::write_lock() const {
-  return impl_->write_lock;
-}
-
 bool run_core::on_callback_thread() const {
   return impl_->cbt && impl_->cbt->on_this_thread();
 }

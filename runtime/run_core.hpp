@@ -74,9 +74,6 @@ public:
   /// Whether the run is over.
   bool done() const;
 
-  /// The result sink's write lock, for a second Ctrl+C to take.
-  std::shared_ptr<std::mutex> write_lock() const;
-
   /// Whether the caller is the callback thread (which must not wait).
   bool on_callback_thread() const;
 
