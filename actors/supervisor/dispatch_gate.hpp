@@ -34,6 +34,13 @@ struct dispatch_settings {
   bool gates_retries() const noexcept {
     return rate_per_second > 0 || adaptive;
   }
+
+  /// Whether the supervisor decides when each task starts (a rate limit,
+  /// adaptive concurrency, batches): then no task may wait at a node ahead
+  /// of its worker (the window).
+  bool decides_each_start() const noexcept {
+    return gates_retries() || batch_size > 0;
+  }
 };
 
 /// What would start: a new task from the source, or a task's retry (which

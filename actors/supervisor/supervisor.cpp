@@ -246,8 +246,7 @@ void on_start(supervisor_pointer self) {
     return;
   auto& d = st.cfg.dispatch;
   st.gate = dispatch_gate{d, st.cfg.concurrency};
-  st.window = !st.cfg.nodes.empty() && d.rate_per_second <= 0 && !d.adaptive
-              && d.batch_size == 0;
+  st.window = !st.cfg.nodes.empty() && !d.decides_each_start();
   if (d.run_deadline_us > 0)
     self->delayed_send(self, std::chrono::microseconds{d.run_deadline_us},
                        deadline_atom::value);

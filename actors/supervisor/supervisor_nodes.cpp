@@ -283,6 +283,26 @@ void queue_ahead(supervisor_pointer self) {
   }
 }
 
+void requeue_queued(supervisor_state& st, uint32_t idx) {
+  auto& next = st.slots[idx].next;
+  st.requeue.push_front(std::move(*next));
+  next.reset();
+  --st.in_flight;
+  --st.queued_ahead;
+}
+
+namespace {
+
+// Tells the worker at `idx`, if there is one, that the run stops.
+void cancel_worker(supervisor_pointer self, uint32_t idx,
+                   bool abort_in_flight) {
+  auto& st = self->state;
+  if (st.workers[idx])
+    self->send(st.workers[idx], cancel_atom::value, abort_in_flight, st.reason);
+}
+
+} // namespace
+
 void cancel_workers(supervisor_pointer self, bool abort_in_flight) {
   auto& st = self->state;
   st.ahead.clear();
@@ -291,9 +311,8 @@ void cancel_workers(supervisor_pointer self, bool abort_in_flight) {
            && st.cfg.nodes[k].relay;
   };
   for (uint32_t idx = 0; idx < st.workers.size(); ++idx)
-    if (st.workers[idx] && !relayed(st.slots[idx].node))
-      self->send(st.workers[idx], cancel_atom::value, abort_in_flight,
-                 st.reason);
+    if (!relayed(st.slots[idx].node))
+      cancel_worker(self, idx, abort_in_flight);
   // A relay drops the tasks still queued, names them, and passes the
   // cancel on. One it handed over already (its worker's result was in)
   // stays `next` here and runs to its end like the others: the result
@@ -316,10 +335,7 @@ void cancel_workers(supervisor_pointer self, bool abort_in_flight) {
             auto& next = s.slots[x.idx].next;
             if (!next || next->seq != x.task.seq)
               continue; // its node or worker was lost: taken back already
-            s.requeue.push_front(std::move(*next));
-            next.reset();
-            --s.in_flight;
-            --s.queued_ahead;
+            requeue_queued(s, x.idx);
             any = true;
           }
           // They end CANCELLED with the unstarted ones.
@@ -333,9 +349,8 @@ void cancel_workers(supervisor_pointer self, bool abort_in_flight) {
           if (s.node_phases[k] == node_phase::lost)
             return;
           for (uint32_t idx = 0; idx < s.workers.size(); ++idx)
-            if (s.slots[idx].node == static_cast<int32_t>(k) && s.workers[idx])
-              self->send(s.workers[idx], cancel_atom::value, abort_in_flight,
-                         s.reason);
+            if (s.slots[idx].node == static_cast<int32_t>(k))
+              cancel_worker(self, idx, abort_in_flight);
         });
   }
 }

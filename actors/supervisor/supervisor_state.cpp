@@ -247,12 +247,10 @@ bool on_worker_down(supervisor_pointer self, caf::down_msg& dm) {
     return true; // it was idle: its index stays in `idle`
   end_crashed(slot.task, slot.dispatched_us);
   if (slot.next) {
-    --st.queued_ahead;
     if (st.crash_requeued.insert(slot.next->seq).second) {
-      st.requeue.push_front(std::move(*slot.next));
-      slot.next.reset();
-      --st.in_flight;
+      requeue_queued(st, idx);
     } else {
+      --st.queued_ahead;
       end_crashed(slot.next, slot.next_dispatched_us);
     }
   }

@@ -177,6 +177,10 @@ void flush_outbox(supervisor_pointer self);
 /// as far as the source and the sink's backlog allow.
 void queue_ahead(supervisor_pointer self);
 
+/// Puts the task queued ahead at slot `idx` back at the head of `requeue`,
+/// as never started.
+void requeue_queued(supervisor_state& st, uint32_t idx);
+
 /// The run stops: every worker hears `cancel` (a node's through its
 /// relay, after any task the relay handed it); each relay drops the tasks
 /// queued ahead and names them, and they go to `requeue` (never started)
