@@ -32,6 +32,19 @@ std::string event_names(const std::vector<std::string>& frames) {
   return out;
 }
 
+// The string field `key` of frames [from, to), joined: the answer the
+// content events carry in pieces. Frames hold no escaped quotes here.
+std::string joined(const std::vector<std::string>& frames, size_t from,
+                   size_t to, const std::string& key) {
+  std::string out;
+  auto field = "\"" + key + "\":\"";
+  for (size_t i = from; i < to; ++i) {
+    auto at = frames[i].find(field) + field.size();
+    out += frames[i].substr(at, frames[i].find('"', at) - at);
+  }
+  return out;
+}
+
 std::string chat_body(const std::string& fault, bool streaming = true) {
   return R"({"inputs": {"_fault": ")" + fault
          + R"("}, "query": "hi", "user": "u", "response_mode": ")"
@@ -105,23 +118,13 @@ BOOST_AUTO_TEST_CASE(stream_events_pads_a_stream_to_n_events_with_its_text) {
                     "node_finished workflow_finished");
   // The chunks are the answer, split between characters: "echo: hello"
   // in 7, some empty.
-  std::string text;
-  for (size_t i = 3; i < 10; ++i) {
-    auto at = w.events[i].find(R"("text":")") + 8;
-    text += w.events[i].substr(at, w.events[i].find('"', at) - at);
-  }
-  BOOST_CHECK_EQUAL(text, "echo: hello");
+  BOOST_CHECK_EQUAL(joined(w.events, 3, 10, "text"), "echo: hello");
   auto c = run(app_kind::chat, R"({"inputs": {}, "query": "héllo wörld",
                                    "user": "u", "response_mode": "streaming"})");
   BOOST_CHECK_EQUAL(event_names(c.events),
                     "ping message message message message message message "
                     "message message message message message_end");
-  std::string answer;
-  for (size_t i = 1; i < 11; ++i) {
-    auto at = c.events[i].find(R"("answer":")") + 10;
-    answer += c.events[i].substr(at, c.events[i].find('"', at) - at);
-  }
-  BOOST_CHECK_EQUAL(answer, "echo: héllo wörld");
+  BOOST_CHECK_EQUAL(joined(c.events, 1, 11, "answer"), "echo: héllo wörld");
   // Blocking answers and other shapes keep theirs.
   BOOST_CHECK(with_fault("", false).events.empty());
   BOOST_CHECK_EQUAL(
