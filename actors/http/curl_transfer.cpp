@@ -68,9 +68,9 @@ size_t on_body(char* data, size_t size, size_t n, void* ptr) {
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status == 200) {
-      (*t->on_chunk)(
+      t->chunks->push_back(http_chunk{
         t->id, 200, std::string{data, len},
-        wire_times{t->wire_start_us, t->last_byte_us, t->connect_us});
+        wire_times{t->wire_start_us, t->last_byte_us, t->connect_us}});
       return len;
     }
   }

@@ -36,8 +36,8 @@ struct transfer {
   int64_t connect_us = -1;
   /// When the answer's latest byte came.
   int64_t last_byte_us = -1;
-  /// Where a stream's body goes, chunk by chunk.
-  const http_client::chunk_fn* on_chunk = nullptr;
+  /// Where a stream's body goes, chunk by chunk (the client's batch).
+  std::vector<http_chunk>* chunks = nullptr;
   char error[CURL_ERROR_SIZE] = {0};
 };
 

@@ -47,7 +47,7 @@ struct command {
 struct http_client::impl {
   http_client_options opts;
   done_fn on_done;
-  chunk_fn on_chunk;
+  chunks_fn on_chunks;
   socket_set sockets;
   header_lists headers;
   multi_shards shards;
@@ -63,6 +63,8 @@ struct http_client::impl {
   std::unordered_map<uint64_t, transfer*> active;
   std::vector<transfer*> spare;
   std::vector<http_result> done_batch;
+  /// Streams' bytes of this turn, filled by curl::on_body.
+  std::vector<http_chunk> chunk_batch;
 
   explicit impl(http_client_options o)
     : opts(std::move(o)),
@@ -77,11 +79,11 @@ struct http_client::impl {
     sockets.add_reader(wakefd);
   }
 
-  void start(done_fn d, chunk_fn c) {
+  void start(done_fn d, chunks_fn c) {
     if (thread.joinable() || stopping)
       return;
     on_done = std::move(d);
-    on_chunk = std::move(c);
+    on_chunks = std::move(c);
     thread = std::thread{[this] { loop(); }};
   }
 
@@ -210,7 +212,7 @@ struct http_client::impl {
     t->easy = curl_easy_init();
     // Once per handle: setting it again would detach and attach each time.
     curl_easy_setopt(t->easy, CURLOPT_SHARE, shards.share());
-    t->on_chunk = &on_chunk;
+    t->chunks = &chunk_batch;
     return t;
   }
 
@@ -267,7 +269,12 @@ struct http_client::impl {
     release(t);
   }
 
+  // The turn's chunks go first: a stream's last bytes before its end.
   void collect_done() {
+    if (!chunk_batch.empty()) {
+      on_chunks(std::move(chunk_batch));
+      chunk_batch.clear();
+    }
     shards.collect([this](CURLMsg* msg) {
       if (msg->msg != CURLMSG_DONE)
         return;
@@ -302,8 +309,8 @@ void proxy_from_environment(http_client_options& out) {
 http_client::http_client(http_client_options opts)
   : impl_(std::make_unique<impl>(std::move(opts))) {}
 
-void http_client::start(done_fn on_done, chunk_fn on_chunk) {
-  impl_->start(std::move(on_done), std::move(on_chunk));
+void http_client::start(done_fn on_done, chunks_fn on_chunks) {
+  impl_->start(std::move(on_done), std::move(on_chunks));
 }
 
 http_client::~http_client() = default;

@@ -22,11 +22,14 @@
 
 #include "actors/http/dify_protocol.hpp"
 
+#include <caf/meta/type_name.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace troupe {
 
@@ -39,6 +42,22 @@ struct wire_times {
   int64_t end_us = -1;
   int64_t connect_us = -1;
 };
+
+/// Body bytes of a streaming transfer, as they came, with the HTTP status
+/// and its times so far (times.end_us: when these bytes came).
+struct http_chunk {
+  uint64_t id = 0;
+  int status = 0;
+  std::string bytes;
+  wire_times times;
+};
+
+/// Local messages only (CAF wants it inspectable all the same).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_chunk& x) {
+  return f(caf::meta::type_name("troupe::http_chunk"), x.id, x.status, x.bytes,
+           x.times.start_us, x.times.end_us, x.times.connect_us);
+}
 
 /// Transport settings shared by every request.
 struct http_client_options {
@@ -68,16 +87,16 @@ public:
   /// together (one actor message for many responses).
   using done_fn = std::function<void(std::vector<http_result>&& done)>;
 
-  /// Body bytes of a streaming transfer, as they arrive, with the HTTP
-  /// status and its times so far (end_us: when these bytes came).
-  using chunk_fn = std::function<void(uint64_t id, int status,
-                                      std::string&& bytes, wire_times times)>;
+  /// The streams' chunks that came in one turn of the loop, in order, and
+  /// before that turn's completions (one actor message for many chunks;
+  /// each keeps the time it came).
+  using chunks_fn = std::function<void(std::vector<http_chunk>&& chunks)>;
 
   explicit http_client(http_client_options opts);
   ~http_client();
 
   /// Starts the loop; the callbacks run on the client's thread.
-  void start(done_fn on_done, chunk_fn on_chunk);
+  void start(done_fn on_done, chunks_fn on_chunks);
 
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
@@ -96,7 +115,7 @@ public:
   /// Stops the loop and drops every transfer; idempotent.
   void stop();
 
-  /// Steady-clock microseconds, the time base of chunk_fn.
+  /// Steady-clock microseconds, the time base of wire_times.
   static int64_t now_us();
 
 private:

@@ -309,10 +309,9 @@ http_executor_actor::behavior_type http_executor(executor_pointer self,
       if (auto hdl = caf::actor_cast<caf::actor>(addr))
         caf::anon_send(hdl, http_done_atom::value, std::move(done));
     },
-    [addr](uint64_t id, int status, std::string&& bytes, wire_times t) {
+    [addr](std::vector<http_chunk>&& chunks) {
       if (auto hdl = caf::actor_cast<caf::actor>(addr))
-        caf::anon_send(hdl, http_chunk_atom::value, id, status,
-                       std::move(bytes), t.end_us, t.start_us, t.connect_us);
+        caf::anon_send(hdl, http_chunk_atom::value, std::move(chunks));
     });
   return {
     [=](execute_atom, attempt_request& req) { return on_execute(self, req); },
@@ -321,9 +320,9 @@ http_executor_actor::behavior_type http_executor(executor_pointer self,
     [=](http_done_atom, std::vector<http_result>& done) {
       on_done_batch(self, done);
     },
-    [=](http_chunk_atom, uint64_t id, int status, std::string& bytes,
-        int64_t at_us, int64_t start_us, int64_t connect_us) {
-      on_chunk(self, id, status, bytes, {start_us, at_us, connect_us});
+    [=](http_chunk_atom, std::vector<http_chunk>& chunks) {
+      for (auto& c : chunks)
+        on_chunk(self, c.id, c.status, c.bytes, c.times);
     },
     [=](status_atom) {
       return http_executor_status{self->state.calls, self->state.stop_calls};

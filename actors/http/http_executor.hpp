@@ -6,7 +6,7 @@
 // the answer, and makes Dify's stop call when a stream is cancelled.
 //
 //   worker ──execute──▶ http_executor ──submit──▶ http_client (I/O thread)
-//          ◀──reply───        ▲  ◀──http_done / http_chunk (messages)──┘
+//          ◀──reply───        ▲  ◀──http_done / http_chunk (batches)───┘
 
 #include "actors/executor.hpp"
 #include "actors/http/dify_protocol.hpp"
@@ -22,10 +22,8 @@ namespace troupe {
 /// The executor's handle; http_done and http_chunk come from the client.
 using http_executor_actor = executor_actor::extend<
   caf::reacts_to<http_done_atom, std::vector<http_result>>,
-  // A stream's bytes: id, status, bytes, and when they came, when the
-  // request went out, and the connection's set-up (wire_times).
-  caf::reacts_to<http_chunk_atom, uint64_t, int, std::string, int64_t, int64_t,
-                 int64_t>,
+  // Streams' bytes, a loop turn's at once (a local message only).
+  caf::reacts_to<http_chunk_atom, std::vector<http_chunk>>,
   caf::replies_to<status_atom>::with<http_executor_status>>;
 
 /// The executor's parameters.

@@ -59,10 +59,12 @@ struct http_client_fixture {
           got.done[x.id] = std::move(x.outcome);
         got.cv.notify_all();
       },
-      [this](uint64_t id, int status, std::string&& bytes, wire_times) {
+      [this](std::vector<http_chunk>&& chunks) {
         std::lock_guard<std::mutex> guard{got.mx};
-        got.stream_status[id] = status;
-        got.streamed[id] += bytes;
+        for (auto& c : chunks) {
+          got.stream_status[c.id] = c.status;
+          got.streamed[c.id] += c.bytes;
+        }
       });
   }
 
