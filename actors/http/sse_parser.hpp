@@ -37,7 +37,7 @@ public:
   }
 
 private:
-  void on_line(std::vector<sse_event>& out);
+  void on_line(std::string_view line, std::vector<sse_event>& out);
 
   std::string line_;
   std::string type_;
