@@ -264,6 +264,14 @@ bool case_reader::read_line(std::string& out) {
         return !out.empty();
       buf_len_ = std::fread(buf_.data(), 1, buf_.size(), file_);
       buf_pos_ = 0;
+      // A UTF-8 byte order mark, as Excel's "CSV UTF-8" writes, is not
+      // part of the first line (else the header's first column would be
+      // "\xEF\xBB\xBFid", and no case would have an id).
+      if (!started_) {
+        started_ = true;
+        if (buf_len_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0)
+          buf_pos_ = 3;
+      }
       if (buf_len_ == 0) {
         if (std::ferror(file_)) {
           record_line_ = line_ + 1;

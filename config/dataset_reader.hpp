@@ -61,6 +61,8 @@ private:
   size_t buf_pos_ = 0;
   size_t buf_len_ = 0;
   bool eof_ = false;
+  /// Whether the file's first bytes were read (and a BOM skipped).
+  bool started_ = false;
   uint64_t line_ = 0;
   uint64_t record_line_ = 0;
   std::string scratch_;

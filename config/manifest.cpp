@@ -220,7 +220,11 @@ result<manifest> parse_manifest(const std::string& text,
                                 const load_options& opts) {
   try {
     checker chk{path};
-    auto root = parse_relaxed(text, path);
+    // A UTF-8 byte order mark (Windows editors write one) is no JSON.
+    std::string_view body = text;
+    if (body.substr(0, 3) == "\xEF\xBB\xBF")
+      body.remove_prefix(3);
+    auto root = parse_relaxed(body, path);
     auto& obj = chk.object(root, "");
     chk.only_keys(obj, "", keys_of(manifest_object::manifest));
     // "$schema" points an editor at config/manifest.schema.json; like a

@@ -152,6 +152,24 @@ BOOST_AUTO_TEST_CASE(csv_columns_become_inputs_and_special_columns_fields) {
   BOOST_CHECK(!reader.error());
 }
 
+BOOST_AUTO_TEST_CASE(a_byte_order_mark_before_the_first_line_is_skipped) {
+  // Excel's "CSV UTF-8" starts the file with one: without the skip, the
+  // first column is "\xEF\xBB\xBFid" and the header has no "id".
+  auto csv = read_all(file_dataset("bom.csv", "\xEF\xBB\xBFid,text\nc1,x\n"));
+  BOOST_REQUIRE_EQUAL(csv.size(), 1u);
+  BOOST_CHECK_EQUAL(csv[0].id, "c1");
+  BOOST_CHECK_EQUAL(csv[0].inputs_json, R"({"text":"x"})");
+  auto jsonl = read_all(
+    file_dataset("bom.jsonl", "\xEF\xBB\xBF{\"id\":\"a\"}\n{\"id\":\"b\"}\n"));
+  BOOST_REQUIRE_EQUAL(jsonl.size(), 2u);
+  BOOST_CHECK_EQUAL(jsonl[0].id, "a");
+  // Only the file's first bytes: a BOM anywhere else is the line's.
+  BOOST_CHECK_EQUAL(
+    error_of(file_dataset("late.jsonl",
+                          "{\"id\":\"a\"}\n\xEF\xBB\xBF{\"id\":\"b\"}\n")),
+    dir.file("late.jsonl") + ":2: invalid JSON (syntax error)");
+}
+
 BOOST_AUTO_TEST_CASE(csv_header_errors_name_the_problem) {
   BOOST_CHECK_EQUAL(error_of(file_dataset("e.csv", "")),
                     dir.file("e.csv")

@@ -89,6 +89,15 @@ BOOST_AUTO_TEST_CASE(the_hash_ignores_comments_and_layout) {
   BOOST_CHECK_NE(a.hash, c.hash);
 }
 
+BOOST_AUTO_TEST_CASE(a_byte_order_mark_is_no_json_and_changes_nothing) {
+  // Windows editors save UTF-8 with a BOM; Boost.JSON alone reads it as a
+  // syntax error at 1:1.
+  auto plain = ok(with(R"("name": "x")"));
+  auto marked = ok("\xEF\xBB\xBF" + with(R"("name": "x")"));
+  BOOST_CHECK_EQUAL(marked.name, "x");
+  BOOST_CHECK_EQUAL(marked.hash, plain.hash);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_types_name_the_path_and_the_value) {
   BOOST_CHECK_EQUAL(
     error(with(R"("execution_policy": {"concurrency": "eight"})")),
