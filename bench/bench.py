@@ -7,8 +7,9 @@ one JSON line with its figures, measured as ratios in one run.
     B9_SIZES=10000 python3 bench/bench.py b9
     python3 bench/bench.py b9s           # B9's second part: streams
 
-Workloads are generated into a temporary folder. Every figure is the median
-of REPEAT runs (default 5), with the best run beside it.
+Workloads are generated into a temporary folder (BENCH_KEEP=DIR: into DIR,
+kept). Every figure is the median of REPEAT runs (default 5), with the best
+run beside it.
 """
 
 import json
@@ -753,6 +754,13 @@ def main(argv):
     for name in names:
         if name not in WORKLOADS:
             sys.exit("unknown workload %s (have: %s)" % (name, ", ".join(WORKLOADS)))
+        # BENCH_KEEP=DIR keeps the workload's files (manifests, results,
+        # fake-dify's timing logs) in DIR instead of a temporary folder.
+        keep = os.environ.get("BENCH_KEEP")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            print(json.dumps(WORKLOADS[name](keep)), flush=True)
+            continue
         with tempfile.TemporaryDirectory(prefix="troupe-bench-") as folder:
             print(json.dumps(WORKLOADS[name](folder)), flush=True)
 
