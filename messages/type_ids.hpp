@@ -103,6 +103,8 @@ CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::stub_behavior>))
 CAF_ADD_ATOM(troupe, troupe, hello_atom, "hello")
 CAF_ADD_ATOM(troupe, troupe, prepare_atom, "prepare")
 CAF_ADD_ATOM(troupe, troupe, workers_atom, "workers")
+// A relay gives back the task queued ahead of a worker gone into backoff.
+CAF_ADD_ATOM(troupe, troupe, take_back_atom, "takeback")
 // In the supervisor's process: a lost node is back (node_up), and the
 // grace for one to come back is over (node_grace).
 CAF_ADD_ATOM(troupe, troupe, node_up_atom, "nodeup")
@@ -152,7 +154,7 @@ void for_each_message_type(F&& f) {
 
 /// Bumped whenever a message type's `inspect` changes: with the names above
 /// it makes the protocol fingerprint that nodes and supervisors compare.
-constexpr uint64_t node_protocol_revision = 12;
+constexpr uint64_t node_protocol_revision = 13;
 
 /// FNV-1a over the message types' names and the revision: equal on two
 /// processes that can talk.

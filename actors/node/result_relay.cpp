@@ -7,6 +7,7 @@
 //   cancel ─▶ the queued tasks dropped, and named in the answer; the
 //             cancel passed on to every worker
 //   workers(idx, new worker) ─▶ a replacement: idx free, its queue dropped
+//   backoff (entering) from idx ─▶ its queued task back to the supervisor
 
 #include "actors/node/result_relay.hpp"
 
@@ -53,6 +54,22 @@ void hand_to(relay_pointer self, uint32_t idx, task_spec&& task) {
     return;
   }
   self->send(w->second, run_atom::value, std::move(task));
+}
+
+// The worker that sent this went into backoff: the task queued ahead of
+// it, if any, goes back to the supervisor rather than wait that out.
+void take_back(relay_pointer self) {
+  auto& st = self->state;
+  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  for (auto i = st.ahead.begin(); i != st.ahead.end(); ++i) {
+    auto w = st.workers.find(i->first);
+    if (w == st.workers.end() || w->second.address() != sender)
+      continue;
+    self->send(st.supervisor, take_back_atom::value,
+               indexed_task{i->first, std::move(i->second)});
+    st.ahead.erase(i);
+    return;
+  }
 }
 
 void flush(relay_pointer self) {
@@ -111,6 +128,8 @@ result_relay_actor::behavior_type relay(relay_pointer self,
       return dropped;
     },
     [=](backoff_atom a, bool entering, uint64_t seq) {
+      if (entering)
+        take_back(self);
       return self->delegate(self->state.listener, a, entering, seq);
     },
     [=](permit_atom a, uint64_t seq) {

@@ -11,14 +11,17 @@
 // A task for a worker that holds one waits at the relay, one per worker,
 // and goes to it as soon as its result is in: the worker does not wait a
 // round trip to the supervisor between tasks (the supervisor's window,
-// supervisor_nodes.cpp). `cancel` drops the tasks waiting, answers them,
-// and passes the cancel on to the workers.
+// supervisor_nodes.cpp). A worker that goes into backoff gets its waiting
+// task taken back (to the supervisor, for another worker): it would wait
+// out the backoff. `cancel` drops the tasks waiting, answers them, and
+// passes the cancel on to the workers.
 //
 //   supervisor ─(run, [idx, task]...)─▶ relay ─run─▶ worker at idx
 //              ─cancel─▶ relay ─▶ the queued tasks, dropped; cancel ─▶ workers
 //   worker ─result─▶ relay ─(results, [idx, result]...)─▶ supervisor
 //                          ─run (the task queued for it)─▶ worker
 //   worker ─backoff / permit / throttle / abort─▶ relay ─delegate─▶ supervisor
+//   worker ─backoff (entering)─▶ relay ─(take_back, [idx, task])─▶ supervisor
 
 #include "actors/worker/worker.hpp"
 #include "messages/type_ids.hpp"
@@ -32,9 +35,11 @@
 
 namespace troupe {
 
-/// What the relay sends batches to (the supervisor).
+/// What the relay sends batches to (the supervisor), and the tasks it takes
+/// back from workers gone into backoff.
 using result_batch_listener
-  = caf::typed_actor<caf::reacts_to<results_atom, std::vector<indexed_result>>>;
+  = caf::typed_actor<caf::reacts_to<results_atom, std::vector<indexed_result>>,
+                     caf::reacts_to<take_back_atom, indexed_task>>;
 
 /// The relay as the supervisor sends it a node's tasks: each goes to the
 /// worker at its index, or waits for it (at most one); `cancel` (abort the

@@ -294,6 +294,10 @@ supervisor_actor::behavior_type dispatching(supervisor_pointer self) {
       on_results(self, batch);
       dispatch(self);
     },
+    [=](take_back_atom, indexed_task& x) {
+      if (take_back(self->state, x))
+        dispatch(self);
+    },
     [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
     [=](backoff_atom, bool entering, uint64_t seq) {
       on_backoff(self, entering, seq);
@@ -345,6 +349,10 @@ supervisor_actor::behavior_type stopping(supervisor_pointer self) {
       on_results(self, batch);
       try_close(self);
     },
+    [=](take_back_atom, indexed_task& x) {
+      if (take_back(self->state, x))
+        self->send(self, drain_atom::value); // it ends CANCELLED
+    },
     [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
     [=](backoff_atom, bool entering, uint64_t seq) {
       on_backoff(self, entering, seq);
@@ -373,6 +381,7 @@ supervisor_actor::behavior_type closing(supervisor_pointer self) {
     [=](start_atom) {},
     [=](result_atom, uint32_t, task_result&) {},
     [=](results_atom, std::vector<indexed_result>&) {},
+    [=](take_back_atom, indexed_task&) {},
     [=](throttle_atom, int64_t) {},
     [=](backoff_atom, bool, uint64_t) {},
     [=](permit_atom, uint64_t) { return false; },

@@ -49,7 +49,8 @@ using supervisor_actor = worker_listener::extend<
   caf::reacts_to<wake_atom, int64_t>, caf::reacts_to<deadline_atom>,
   caf::reacts_to<node_up_atom, std::string, caf::actor, uint32_t>,
   caf::reacts_to<node_grace_atom, uint64_t>,
-  caf::reacts_to<results_atom, std::vector<indexed_result>>>;
+  caf::reacts_to<results_atom, std::vector<indexed_result>>,
+  caf::reacts_to<take_back_atom, indexed_task>>;
 
 /// A node whose workers join the run (docs/distribution-plan.md).
 struct node_link {

@@ -291,6 +291,16 @@ void requeue_queued(supervisor_state& st, uint32_t idx) {
   --st.queued_ahead;
 }
 
+bool take_back(supervisor_state& st, const indexed_task& x) {
+  if (x.idx >= st.slots.size())
+    return false;
+  auto& next = st.slots[x.idx].next;
+  if (!next || next->seq != x.task.seq)
+    return false; // its node or worker was lost, or a cancel took it back
+  requeue_queued(st, x.idx);
+  return true;
+}
+
 namespace {
 
 // Tells the worker at `idx`, if there is one, that the run stops.

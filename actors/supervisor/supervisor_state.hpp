@@ -181,6 +181,11 @@ void queue_ahead(supervisor_pointer self);
 /// as never started.
 void requeue_queued(supervisor_state& st, uint32_t idx);
 
+/// A relay gave back the task queued ahead of the worker at `x.idx`, which
+/// went into backoff: requeued as never started, unless a loss, a crash or
+/// a cancel took it back first. True if it was requeued.
+bool take_back(supervisor_state& st, const indexed_task& x);
+
 /// The run stops: every worker hears `cancel` (a node's through its
 /// relay, after any task the relay handed it); each relay drops the tasks
 /// queued ahead and names them, and they go to `requeue` (never started)

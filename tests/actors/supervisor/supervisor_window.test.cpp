@@ -2,7 +2,8 @@
 // ahead of it at its relay, which starts it as soon as the worker's result
 // is in (supervisor_nodes.cpp, result_relay.hpp). A lost node gives its
 // queued tasks back with a node_lost attempt each (the relay may have
-// started them), a crashed worker's goes back once, and a stop has the relay
+// started them), a crashed worker's goes back once, a worker gone into
+// backoff gives its back (for another worker), and a stop has the relay
 // drop them (they end CANCELLED) while one it already handed over runs to
 // its end. A rate limit, adaptive concurrency or batches turn it off.
 //
@@ -143,6 +144,35 @@ BOOST_AUTO_TEST_CASE(a_cancel_ends_the_queued_tasks_and_lets_the_running_end) {
   BOOST_CHECK_EQUAL(summary.wall_us, 100'000);
   BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
   BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_gone_into_backoff_gives_back_its_queued_task) {
+  // c0 and c1 start at 0, c3 and c2 are queued ahead of their workers. c0
+  // fails at 100 ms and waits 1 s for its second attempt: c3, queued ahead
+  // of c0's worker, goes back to the supervisor and runs on the other worker
+  // after c2 (at 200 ms) instead of after c0's retry (at 1,200 ms); c4
+  // follows it there.
+  stub_settings s;
+  s.delay_us = 100'000;
+  s.behaviors["d/c0#0"]
+    = {test::scripted("failure"), test::scripted("success")};
+  start_nodes(5, 2, {2}, s);
+  run();
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(5);
+  auto& c0 = sink_rec->of("d/c0#0");
+  BOOST_CHECK_EQUAL(c0.status, task_status::succeeded);
+  BOOST_REQUIRE_EQUAL(c0.attempt_log.size(), 2u);
+  BOOST_CHECK_EQUAL(c0.attempt_log[1].started_us, 1'100'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").started_us, 100'000);
+  auto& c3 = sink_rec->of("d/c3#0");
+  BOOST_CHECK_EQUAL(c3.status, task_status::succeeded);
+  BOOST_CHECK_EQUAL(c3.attempt_log.size(), 1u);
+  BOOST_CHECK_EQUAL(c3.started_us, 200'000);
+  BOOST_CHECK_EQUAL(sink_rec->of("d/c4#0").started_us, 300'000);
+  BOOST_CHECK_EQUAL(summary.wall_us, 1'200'000);
+  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
 }
 
 BOOST_AUTO_TEST_CASE(a_rate_limit_turns_the_window_off) {
