@@ -8,7 +8,7 @@ one JSON line with its figures, measured as ratios in one run.
     python3 bench/bench.py b9s           # B9's second part: streams
 
 Workloads are generated into a temporary folder (BENCH_KEEP=DIR: into DIR,
-kept). Every figure is the median of REPEAT runs (default 5), with the best
+which must be empty or new, and is kept; one workload at a time). Every figure is the median of REPEAT runs (default 5), with the best
 run beside it.
 """
 
@@ -756,8 +756,14 @@ def main(argv):
             sys.exit("unknown workload %s (have: %s)" % (name, ", ".join(WORKLOADS)))
         # BENCH_KEEP=DIR keeps the workload's files (manifests, results,
         # fake-dify's timing logs) in DIR instead of a temporary folder.
+        # A fresh folder: fake-dify appends to its timing logs. Absolute:
+        # troupe reads a manifest's dataset relative to the manifest.
         keep = os.environ.get("BENCH_KEEP")
         if keep:
+            keep = os.path.abspath(keep)
+            if os.path.isdir(keep) and os.listdir(keep):
+                sys.exit("BENCH_KEEP: %s is not empty; give a fresh folder "
+                         "(fake-dify appends to its timing logs)" % keep)
             os.makedirs(keep, exist_ok=True)
             print(json.dumps(WORKLOADS[name](keep)), flush=True)
             continue
