@@ -7,7 +7,8 @@
 //   cancel ─▶ the queued tasks dropped, and named in the answer; the
 //             cancel passed on to every worker
 //   workers(idx, new worker) ─▶ a replacement: idx free, its queue dropped
-//   backoff (entering) from idx ─▶ its queued task back to the supervisor
+//   backoff (entering) from idx ─▶ its queued task back to the supervisor,
+//                                  and any task for idx until it leaves
 
 #include "actors/node/result_relay.hpp"
 
@@ -16,6 +17,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -37,38 +39,54 @@ struct relay_state {
   /// each (sent once its result is in).
   std::unordered_set<uint32_t> busy;
   std::unordered_map<uint32_t, task_spec> ahead;
+  /// The indexes whose workers are in backoff: a task for one goes back.
+  std::unordered_set<uint32_t> backing_off;
   static inline const char* name = "result_relay";
 };
 
 using relay_pointer = result_relay_actor::stateful_pointer<relay_state>;
 
 // Sends `task` to the worker at `idx`, or queues it there if that worker
-// holds one.
+// holds one, or gives it back if that one is in backoff (it sent the
+// supervisor that, which crossed this task on its way here).
 void hand_to(relay_pointer self, uint32_t idx, task_spec&& task) {
   auto& st = self->state;
   auto w = st.workers.find(idx);
   if (w == st.workers.end())
     return; // the supervisor's bookkeeping ends it when the worker is down
   if (!st.busy.insert(idx).second) {
-    st.ahead[idx] = std::move(task);
+    if (st.backing_off.count(idx) > 0)
+      self->send(st.supervisor, take_back_atom::value,
+                 indexed_task{idx, std::move(task)});
+    else
+      st.ahead[idx] = std::move(task);
     return;
   }
   self->send(w->second, run_atom::value, std::move(task));
 }
 
-// The worker that sent this went into backoff: the task queued ahead of
-// it, if any, goes back to the supervisor rather than wait that out.
-void take_back(relay_pointer self) {
+// The worker that sent this went into backoff (or out of it): the task
+// queued ahead of it, if any, goes back to the supervisor rather than wait
+// the backoff out, and so will one that comes meanwhile. After the
+// backoff's delegation, so that the supervisor knows of the backoff first
+// and does not queue the task behind that worker again.
+void on_backoff(relay_pointer self, const caf::actor_addr& sender,
+                bool entering) {
   auto& st = self->state;
-  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
-  for (auto i = st.ahead.begin(); i != st.ahead.end(); ++i) {
-    auto w = st.workers.find(i->first);
-    if (w == st.workers.end() || w->second.address() != sender)
-      continue;
-    self->send(st.supervisor, take_back_atom::value,
-               indexed_task{i->first, std::move(i->second)});
-    st.ahead.erase(i);
+  auto w = std::find_if(st.workers.begin(), st.workers.end(),
+                        [&](auto& x) { return x.second.address() == sender; });
+  if (w == st.workers.end())
     return;
+  auto idx = w->first;
+  if (!entering) {
+    st.backing_off.erase(idx);
+    return;
+  }
+  st.backing_off.insert(idx);
+  if (auto i = st.ahead.find(idx); i != st.ahead.end()) {
+    self->send(st.supervisor, take_back_atom::value,
+               indexed_task{idx, std::move(i->second)});
+    st.ahead.erase(i);
   }
 }
 
@@ -98,6 +116,7 @@ result_relay_actor::behavior_type relay(relay_pointer self,
         flush(self);
       auto& st = self->state;
       st.busy.erase(idx);
+      st.backing_off.erase(idx);
       if (auto i = st.ahead.find(idx); i != st.ahead.end()) {
         auto task = std::move(i->second);
         st.ahead.erase(i);
@@ -110,6 +129,7 @@ result_relay_actor::behavior_type relay(relay_pointer self,
       // A replacement: the supervisor took back what the old one held.
       st.busy.erase(idx);
       st.ahead.erase(idx);
+      st.backing_off.erase(idx);
       st.workers[idx] = caf::actor_cast<worker_actor>(std::move(w));
     },
     [=](run_atom, std::vector<indexed_task>& tasks) {
@@ -128,9 +148,11 @@ result_relay_actor::behavior_type relay(relay_pointer self,
       return dropped;
     },
     [=](backoff_atom a, bool entering, uint64_t seq) {
-      if (entering)
-        take_back(self);
-      return self->delegate(self->state.listener, a, entering, seq);
+      // The promise behind delegate() takes the sender with it.
+      auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      auto delegated = self->delegate(self->state.listener, a, entering, seq);
+      on_backoff(self, sender, entering);
+      return delegated;
     },
     [=](permit_atom a, uint64_t seq) {
       return self->delegate(self->state.listener, a, seq);

@@ -12,9 +12,10 @@
 // and goes to it as soon as its result is in: the worker does not wait a
 // round trip to the supervisor between tasks (the supervisor's window,
 // supervisor_nodes.cpp). A worker that goes into backoff gets its waiting
-// task taken back (to the supervisor, for another worker): it would wait
-// out the backoff. `cancel` drops the tasks waiting, answers them, and
-// passes the cancel on to the workers.
+// task taken back (to the supervisor, for another worker), and so does a
+// task for it that comes before the backoff ends: it would wait that out.
+// `cancel` drops the tasks waiting, answers them, and passes the cancel on
+// to the workers.
 //
 //   supervisor ─(run, [idx, task]...)─▶ relay ─run─▶ worker at idx
 //              ─cancel─▶ relay ─▶ the queued tasks, dropped; cancel ─▶ workers
@@ -61,7 +62,8 @@ using result_relay_actor
                               with<std::vector<indexed_task>>>;
 
 /// Spawns a relay for `supervisor`, which must handle
-/// (results_atom, std::vector<indexed_result>) besides the worker protocol.
+/// (results_atom, std::vector<indexed_result>) and (take_back_atom,
+/// indexed_task) besides the worker protocol.
 result_relay_actor spawn_result_relay(caf::actor_system& sys,
                                       caf::actor supervisor);
 

@@ -36,6 +36,49 @@ struct window_fixture : nodes_fixture {
   }
 };
 
+// What a fake supervisor heard from a relay, in order: "backoff on",
+// "backoff off", "take_back <task>" and "results <n>".
+using heard = std::shared_ptr<std::vector<std::string>>;
+
+caf::behavior fake_supervisor(caf::event_based_actor*, heard log) {
+  return {
+    [=](backoff_atom, bool on, uint64_t) {
+      log->push_back(on ? "backoff on" : "backoff off");
+    },
+    [=](take_back_atom, indexed_task& x) {
+      log->push_back("take_back " + x.task.id);
+    },
+    [=](results_atom, std::vector<indexed_result>& xs) {
+      log->push_back("results " + std::to_string(xs.size()));
+    },
+  };
+}
+
+// A node worker that records the tasks it is sent and, told so, says to
+// its relay that it goes into backoff (start) or out of it (wake), or that
+// its task is done (drain).
+caf::behavior fake_worker(caf::event_based_actor* self, heard runs,
+                          caf::actor relay) {
+  return {
+    [=](run_atom, task_spec& t) { runs->push_back(t.id); },
+    [=](start_atom) {
+      self->send(relay, backoff_atom::value, true, uint64_t{0});
+    },
+    [=](wake_atom, int64_t) {
+      self->send(relay, backoff_atom::value, false, uint64_t{0});
+    },
+    [=](drain_atom) {
+      self->send(relay, result_atom::value, uint32_t{0}, task_result{});
+    },
+  };
+}
+
+task_spec task_named(const std::string& id) {
+  task_spec t;
+  t.id = id;
+  return t;
+}
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(supervisor_nodes, window_fixture)
@@ -173,6 +216,46 @@ BOOST_AUTO_TEST_CASE(a_worker_gone_into_backoff_gives_back_its_queued_task) {
   BOOST_CHECK_EQUAL(sink_rec->of("d/c4#0").started_us, 300'000);
   BOOST_CHECK_EQUAL(summary.wall_us, 1'200'000);
   BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_relay_gives_back_what_waits_for_a_worker_in_backoff) {
+  // The relay alone, between a fake supervisor and a fake worker at index
+  // 0: the task queued ahead of the worker goes back when the worker goes
+  // into backoff (after the backoff itself), so does one that comes while
+  // it is in backoff (it crossed the backoff on its way), and once the
+  // backoff is over a task waits for the worker again.
+  auto log = std::make_shared<std::vector<std::string>>();
+  auto runs = std::make_shared<std::vector<std::string>>();
+  auto fake_sup = sys.spawn(fake_supervisor, log);
+  auto relay = spawn_result_relay(sys, fake_sup);
+  auto w = sys.spawn(fake_worker, runs, caf::actor_cast<caf::actor>(relay));
+  auto send_task = [&](const std::string& id) {
+    caf::anon_send(relay, run_atom::value,
+                   std::vector<indexed_task>{indexed_task{0, task_named(id)}});
+    run();
+  };
+  caf::anon_send(relay, workers_atom::value, uint32_t{0}, w);
+  send_task("t");
+  send_task("u"); // waits ahead of the busy worker
+  caf::anon_send(w, start_atom::value);
+  run();
+  send_task("v"); // the worker is in backoff
+  caf::anon_send(w, wake_atom::value, int64_t{0});
+  run();
+  send_task("x"); // waits again
+  caf::anon_send(w, drain_atom::value);
+  run();
+  std::vector<std::string> want_log{"backoff on", "take_back u", "take_back v",
+                                    "backoff off", "results 1"};
+  BOOST_CHECK_EQUAL_COLLECTIONS(log->begin(), log->end(), want_log.begin(),
+                                want_log.end());
+  std::vector<std::string> want_runs{"t", "x"};
+  BOOST_CHECK_EQUAL_COLLECTIONS(runs->begin(), runs->end(), want_runs.begin(),
+                                want_runs.end());
+  for (auto* a : {&fake_sup, &w})
+    caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(relay, caf::exit_reason::user_shutdown);
+  run();
 }
 
 BOOST_AUTO_TEST_CASE(a_rate_limit_turns_the_window_off) {
