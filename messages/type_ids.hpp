@@ -28,6 +28,8 @@ CAF_ADD_ATOM(troupe, troupe, result_atom, "result")
 CAF_ADD_ATOM(troupe, troupe, backoff_atom, "backoff")
 CAF_ADD_ATOM(troupe, troupe, throttle_atom, "throttle")
 CAF_ADD_ATOM(troupe, troupe, permit_atom, "permit")
+// A library run's callbacks are behind (hold_atom, true) or caught up.
+CAF_ADD_ATOM(troupe, troupe, hold_atom, "hold")
 CAF_ADD_ATOM(troupe, troupe, wake_atom, "wake")
 CAF_ADD_ATOM(troupe, troupe, abort_atom, "abort")
 CAF_ADD_ATOM(troupe, troupe, reply_atom, "reply")

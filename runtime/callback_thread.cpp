@@ -10,10 +10,12 @@ namespace troupe::runtime {
 
 callback_thread::callback_thread(
   callbacks cbs, std::function<std::optional<run_status>()> poll,
-  std::function<void(const std::string&)> on_throw)
+  std::function<void(const std::string&)> on_throw,
+  std::function<void(bool)> on_backlog)
   : cbs_(std::move(cbs)),
     poll_(std::move(poll)),
-    on_throw_(std::move(on_throw)) {
+    on_throw_(std::move(on_throw)),
+    on_backlog_(std::move(on_backlog)) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -34,6 +36,7 @@ void callback_thread::push(const task_result& r) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     events_.emplace_back(r);
+    queued();
   }
   cv_.notify_one();
 }
@@ -42,8 +45,28 @@ void callback_thread::push(const attempt_event& e) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     events_.emplace_back(e);
+    queued();
   }
   cv_.notify_one();
+}
+
+// With mtx_ held, as every change of pending_ and holding_: the two words
+// to the supervisor keep their order.
+void callback_thread::queued() {
+  if (++pending_ < backlog_high || holding_)
+    return;
+  holding_ = true;
+  if (on_backlog_)
+    on_backlog_(true);
+}
+
+void callback_thread::delivered() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (--pending_ > backlog_low || !holding_)
+    return;
+  holding_ = false;
+  if (on_backlog_)
+    on_backlog_(false);
 }
 
 void callback_thread::finish(const run_status& final_status) {
@@ -126,8 +149,10 @@ void callback_thread::loop() {
       ending = final_.has_value();
     }
     // Callbacks run without any of troupe's locks held.
-    for (auto& ev : batch)
+    for (auto& ev : batch) {
       deliver(ev);
+      delivered();
+    }
     if (ending) {
       // Events queued meanwhile (none: the run is over) and the last word.
       std::deque<event> rest;
@@ -137,8 +162,10 @@ void callback_thread::loop() {
         rest.swap(events_);
         last = *final_;
       }
-      for (auto& ev : rest)
+      for (auto& ev : rest) {
         deliver(ev);
+        delivered();
+      }
       if (cbs_.on_progress && cbs_.progress_at_end)
         call([&] { cbs_.on_progress(last); });
       return;

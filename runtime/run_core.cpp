@@ -73,6 +73,7 @@ struct run_core::impl {
   core_outcome drive_run();
   void finish(core_outcome out);
   void cancel(std::string reason);
+  void hold(bool on);
   std::optional<run_status> poll() const;
 };
 
@@ -111,7 +112,8 @@ run_core::run_core(const config::manifest& m, run_options cli,
   if (on.on_result || on.on_progress || on.on_attempt)
     d.cbt = std::make_unique<callback_thread>(
       on, [&d] { return d.poll(); },
-      [&d](const std::string& why) { d.cancel(why); });
+      [&d](const std::string& why) { d.cancel(why); },
+      [&d](bool behind) { d.hold(behind); });
   if (p.nothing_left) {
     if (ready)
       ready(*this);
@@ -299,6 +301,17 @@ std::optional<run_status> run_core::impl::poll() const {
 
 void run_core::cancel(std::string reason) {
   impl_->cancel(std::move(reason));
+}
+
+// The callbacks are behind (on) or caught up: the supervisor holds new
+// tasks meanwhile. Not under virtual time, whose actors only the driving
+// thread may touch (its runs are the stub's, in one thread, and short).
+void run_core::impl::hold(bool on) {
+  if (prep.cli.virtual_time)
+    return;
+  std::shared_lock<std::shared_mutex> live{live_mtx};
+  if (sup)
+    caf::anon_send(sup, hold_atom::value, on);
 }
 
 void run_core::impl::cancel(std::string reason) {

@@ -105,9 +105,15 @@ public:
   }
   void on_written(uint64_t n) noexcept;
 
-  /// Whether the sink is too far behind for more lines.
+  /// A program's callbacks are too far behind (on) or caught up (off): new
+  /// tasks wait meanwhile, as for the sink (runtime/callback_thread.hpp).
+  void hold(bool on) noexcept {
+    held_ = on;
+  }
+
+  /// Whether the sink, or the callbacks, are too far behind for more lines.
   bool sink_full() const noexcept {
-    return sink_backlog_ >= max_sink_backlog;
+    return sink_backlog_ >= max_sink_backlog || held_;
   }
 
   /// The adaptive limit on calls in flight, 0 when not adaptive, and the
@@ -120,6 +126,7 @@ private:
   token_bucket bucket_;
   aimd_limit aimd_;
   uint64_t sink_backlog_ = 0;
+  bool held_ = false;
   uint32_t batch_left_ = 0;
   /// When the current batch pause ends, -1 when there is none.
   int64_t pause_end_us_ = -1;

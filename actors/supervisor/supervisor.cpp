@@ -194,10 +194,10 @@ void on_drain(supervisor_pointer self) {
     self->send(self, drain_atom::value);
 }
 
-// The sink wrote `n` lines; true if it caught up enough to go on.
-bool on_written(supervisor_pointer self, uint64_t n) {
+// The sink wrote `n` lines, or the callbacks caught up (hold off); true if
+// that is enough to go on.
+bool may_go_on(supervisor_pointer self) {
   auto& st = self->state;
-  st.gate.on_written(n);
   if (st.gate.sink_full())
     return false;
   if (st.drain_waiting) {
@@ -205,6 +205,11 @@ bool on_written(supervisor_pointer self, uint64_t n) {
     self->send(self, drain_atom::value);
   }
   return true;
+}
+
+bool on_written(supervisor_pointer self, uint64_t n) {
+  self->state.gate.on_written(n);
+  return may_go_on(self);
 }
 
 void begin_stop(supervisor_pointer self, run_end end, std::string reason,
@@ -298,6 +303,11 @@ supervisor_actor::behavior_type dispatching(supervisor_pointer self) {
       if (take_back(self->state, x))
         dispatch(self);
     },
+    [=](hold_atom, bool on) {
+      self->state.gate.hold(on);
+      if (may_go_on(self))
+        dispatch(self);
+    },
     [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
     [=](backoff_atom, bool entering, uint64_t seq) {
       on_backoff(self, entering, seq);
@@ -353,6 +363,10 @@ supervisor_actor::behavior_type stopping(supervisor_pointer self) {
       if (take_back(self->state, x))
         self->send(self, drain_atom::value); // it ends CANCELLED
     },
+    [=](hold_atom, bool on) {
+      self->state.gate.hold(on);
+      may_go_on(self); // the CANCELLED lines wait for the callbacks too
+    },
     [=](throttle_atom, int64_t started_us) { on_throttle(self, started_us); },
     [=](backoff_atom, bool entering, uint64_t seq) {
       on_backoff(self, entering, seq);
@@ -382,6 +396,7 @@ supervisor_actor::behavior_type closing(supervisor_pointer self) {
     [=](result_atom, uint32_t, task_result&) {},
     [=](results_atom, std::vector<indexed_result>&) {},
     [=](take_back_atom, indexed_task&) {},
+    [=](hold_atom, bool) {},
     [=](throttle_atom, int64_t) {},
     [=](backoff_atom, bool, uint64_t) {},
     [=](permit_atom, uint64_t) { return false; },

@@ -40,7 +40,9 @@ namespace troupe {
 /// `wake` (a rate-limit token or the end of a batch pause, at the time it
 /// carries) and `deadline` (the run's) are internal. `node_up` adds a node
 /// that came back; `node_grace` (internal) ends the wait for one. `results`
-/// is a node's relay handing in its workers' results together.
+/// is a node's relay handing in its workers' results together, and
+/// `take_back` a task it gives back (its worker went into backoff). `hold`
+/// holds new tasks while a program's callbacks are behind (library runs).
 using supervisor_actor = worker_listener::extend<
   caf::reacts_to<start_atom>, caf::reacts_to<cancel_atom, std::string>,
   caf::replies_to<status_atom>::with<run_status>, caf::reacts_to<drain_atom>,
@@ -50,7 +52,8 @@ using supervisor_actor = worker_listener::extend<
   caf::reacts_to<node_up_atom, std::string, caf::actor, uint32_t>,
   caf::reacts_to<node_grace_atom, uint64_t>,
   caf::reacts_to<results_atom, std::vector<indexed_result>>,
-  caf::reacts_to<take_back_atom, indexed_task>>;
+  caf::reacts_to<take_back_atom, indexed_task>,
+  caf::reacts_to<hold_atom, bool>>;
 
 /// A node whose workers join the run (docs/distribution-plan.md).
 struct node_link {
