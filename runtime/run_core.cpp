@@ -56,6 +56,8 @@ struct run_core::impl {
   std::condition_variable ended_cv;
   bool cancel_asked = false;
   std::string cancel_reason;
+  /// The callbacks' last word on the backlog (callback_thread::on_backlog).
+  bool holding = false;
   /// The last snapshot known: the initial one, each one polled, and the
   /// final one from stopping() on (status() during the shutdown).
   mutable run_status last_status;
@@ -162,6 +164,9 @@ run_core::run_core(const config::manifest& m, run_options cli,
     std::lock_guard<std::mutex> guard{d.mtx};
     if (d.cancel_asked)
       caf::anon_send(sup, cancel_atom::value, d.cancel_reason);
+    // The callbacks fell behind before the supervisor was published.
+    if (d.holding)
+      caf::anon_send(sup, hold_atom::value, true);
   };
   parts.stopping = [&d](const run_summary& s) {
     std::unique_lock<std::shared_mutex> live{d.live_mtx};
@@ -310,6 +315,8 @@ void run_core::impl::hold(bool on) {
   if (prep.cli.virtual_time)
     return;
   std::shared_lock<std::shared_mutex> live{live_mtx};
+  std::lock_guard<std::mutex> guard{mtx};
+  holding = on; // for started(), if the supervisor is not published yet
   if (sup)
     caf::anon_send(sup, hold_atom::value, on);
 }

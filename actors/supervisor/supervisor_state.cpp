@@ -73,6 +73,10 @@ bool next_task(supervisor_pointer self) {
     auto& r = *item.answer;
     r.started_us = r.finished_us = now_us(self);
     write_result(self, std::move(r), &item.task);
+    // Answers go no further past the sink's backlog (or the callbacks'):
+    // dispatch resumes with the sink's acknowledgement or their catching up.
+    if (st.gate.sink_full())
+      return false;
   }
   return true;
 }

@@ -110,7 +110,8 @@ void write_result(supervisor_pointer self, task_result&& r,
 
 /// Whether there is a task that needs a call: a task taken back from a
 /// lost node, or the next from the source (those it answered are written
-/// on the way); false when both are exhausted.
+/// on the way); false when both are exhausted, or when the answers filled
+/// the sink's backlog (dispatch_gate::sink_full) for now.
 bool next_task(supervisor_pointer self);
 
 /// Takes the task next_task found.
