@@ -46,6 +46,13 @@ struct relay_state {
 
 using relay_pointer = result_relay_actor::stateful_pointer<relay_state>;
 
+// Gives `task`, meant for the worker at `idx` (in backoff), back to the
+// supervisor for another worker.
+void give_back(relay_pointer self, uint32_t idx, task_spec&& task) {
+  self->send(self->state.supervisor, take_back_atom::value,
+             indexed_task{idx, std::move(task)});
+}
+
 // Sends `task` to the worker at `idx`, or queues it there if that worker
 // holds one, or gives it back if that one is in backoff (it sent the
 // supervisor that, which crossed this task on its way here).
@@ -56,8 +63,7 @@ void hand_to(relay_pointer self, uint32_t idx, task_spec&& task) {
     return; // the supervisor's bookkeeping ends it when the worker is down
   if (!st.busy.insert(idx).second) {
     if (st.backing_off.count(idx) > 0)
-      self->send(st.supervisor, take_back_atom::value,
-                 indexed_task{idx, std::move(task)});
+      give_back(self, idx, std::move(task));
     else
       st.ahead[idx] = std::move(task);
     return;
@@ -84,8 +90,7 @@ void on_backoff(relay_pointer self, const caf::actor_addr& sender,
   }
   st.backing_off.insert(idx);
   if (auto i = st.ahead.find(idx); i != st.ahead.end()) {
-    self->send(st.supervisor, take_back_atom::value,
-               indexed_task{idx, std::move(i->second)});
+    give_back(self, idx, std::move(i->second));
     st.ahead.erase(i);
   }
 }

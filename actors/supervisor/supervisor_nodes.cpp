@@ -296,7 +296,7 @@ bool take_back(supervisor_state& st, const indexed_task& x) {
     return false;
   auto& next = st.slots[x.idx].next;
   if (!next || next->seq != x.task.seq)
-    return false; // its node or worker was lost, or a cancel took it back
+    return false; // its node or worker was lost, or it was given back
   requeue_queued(st, x.idx);
   return true;
 }
@@ -338,16 +338,10 @@ void cancel_workers(supervisor_pointer self, bool abort_in_flight) {
           auto& s = self->state;
           std::sort(dropped.begin(), dropped.end(),
                     [](auto& x, auto& y) { return x.task.seq > y.task.seq; });
+          // One whose node or worker was lost was taken back already.
           bool any = false;
-          for (auto& x : dropped) {
-            if (x.idx >= s.slots.size())
-              continue;
-            auto& next = s.slots[x.idx].next;
-            if (!next || next->seq != x.task.seq)
-              continue; // its node or worker was lost: taken back already
-            requeue_queued(s, x.idx);
-            any = true;
-          }
+          for (auto& x : dropped)
+            any = take_back(s, x) || any;
           // They end CANCELLED with the unstarted ones.
           if (any)
             self->send(self, drain_atom::value);

@@ -182,9 +182,10 @@ void queue_ahead(supervisor_pointer self);
 /// as never started.
 void requeue_queued(supervisor_state& st, uint32_t idx);
 
-/// A relay gave back the task queued ahead of the worker at `x.idx`, which
-/// went into backoff: requeued as never started, unless a loss, a crash or
-/// a cancel took it back first. True if it was requeued.
+/// A relay gave back the task queued ahead of the worker at `x.idx` (that
+/// worker went into backoff, or the stop's cancel dropped it): requeued as
+/// never started, unless a loss, a crash or the other way took it back
+/// first. True if it was requeued.
 bool take_back(supervisor_state& st, const indexed_task& x);
 
 /// The run stops: every worker hears `cancel` (a node's through its
