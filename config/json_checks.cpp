@@ -2,7 +2,6 @@
 
 #include "config/json_checks.hpp"
 
-#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
@@ -44,120 +43,6 @@ const char* kind_name(const json::value& v) {
   return "a value";
 }
 
-// A basic_parser handler that keeps the keys of every open object and
-// stops at the first one seen twice. Boost.JSON itself keeps one of two
-// equal keys without a word, so a manifest's second "concurrency" would
-// silently win.
-class duplicate_finder {
-public:
-  static constexpr size_t max_object_size = size_t(-1);
-  static constexpr size_t max_array_size = size_t(-1);
-  static constexpr size_t max_key_size = size_t(-1);
-  static constexpr size_t max_string_size = size_t(-1);
-
-  std::optional<std::string> found;
-
-  bool on_document_begin(json::error_code&) {
-    return true;
-  }
-  bool on_document_end(json::error_code&) {
-    return true;
-  }
-  bool on_object_begin(json::error_code&) {
-    enter_value();
-    frames_.push_back({true, {}, {}, 0});
-    return true;
-  }
-  bool on_object_end(size_t, json::error_code&) {
-    frames_.pop_back();
-    return true;
-  }
-  bool on_array_begin(json::error_code&) {
-    enter_value();
-    frames_.push_back({false, {}, {}, 0});
-    return true;
-  }
-  bool on_array_end(size_t, json::error_code&) {
-    frames_.pop_back();
-    return true;
-  }
-  bool on_key_part(json::string_view s, size_t, json::error_code&) {
-    key_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, size_t, json::error_code& ec) {
-    key_.append(s.data(), s.size());
-    auto& f = frames_.back();
-    if (std::find(f.keys.begin(), f.keys.end(), key_) != f.keys.end()) {
-      f.current = key_;
-      found = path();
-      ec = json::error::extra_data; // any error stops the parser
-      return false;
-    }
-    f.keys.push_back(key_);
-    f.current = std::move(key_);
-    key_.clear();
-    return true;
-  }
-  bool on_string_part(json::string_view, size_t, json::error_code&) {
-    return true;
-  }
-  bool on_string(json::string_view, size_t, json::error_code&) {
-    return scalar();
-  }
-  bool on_number_part(json::string_view, json::error_code&) {
-    return true;
-  }
-  bool on_int64(int64_t, json::string_view, json::error_code&) {
-    return scalar();
-  }
-  bool on_uint64(uint64_t, json::string_view, json::error_code&) {
-    return scalar();
-  }
-  bool on_double(double, json::string_view, json::error_code&) {
-    return scalar();
-  }
-  bool on_bool(bool, json::error_code&) {
-    return scalar();
-  }
-  bool on_null(json::error_code&) {
-    return scalar();
-  }
-  bool on_comment_part(json::string_view, json::error_code&) {
-    return true;
-  }
-  bool on_comment(json::string_view, json::error_code&) {
-    return true;
-  }
-
-private:
-  struct frame {
-    bool object;
-    std::vector<std::string> keys;
-    std::string current;
-    size_t index;
-  };
-
-  // A value inside an array moves the array's index on.
-  void enter_value() {
-    if (!frames_.empty() && !frames_.back().object)
-      ++frames_.back().index;
-  }
-  bool scalar() {
-    enter_value();
-    return true;
-  }
-  std::string path() const {
-    std::string out;
-    for (auto& f : frames_)
-      out = f.object ? join_path(out, f.current) : index_path(out, f.index - 1);
-    return out;
-  }
-
-  std::vector<frame> frames_;
-  std::string key_;
-};
-
 bool all_finite(const json::value& v) {
   switch (v.kind()) {
     case json::kind::double_:
@@ -178,14 +63,6 @@ bool all_finite(const json::value& v) {
 }
 
 } // namespace
-
-std::optional<std::string> duplicate_key(std::string_view text,
-                                         const json::parse_options& opts) {
-  json::basic_parser<duplicate_finder> p{opts};
-  json::error_code ec;
-  p.write_some(false, text.data(), text.size(), ec);
-  return std::move(p.handler().found);
-}
 
 std::string describe(const json::value& v) {
   if (v.is_double())

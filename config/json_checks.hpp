@@ -42,6 +42,15 @@ boost::json::value parse_relaxed(std::string_view text,
 std::optional<std::string>
 duplicate_key(std::string_view text, const boost::json::parse_options& opts);
 
+/// Parses `text` (strict JSON) into `sp`'s memory, as json::parser would,
+/// and finds the first key held twice by one object in the same pass: its
+/// path goes to `duplicate`. On invalid JSON `ec` is set and the value is
+/// null.
+boost::json::value parse_checked(std::string_view text,
+                                 boost::json::storage_ptr sp,
+                                 boost::json::error_code& ec,
+                                 std::optional<std::string>& duplicate);
+
 /// Checks and reads values under one error prefix ("manifest.json").
 class checker {
 public:

@@ -66,6 +66,42 @@ BOOST_AUTO_TEST_CASE(a_duplicate_key_is_found_with_its_path) {
     "m.json: a: duplicate key (each key may appear once in an object)");
 }
 
+// The one pass over a dataset line: the tree json::parse builds, and the
+// first key held twice, written plainly or with escapes.
+BOOST_AUTO_TEST_CASE(parse_checked_builds_the_tree_and_finds_duplicates) {
+  auto parse = [](std::string_view text, json::error_code& ec,
+                  std::optional<std::string>& dup) {
+    return parse_checked(text, json::storage_ptr{}, ec, dup);
+  };
+  json::error_code ec;
+  std::optional<std::string> dup;
+  std::string text = R"({"id":"c1","inputs":{"a":[1,2.5,{"b":null}],)"
+                     R"("s":"x\u00e9"},"expect":{"a":{"x":1},"b":{"x":true}}})";
+  auto v = parse(text, ec, dup);
+  BOOST_CHECK(!ec);
+  BOOST_CHECK(!dup);
+  BOOST_CHECK_EQUAL(json::serialize(v), json::serialize(json::parse(text)));
+  parse(R"({"a":{"k":1,"j":[{"ab":1,"a\u0062":2}]}})", ec, dup);
+  BOOST_CHECK(!ec);
+  BOOST_REQUIRE(dup);
+  BOOST_CHECK_EQUAL(*dup, "a.j[0].ab");
+  // Invalid JSON wins over a duplicate found before the error, and the
+  // parser is whole again for the next line.
+  dup.reset();
+  v = parse(R"({"a":1,"a":2,)", ec, dup);
+  BOOST_CHECK(ec);
+  BOOST_CHECK(!dup);
+  BOOST_CHECK(v.is_null());
+  ec = {};
+  v = parse(R"({"a":1} x)", ec, dup);
+  BOOST_CHECK(ec == json::error::extra_data);
+  ec = {};
+  v = parse(R"({"a":1,"b":{"a":2}})", ec, dup);
+  BOOST_CHECK(!ec);
+  BOOST_CHECK(!dup);
+  BOOST_CHECK_EQUAL(json::serialize(v), R"({"a":1,"b":{"a":2}})");
+}
+
 BOOST_AUTO_TEST_CASE(type_errors_say_what_was_expected_and_got) {
   BOOST_CHECK_EQUAL(failure_of([] { chk.object(json::value(1), "x"); }),
                     "m.json: x: must be an object, got 1");
