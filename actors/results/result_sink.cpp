@@ -25,6 +25,11 @@ namespace {
 /// A batch is written at the end of a burst, or once it holds this much.
 constexpr size_t max_batch_bytes = 256 * 1024;
 
+/// Written lines go to the disk in the background once this much waits
+/// (sync_file_range): a machine that loses power loses less, and the fsync
+/// at the end has little left to do (B2's 9 MB cost it 7 to 9 ms at once).
+constexpr int64_t writeback_bytes = 1 << 20;
+
 struct result_sink_state {
   result_sink_config cfg;
   std::string buffer;
@@ -35,6 +40,8 @@ struct result_sink_state {
   bool ok = true;
   /// Bytes of whole lines in the file: a failed write is cut back to it.
   int64_t committed = -1;
+  /// Bytes of the file handed to the disk's writeback so far.
+  int64_t written_back = 0;
   /// Lines the file refused, kept for one more try at the end.
   std::string unwritten;
   uint64_t unwritten_lines = 0;
@@ -59,8 +66,17 @@ bool write_locked(result_sink_state& st, const std::string& data) {
     errno = err;
     return false;
   }
-  if (st.committed >= 0)
-    st.committed += static_cast<int64_t>(data.size());
+  if (st.committed < 0)
+    return true;
+  st.committed += static_cast<int64_t>(data.size());
+  if (st.committed - st.written_back >= writeback_bytes) {
+    // Starts the writes and does not wait for them; a failure here shows
+    // in the fsync at the end.
+    (void)::sync_file_range(st.cfg.fd, st.written_back,
+                            st.committed - st.written_back,
+                            SYNC_FILE_RANGE_WRITE);
+    st.written_back = st.committed;
+  }
   return true;
 }
 
@@ -133,8 +149,10 @@ result_sink_actor::behavior_type result_sink(sink_pointer self,
   auto& st0 = self->state;
   st0.cfg = std::move(cfg);
   struct stat info;
-  if (::fstat(st0.cfg.fd, &info) == 0 && S_ISREG(info.st_mode))
+  if (::fstat(st0.cfg.fd, &info) == 0 && S_ISREG(info.st_mode)) {
     st0.committed = static_cast<int64_t>(::lseek(st0.cfg.fd, 0, SEEK_END));
+    st0.written_back = st0.committed;
+  }
   st0.buffer = std::move(st0.cfg.header_line);
   do_flush(self);
   st0.buffer.reserve(max_batch_bytes + 64 * 1024);
