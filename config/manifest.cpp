@@ -290,6 +290,15 @@ result<manifest> parse_manifest(const std::string& text,
   }
 }
 
+result<manifest> read_datasets(manifest m) {
+  try {
+    scan_datasets(checker{m.path}, m);
+    return m;
+  } catch (const check_failure& e) {
+    return config_error{e.what()};
+  }
+}
+
 std::optional<config_error> check_input_file(const std::string& path,
                                              const char* what,
                                              uint64_t max_bytes) {

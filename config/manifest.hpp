@@ -258,6 +258,10 @@ result<manifest> parse_manifest(const std::string& text,
                                 const std::string& path,
                                 const load_options& opts = {});
 
+/// Reads, checks and counts the datasets of `m`, loaded with read_datasets
+/// off, as load_manifest would have: `m` with its counts, or the error.
+result<manifest> read_datasets(manifest m);
+
 /// Checks that `path` is a regular file of at most `max_bytes` (0: any
 /// size); the error names `what` ("manifest", "dataset file").
 std::optional<config_error> check_input_file(const std::string& path,

@@ -129,7 +129,11 @@ int validate(const std::string& path, const config::load_options& limits) {
   return exit_ok;
 }
 
-int run(const run_options& opts) {
+int run(const run_options& given) {
+  // The datasets are read by the core: with nodes, while they connect.
+  auto opts = given;
+  opts.limits.read_datasets = false;
+  opts.datasets_unread = true;
   auto loaded = config::load_manifest(opts.manifest, opts.limits);
   if (auto* err = std::get_if<config::config_error>(&loaded)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());

@@ -65,6 +65,10 @@ struct run_options {
   /// With nodes and TLS: send the API key to the nodes instead of having
   /// them read it from their own environments.
   bool send_keys = false;
+  /// The manifest comes without its datasets read (load_options::
+  /// read_datasets off): the run reads them, before anything else or, in a
+  /// new run with nodes, while the nodes connect.
+  bool datasets_unread = false;
 };
 
 /// Runs a manifest; returns the exit code.

@@ -53,6 +53,10 @@ struct run_parts {
   /// that a refused node leaves no run behind); an exit code, 0 to go on,
   /// and why not.
   std::function<int(std::string&)> begin = nullptr;
+  /// With nodes: waits for the datasets' pass, which ran while they
+  /// connected; called first once they did or failed to (a broken dataset
+  /// is the first error to tell). An exit code, 0 to go on, and why not.
+  std::function<int(std::string&)> await_datasets = nullptr;
   /// A program's executor, over the target's (library API).
   /// Called first, before any other actor is spawned; a throw or a null
   /// handle becomes troupe::error (bad_input, "executor factory: ...").

@@ -129,6 +129,12 @@ run_core::run_core(const config::manifest& m, run_options cli,
     parts.nodes = p.m.execution.nodes;
     parts.manifest_text = p.manifest_text;
     parts.sent_key = p.cli.send_keys ? p.api_key : std::string{};
+    parts.await_datasets = [&d](std::string& err) {
+      auto code = await_datasets(d.prep, err);
+      std::lock_guard<std::mutex> guard{d.mtx};
+      d.last_status.total = d.prep.m.task_count();
+      return code;
+    };
     parts.begin = [&p](std::string& err) { return begin_results(p, err); };
   }
   if (d.api.actor_executor) {

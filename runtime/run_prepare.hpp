@@ -12,6 +12,7 @@
 #include "runtime/troupe.hpp"
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,8 @@ struct prepared_run {
   bool nothing_left = false;
   /// The program gives the executor (library API).
   bool custom_executor = false;
+  /// The datasets' pass, under way while the nodes connect.
+  std::future<config::result<config::manifest>> datasets;
 };
 
 /// Checks and opens everything; throws troupe::error. Without nodes the
@@ -48,5 +51,10 @@ void prepare_run(prepared_run& p, bool custom_executor);
 /// Writes the results header and checks the room for results: exit_ok, or
 /// exit_unwritable with `err`.
 int begin_results(const prepared_run& p, std::string& err);
+
+/// Waits for the datasets' pass, if one is under way, and takes its counts:
+/// exit_ok, or exit_usage with `err` (a broken dataset, or files a run with
+/// nodes cannot upload).
+int await_datasets(prepared_run& p, std::string& err);
 
 } // namespace troupe::runtime

@@ -42,6 +42,11 @@ run_outcome run_threaded(const run_parts& p) {
     if (!p.nodes.empty()) {
       auto linked = connect_nodes(sys, p.nodes, p.manifest_text,
                                   opts.tls.enabled(), p.sent_key);
+      if (p.await_datasets)
+        if (auto code = p.await_datasets(out.error); code != exit_ok) {
+          out.exit = code;
+          return out;
+        }
       if (auto* err = std::get_if<std::string>(&linked)) {
         out.exit = exit_usage;
         out.error = std::move(*err);

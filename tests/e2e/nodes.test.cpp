@@ -43,6 +43,9 @@ BOOST_AUTO_TEST_CASE(a_run_on_one_node_names_it_in_every_line,
   auto f = read_results(dir.path() + "/r.jsonl");
   BOOST_CHECK(f.has_summary());
   BOOST_CHECK_EQUAL(f.results.size(), 30u);
+  // Counted while the node connected (the datasets' pass runs meanwhile).
+  BOOST_CHECK_EQUAL(f.header().at("tasks").as_int64(), 30);
+  BOOST_CHECK_EQUAL(f.summary().at("total").as_int64(), 30);
   for (auto& [id, line] : f.results) {
     BOOST_CHECK_EQUAL(f.result_count.at(id), 1);
     BOOST_CHECK_EQUAL(line.at("node").as_string(), node.address());
@@ -117,6 +120,32 @@ BOOST_AUTO_TEST_CASE(an_unreachable_node_exits_2_naming_it, *utf::timeout(60)) {
   // The new results file goes with the refusal.
   struct stat st {};
   BOOST_CHECK(::stat((dir.path() + "/r.jsonl").c_str(), &st) != 0);
+}
+
+// A new run with nodes reads its datasets while they connect: a broken
+// line is still refused before the run, ahead of a node's own error, and
+// the new results file goes.
+BOOST_AUTO_TEST_CASE(a_broken_dataset_with_nodes_exits_2_naming_its_line,
+                     *utf::timeout(60)) {
+  dir.write("cases.jsonl", "{\"id\": \"a\"}\n{\"id\": \"b\",}\n");
+  dir.write("m.json", R"({"target": {"type": "stub"},
+    "datasets": [{"name": "d", "file": "cases.jsonl"}]})");
+  node_process node{2};
+  for (auto& address : {node.address(), std::string{"127.0.0.1:1"}}) {
+    auto r = troupe({"run", "m.json", "--nodes", address, "--out", "r.jsonl",
+                     "--progress", "never"});
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("cases.jsonl:2: invalid JSON"),
+                   std::string::npos);
+    BOOST_CHECK_EQUAL(r.err.find("unreachable"), std::string::npos);
+    struct stat st {};
+    BOOST_CHECK(::stat((dir.path() + "/r.jsonl").c_str(), &st) != 0);
+  }
+  // The node was prepared for the refused run, and takes the next one.
+  auto r = troupe({"run", manifest("all-ok.json"), "--nodes", node.address(),
+                   "--out", "r.jsonl", "--progress", "never"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_EQUAL(read_results(dir.path() + "/r.jsonl").results.size(), 30u);
 }
 
 BOOST_AUTO_TEST_CASE(the_stub_scripts_events_apply_on_nodes,
