@@ -129,7 +129,9 @@ int validate(const std::string& path, const config::load_options& limits) {
   return exit_ok;
 }
 
-int run(const run_options& given) {
+namespace {
+
+int run_once(const run_options& given) {
   // The datasets are read by the core: with nodes, while they connect.
   auto opts = given;
   opts.limits.read_datasets = false;
@@ -205,6 +207,24 @@ int run(const run_options& given) {
   if (show_progress && live)
     clear_progress_line(stderr);
   return report(out, opts, m);
+}
+
+} // namespace
+
+int run(const run_options& given) {
+  auto opts = given;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  opts.quick_exit = false;
+#endif
+  auto code = run_once(opts);
+  if (opts.quick_exit) {
+    // The results file is closed and synced, the summary written, the core
+    // and its threads joined: only the actor system is left (run_threaded).
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(code);
+  }
+  return code;
 }
 
 } // namespace troupe::runtime

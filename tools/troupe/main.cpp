@@ -30,8 +30,10 @@ int main(int argc, char** argv) {
     std::fputs(msg->text.c_str(), msg->code == 0 ? stdout : stderr);
     return msg->code;
   }
-  if (auto* run = std::get_if<troupe::cli::run_command>(&cmd))
+  if (auto* run = std::get_if<troupe::cli::run_command>(&cmd)) {
+    run->options.quick_exit = true; // the process ends with the run
     return troupe::runtime::run(run->options);
+  }
   if (auto* rep = std::get_if<troupe::cli::report_command>(&cmd))
     return troupe::runtime::report(rep->options);
   if (auto* d = std::get_if<troupe::cli::diff_command>(&cmd))
