@@ -45,7 +45,7 @@ std::string default_results_path(const std::string& manifest) {
 }
 
 int open_results(const std::string& path, bool force, std::string& err) {
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? 0 : O_EXCL);
   int fd = ::open(path.c_str(), flags, 0644);
   if (fd < 0) {
     if (errno == EEXIST)
@@ -113,7 +113,8 @@ bool write_header(const results_target& t, const run_options& opts,
   if (m.target.type == config::target_type::custom)
     h.executor = m.target.name;
   auto line = encode_header(h);
-  if (write_all(t.fd, line.data(), line.size()))
+  if ((!t.truncate || ::ftruncate(t.fd, 0) == 0)
+      && write_all(t.fd, line.data(), line.size()))
     return true;
   err = t.path + ": cannot write results (" + std::strerror(errno) + ")";
   return false;
@@ -186,6 +187,9 @@ std::optional<results_target> open_new(const run_options& opts,
   out.fd = open_results(out.path, opts.force, err);
   if (out.fd < 0)
     return std::nullopt;
+  struct stat st;
+  out.truncate = opts.force && ::fstat(out.fd, &st) == 0 && S_ISREG(st.st_mode)
+                 && st.st_size > 0;
   return out;
 }
 

@@ -27,6 +27,10 @@ struct results_target {
   /// Tasks an earlier run finished and this one skips.
   std::shared_ptr<run_stats> baseline;
   uint64_t skipped = 0;
+  /// --force over an existing file: it is emptied with the header's
+  /// write, so that a run refused before its header (a node, a broken
+  /// dataset read while the nodes connect) leaves the old file as it was.
+  bool truncate = false;
 };
 
 /// Whether --resume skips a task whose last line has status `last`.

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 namespace troupe::runtime {
 
@@ -109,35 +110,38 @@ void open_results(prepared_run& p) {
     refuse(err);
 }
 
-} // namespace
+// The datasets of a manifest that came without them (datasets_unread):
+// read now, or, for a new run with nodes, started on a thread of their own
+// to be read while the actor system starts and the nodes connect (B2's
+// 20,000 cases take 12 ms); the results header waits for them.
+void start_datasets(prepared_run& p) {
+  auto& opts = p.cli;
+  bool nodes = !opts.nodes.empty() || !p.m.execution.nodes.empty();
+  if (nodes && opts.resume.empty() && !opts.virtual_time) {
+    try {
+      p.datasets = std::async(std::launch::async, [copy = p.m]() mutable {
+        return config::read_datasets(std::move(copy));
+      });
+      return;
+    } catch (const std::system_error&) {
+      // No thread to be had: read them here.
+    }
+  }
+  auto read = config::read_datasets(std::move(p.m));
+  if (auto* err = std::get_if<config::config_error>(&read))
+    refuse(err->message);
+  p.m = std::move(std::get<config::manifest>(read));
+}
 
-void prepare_run(prepared_run& p, bool custom_executor) {
+void prepare_rest(prepared_run& p, bool custom_executor) {
   auto& m = p.m;
   auto& opts = p.cli;
-  p.custom_executor = custom_executor;
-  if (opts.concurrency)
-    m.execution.concurrency = *opts.concurrency;
   if (auto err = settle_nodes(opts, m); !err.empty())
     refuse(err);
   auto& nodes = m.execution.nodes;
-  if (!opts.datasets_unread) {
-    if (auto err = node_inputs_error(p); !err.empty())
-      refuse(err);
-  } else if (nodes.empty() || !opts.resume.empty()) {
-    auto read = config::read_datasets(std::move(m));
-    if (auto* err = std::get_if<config::config_error>(&read))
-      refuse(err->message);
-    m = std::move(std::get<config::manifest>(read));
-    if (auto err = node_inputs_error(p); !err.empty())
-      refuse(err);
-  } else {
-    // A new run with nodes: its datasets are read (12 ms for B2's 20,000
-    // cases) while the actor system starts and the nodes connect; the
-    // results header waits for them (await_datasets).
-    p.datasets = std::async(std::launch::async, [copy = m]() mutable {
-      return config::read_datasets(std::move(copy));
-    });
-  }
+  // With the datasets read (or known later: await_datasets).
+  if (auto err = node_inputs_error(p); !err.empty())
+    refuse(err);
   // A node has neither the manifest's folder nor the command's files.
   if (!nodes.empty() && m.target.type == config::target_type::exec
       && !custom_executor)
@@ -226,10 +230,34 @@ void prepare_run(prepared_run& p, bool custom_executor) {
     p.client = make_http_client(m.target);
 }
 
+} // namespace
+
+void prepare_run(prepared_run& p, bool custom_executor) {
+  p.custom_executor = custom_executor;
+  if (p.cli.concurrency)
+    p.m.execution.concurrency = *p.cli.concurrency;
+  // First, as when the command line read them with the manifest: a broken
+  // dataset is the first error told.
+  if (p.cli.datasets_unread)
+    start_datasets(p);
+  try {
+    prepare_rest(p, custom_executor);
+  } catch (const error&) {
+    std::string err;
+    if (p.datasets.valid() && await_datasets(p, err) != exit_ok)
+      refuse(err);
+    throw;
+  }
+}
+
 int await_datasets(prepared_run& p, std::string& err) {
   if (!p.datasets.valid())
     return exit_ok;
-  err = take_datasets(p, p.datasets.get());
+  try {
+    err = take_datasets(p, p.datasets.get());
+  } catch (const std::exception& e) {
+    err = p.cli.manifest + ": reading the datasets failed (" + e.what() + ")";
+  }
   return err.empty() ? exit_ok : exit_usage;
 }
 

@@ -193,6 +193,13 @@ BOOST_AUTO_TEST_CASE(results_files_are_never_overwritten_without_force,
     {"run", manifest("all-ok.json"), "--out", "keep.jsonl", "--force"});
   BOOST_CHECK_EQUAL(r.code, 0);
   BOOST_CHECK_EQUAL(read_results(existing).count("SUCCEEDED"), 30u);
+  // --force empties a longer file too (with the header's write).
+  dir.write("keep.jsonl", std::string(1 << 20, '~'));
+  r = troupe(
+    {"run", manifest("all-ok.json"), "--out", "keep.jsonl", "--force"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+  BOOST_CHECK_EQUAL(read_file(existing).find('~'), std::string::npos);
+  BOOST_CHECK_EQUAL(read_results(existing).count("SUCCEEDED"), 30u);
 }
 
 BOOST_AUTO_TEST_CASE(without_out_a_new_file_is_named_after_manifest_and_time,

@@ -123,8 +123,8 @@ BOOST_AUTO_TEST_CASE(an_unreachable_node_exits_2_naming_it, *utf::timeout(60)) {
 }
 
 // A new run with nodes reads its datasets while they connect: a broken
-// line is still refused before the run, ahead of a node's own error, and
-// the new results file goes.
+// line is still refused before the run, ahead of a node's own error; a new
+// results file goes, and one that --force would overwrite stays as it was.
 BOOST_AUTO_TEST_CASE(a_broken_dataset_with_nodes_exits_2_naming_its_line,
                      *utf::timeout(60)) {
   dir.write("cases.jsonl", "{\"id\": \"a\"}\n{\"id\": \"b\",}\n");
@@ -140,6 +140,25 @@ BOOST_AUTO_TEST_CASE(a_broken_dataset_with_nodes_exits_2_naming_its_line,
     BOOST_CHECK_EQUAL(r.err.find("unreachable"), std::string::npos);
     struct stat st {};
     BOOST_CHECK(::stat((dir.path() + "/r.jsonl").c_str(), &st) != 0);
+    auto old = dir.write("old.jsonl", "{\"type\": \"header\"}\n");
+    r = troupe({"run", "m.json", "--nodes", address, "--out", "old.jsonl",
+                "--force", "--progress", "never"});
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("cases.jsonl:2: invalid JSON"),
+                   std::string::npos);
+    BOOST_CHECK_EQUAL(read_file(old), "{\"type\": \"header\"}\n");
+  }
+  // Before an option's error, with nodes or without.
+  for (auto& flag : {"--send-keys", "--local-workers"}) {
+    std::vector<std::string> args{"run", "m.json", "--out", "x.jsonl", flag};
+    if (args.back() == "--send-keys")
+      args.insert(args.end(), {"--nodes", node.address()});
+    else
+      args.push_back("2");
+    auto r = troupe(args);
+    BOOST_CHECK_EQUAL(r.code, 2);
+    BOOST_CHECK_NE(r.err.find("cases.jsonl:2: invalid JSON"),
+                   std::string::npos);
   }
   // The node was prepared for the refused run, and takes the next one.
   auto r = troupe({"run", manifest("all-ok.json"), "--nodes", node.address(),
