@@ -213,7 +213,7 @@ int run_once(const run_options& given) {
 
 int run(const run_options& given) {
   auto opts = given;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(TROUPE_SANITIZED) || defined(__SANITIZE_ADDRESS__)
   opts.quick_exit = false;
 #endif
   auto code = run_once(opts);

@@ -66,18 +66,21 @@ bool write_locked(result_sink_state& st, const std::string& data) {
     errno = err;
     return false;
   }
-  if (st.committed < 0)
-    return true;
-  st.committed += static_cast<int64_t>(data.size());
-  if (st.committed - st.written_back >= writeback_bytes) {
-    // Starts the writes and does not wait for them; a failure here shows
-    // in the fsync at the end.
-    (void)::sync_file_range(st.cfg.fd, st.written_back,
-                            st.committed - st.written_back,
-                            SYNC_FILE_RANGE_WRITE);
-    st.written_back = st.committed;
-  }
+  if (st.committed >= 0)
+    st.committed += static_cast<int64_t>(data.size());
   return true;
+}
+
+// Hands what was written since the last time to the disk's writeback once
+// it is writeback_bytes or more; does not wait for it (a failure shows in
+// the fsync at the end). Outside the write lock: it may block a while.
+void write_back(result_sink_state& st) {
+  if (st.committed < 0 || st.committed - st.written_back < writeback_bytes)
+    return;
+  (void)::sync_file_range(st.cfg.fd, st.written_back,
+                          st.committed - st.written_back,
+                          SYNC_FILE_RANGE_WRITE);
+  st.written_back = st.committed;
 }
 
 void on_write_failure(sink_pointer self, int err) {
@@ -101,6 +104,8 @@ void do_flush(sink_pointer self) {
     } else if (!write_locked(st, st.buffer)) {
       st.unwritten += st.buffer;
       on_write_failure(self, errno);
+    } else {
+      write_back(st);
     }
     st.buffer.clear();
   }
