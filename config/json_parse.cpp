@@ -43,9 +43,7 @@ public:
     return true;
   }
   bool on_object_begin(json::error_code&) {
-    enter_value();
-    frames_.push_back({true, keys_.size(), text_.size(), 0, 0});
-    return true;
+    return open(true);
   }
   bool on_object_end(size_t n, json::error_code&) {
     keys_.resize(frames_.back().keys);
@@ -55,9 +53,7 @@ public:
     return true;
   }
   bool on_array_begin(json::error_code&) {
-    enter_value();
-    frames_.push_back({false, keys_.size(), text_.size(), 0, 0});
-    return true;
+    return open(false);
   }
   bool on_array_end(size_t n, json::error_code&) {
     frames_.pop_back();
@@ -143,6 +139,12 @@ private:
 
   std::string_view key_text(size_t i) const {
     return {text_.data() + keys_[i].first, keys_[i].second};
+  }
+  // An object or an array begins: a frame of its own.
+  bool open(bool object) {
+    enter_value();
+    frames_.push_back({object, keys_.size(), text_.size(), 0, 0});
+    return true;
   }
   // A value inside an array moves the array's index on.
   void enter_value() {

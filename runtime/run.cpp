@@ -135,7 +135,6 @@ int run_once(const run_options& given) {
   // The datasets are read by the core: with nodes, while they connect.
   auto opts = given;
   opts.limits.read_datasets = false;
-  opts.datasets_unread = true;
   auto loaded = config::load_manifest(opts.manifest, opts.limits);
   if (auto* err = std::get_if<config::config_error>(&loaded)) {
     std::fprintf(stderr, "troupe: %s\n", err->message.c_str());

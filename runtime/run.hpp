@@ -49,7 +49,10 @@ struct run_options {
   bool virtual_time = false;
   /// With virtual_time: write the whole timeline to this file.
   std::string timeline;
-  /// Caps on the manifest's size and on dataset lines.
+  /// Caps on the manifest's size and on dataset lines, as the manifest was
+  /// loaded with. With read_datasets off (the command line), the run reads
+  /// the datasets itself: before anything else or, in a new run with
+  /// nodes, while the nodes connect.
   config::load_options limits;
   /// `troupe node`s whose workers join the run: "HOST:PORT,...", empty for
   /// the manifest's execution_policy.nodes (if any).
@@ -65,10 +68,6 @@ struct run_options {
   /// With nodes and TLS: send the API key to the nodes instead of having
   /// them read it from their own environments.
   bool send_keys = false;
-  /// The manifest comes without its datasets read (load_options::
-  /// read_datasets off): the run reads them, before anything else or, in a
-  /// new run with nodes, while the nodes connect.
-  bool datasets_unread = false;
   /// The command line: run() ends the process itself once everything is
   /// written and flushed (std::_Exit with the exit code), and the actor
   /// system is left standing for that end to stop instead of torn down

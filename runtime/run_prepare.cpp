@@ -110,7 +110,7 @@ void open_results(prepared_run& p) {
     refuse(err);
 }
 
-// The datasets of a manifest that came without them (datasets_unread):
+// The datasets of a manifest loaded without them (limits.read_datasets off):
 // read now, or, for a new run with nodes, started on a thread of their own
 // to be read while the actor system starts and the nodes connect (B2's
 // 20,000 cases take 12 ms); the results header waits for them.
@@ -238,7 +238,7 @@ void prepare_run(prepared_run& p, bool custom_executor) {
     p.m.execution.concurrency = *p.cli.concurrency;
   // First, as when the command line read them with the manifest: a broken
   // dataset is the first error told.
-  if (p.cli.datasets_unread)
+  if (!p.cli.limits.read_datasets)
     start_datasets(p);
   try {
     prepare_rest(p, custom_executor);
