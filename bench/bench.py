@@ -8,8 +8,9 @@ one JSON line with its figures, measured as ratios in one run.
     python3 bench/bench.py b9s           # B9's second part: streams
 
 Workloads are generated into a temporary folder (BENCH_KEEP=DIR: into DIR,
-which must be empty or new, and is kept; one workload at a time). Every figure is the median of REPEAT runs (default 5), with the best
-run beside it.
+which must be empty or new, and is kept; one workload at a time). Every
+figure is the median of REPEAT runs (default 5), with the best run beside
+it.
 """
 
 import json
