@@ -123,6 +123,9 @@ int serve_node(const node_options& opts) {
   // CAF's default is at least 4 threads, too many next to the supervisor
   // and other nodes on a small machine.
   cfg.set("scheduler.max-threads", scheduler_threads());
+  // Its work comes from the middleman's thread and the clock's
+  // (run_threaded.cpp).
+  idle_on_condition(cfg);
   enable_network(cfg, opts.tls);
   caf::actor_system sys{cfg};
   node_config nc;

@@ -48,6 +48,10 @@ size_t scheduler_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+void idle_on_condition(caf::actor_system_config& cfg) {
+  cfg.set("work-stealing.moderate-poll-attempts", size_t{1});
+}
+
 void register_message_types(caf::actor_system_config& cfg) {
   for_each_message_type([&](auto tag, const char* name) {
     using type = typename decltype(tag)::type;

@@ -29,6 +29,12 @@ struct tls_files {
 /// overrides it, for benchmarks and machines shared with other work.
 size_t scheduler_threads();
 
+/// Has an idle scheduler thread wait on its condition variable after its
+/// 100 fast polls, skipping CAF's 500 more with a 50 us sleep each: for
+/// processes whose work comes mostly from other threads (an HTTP client's,
+/// the middleman's), where those sleeps cost a context switch each.
+void idle_on_condition(caf::actor_system_config& cfg);
+
 /// Registers every message type of messages/type_ids.hpp.
 void register_message_types(caf::actor_system_config& cfg);
 
