@@ -44,19 +44,28 @@ std::string default_results_path(const std::string& manifest) {
   return path;
 }
 
-int open_results(const std::string& path, bool force, std::string& err) {
+int open_results(const std::string& path, bool force, open_error& err) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? 0 : O_EXCL);
   int fd = ::open(path.c_str(), flags, 0644);
-  if (fd < 0) {
-    if (errno == EEXIST)
-      err = path
-            + ": results file exists; pass --force to overwrite it, or "
-              "--out to choose another file";
-    else
-      err
-        = path + ": cannot create results file (" + std::strerror(errno) + ")";
+  if (fd >= 0)
+    return fd;
+  if (errno == EEXIST) {
+    err.message = path
+                  + ": results file exists; pass --force to overwrite it, or "
+                    "--out to choose another file";
+  } else {
+    err.message
+      = path + ": cannot create results file (" + std::strerror(errno) + ")";
+    err.unwritable = true;
   }
   return fd;
+}
+
+// `what` failed on the file at `path`, which cannot be written.
+bool cannot(open_error& err, const std::string& path, const char* what) {
+  err.message = path + ": " + what + " (" + std::strerror(errno) + ")";
+  err.unwritable = true;
+  return false;
 }
 
 // A file that a run killed before its first line left behind: empty, or
@@ -124,14 +133,14 @@ bool write_header(const results_target& t, const run_options& opts,
 // last line, and learns which tasks are done.
 std::optional<results_target> open_resume(const run_options& opts,
                                           const config::manifest& m,
-                                          std::string& err) {
+                                          open_error& err) {
   if (unstarted_results_file(opts.resume)) {
     // Nothing was done: the file starts over, as a new one would.
     results_target out;
     out.path = opts.resume;
     out.fd = ::open(out.path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (out.fd < 0) {
-      err = out.path + ": cannot write (" + std::strerror(errno) + ")";
+      cannot(err, out.path, "cannot write");
       return std::nullopt;
     }
     std::fprintf(stderr, "troupe: %s: no result line yet; starting it afresh\n",
@@ -140,7 +149,7 @@ std::optional<results_target> open_resume(const run_options& opts,
   }
   auto loaded = results_index::read(opts.resume, true);
   if (auto* bad = std::get_if<config::config_error>(&loaded)) {
-    err = bad->message;
+    err.message = bad->message;
     return std::nullopt;
   }
   results_target out;
@@ -149,19 +158,19 @@ std::optional<results_target> open_resume(const run_options& opts,
     std::move(std::get<results_index>(loaded)));
   auto& idx = *out.index;
   if (idx.header().manifest_hash != m.hash) {
-    err = opts.resume + ": written for another manifest: its header says "
-          + idx.header().manifest_hash + ", but " + opts.manifest + " is "
-          + m.hash
-          + "\nhint: resume with the manifest that wrote it, or start a "
-            "new results file with --out";
+    err.message
+      = opts.resume + ": written for another manifest: its header says "
+        + idx.header().manifest_hash + ", but " + opts.manifest + " is "
+        + m.hash
+        + "\nhint: resume with the manifest that wrote it, or start a "
+          "new results file with --out";
     return std::nullopt;
   }
   if (idx.partial_bytes() > 0) {
     if (::truncate(opts.resume.c_str(),
                    static_cast<off_t>(idx.complete_bytes()))
         != 0) {
-      err = opts.resume + ": cannot drop the partial last line ("
-            + std::strerror(errno) + ")";
+      cannot(err, opts.resume, "cannot drop the partial last line");
       return std::nullopt;
     }
     std::fprintf(stderr,
@@ -181,7 +190,7 @@ std::optional<results_target> open_resume(const run_options& opts,
 }
 
 std::optional<results_target> open_new(const run_options& opts,
-                                       std::string& err) {
+                                       open_error& err) {
   results_target out;
   out.path = opts.out.empty() ? default_results_path(opts.manifest) : opts.out;
   out.fd = open_results(out.path, opts.force, err);
@@ -193,12 +202,9 @@ std::optional<results_target> open_new(const run_options& opts,
   return out;
 }
 
-bool reopen_for_append(results_target& t, std::string& err) {
+bool reopen_for_append(results_target& t, open_error& err) {
   t.fd = ::open(t.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (t.fd >= 0)
-    return true;
-  err = t.path + ": cannot append (" + std::strerror(errno) + ")";
-  return false;
+  return t.fd >= 0 || cannot(err, t.path, "cannot append");
 }
 
 // The manifest and dataset file that `output` would overwrite, if any:

@@ -39,18 +39,27 @@ bool skip_on_resume(task_status last, bool rerun_failed);
 // Each function that can fail stores why in `err` (a message without
 // "troupe: "); notes and warnings go to stderr.
 
+/// Why the results file could not be opened, and whether that is because
+/// it cannot be created or written (exit 4: a missing or read-only folder,
+/// a full disk) rather than the options' fault (exit 2: a file there
+/// without --force, a --resume file of another manifest).
+struct open_error {
+  std::string message;
+  bool unwritable = false;
+};
+
 /// Creates the results file (--out, or a new name).
 std::optional<results_target> open_new(const run_options& opts,
-                                       std::string& err);
+                                       open_error& err);
 
 /// Opens --resume F: checks it belongs to `m`, drops a partial last line,
 /// and learns which tasks are done.
 std::optional<results_target> open_resume(const run_options& opts,
                                           const config::manifest& m,
-                                          std::string& err);
+                                          open_error& err);
 
 /// Reopens a resumed file for appending.
-bool reopen_for_append(results_target& t, std::string& err);
+bool reopen_for_append(results_target& t, open_error& err);
 
 /// Writes the header line, marked resumed when `t` continues a file.
 bool write_header(const results_target& t, const run_options& opts,

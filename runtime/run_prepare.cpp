@@ -94,7 +94,7 @@ std::string take_datasets(prepared_run& p,
 
 // The results file: none, a new one, or a resumed one.
 void open_results(prepared_run& p) {
-  std::string err;
+  open_error err;
   if (p.cli.no_results_file) {
     results_target t;
     t.fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -107,7 +107,7 @@ void open_results(prepared_run& p) {
   p.target = p.cli.resume.empty() ? open_new(p.cli, err)
                                   : open_resume(p.cli, p.m, err);
   if (!p.target)
-    refuse(err);
+    refuse(err.message, err.unwritable ? error::unwritable : error::bad_input);
 }
 
 // The datasets of a manifest loaded without them (limits.read_datasets off):
@@ -211,9 +211,9 @@ void prepare_rest(prepared_run& p, bool custom_executor) {
           auto last = index->last_status(t.id);
           return !last || !skip_on_resume(*last, rerun);
         });
-    std::string err;
+    open_error err;
     if (!reopen_for_append(target, err))
-      refuse(err);
+      refuse(err.message, error::unwritable);
   }
   // The header goes out before the actor system starts, so that a process
   // killed at once still leaves a file that --resume takes; with nodes,

@@ -202,6 +202,28 @@ BOOST_AUTO_TEST_CASE(results_files_are_never_overwritten_without_force,
   BOOST_CHECK_EQUAL(read_results(existing).count("SUCCEEDED"), 30u);
 }
 
+BOOST_AUTO_TEST_CASE(a_results_file_that_cannot_be_created_exits_4,
+                     *utf::timeout(60)) {
+  // "4 means results could not be written": a folder that is not there,
+  // and a path through a regular file (refused even for root).
+  auto r = troupe({"run", manifest("all-ok.json"), "--out", "no/such/r.jsonl"});
+  BOOST_CHECK_EQUAL(r.code, 4);
+  BOOST_CHECK_NE(r.err.find("troupe: no/such/r.jsonl: cannot create results "
+                            "file (No such file or directory)"),
+                 std::string::npos);
+  dir.write("plain", "x");
+  r = troupe(
+    {"run", manifest("all-ok.json"), "--out", "plain/r.jsonl", "--force"});
+  BOOST_CHECK_EQUAL(r.code, 4);
+  BOOST_CHECK_NE(
+    r.err.find("plain/r.jsonl: cannot create results file (Not a directory)"),
+    std::string::npos);
+  // Bad input is told first, with its own code.
+  r = troupe({"run", "missing.json", "--out", "no/such/r.jsonl"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_EQUAL(r.err.find("no/such"), std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(without_out_a_new_file_is_named_after_manifest_and_time,
                      *utf::timeout(60)) {
   auto r = troupe({"run", manifest("all-ok.json")});
