@@ -1,6 +1,6 @@
 // `troupe init` end to end: each target's starter passes `troupe validate`
 // and the manifest schema, nothing is ever overwritten, a bad --target is a
-// usage error, and the dify-workflow starter runs clean against fake-dify.
+// usage error, and the Dify and http starters run clean against fake-dify.
 
 #include "config/json_checks.hpp"
 
@@ -22,8 +22,8 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-const std::vector<std::string> targets{"dify-workflow", "dify-chat", "http",
-                                       "stub"};
+const std::vector<std::string> targets{"dify-workflow", "dify-chat",
+                                       "dify-completion", "http", "stub"};
 
 struct init_fixture {
   temp_dir dir;
@@ -151,43 +151,61 @@ BOOST_AUTO_TEST_CASE(init_never_overwrites_and_changes_nothing_when_refused,
 
 BOOST_AUTO_TEST_CASE(a_bad_target_is_a_usage_error_listing_the_targets,
                      *utf::timeout(30)) {
-  auto r = troupe({"init", "--target", "dify-completion"});
+  auto r = troupe({"init", "--target", "dify-agent"});
   BOOST_CHECK_EQUAL(r.code, 2);
   BOOST_CHECK_EQUAL(r.out, "");
   BOOST_CHECK_EQUAL(r.err,
                     "troupe: init: --target: must be one of dify-workflow, "
-                    "dify-chat, http, stub, got \"dify-completion\"\n"
+                    "dify-chat, dify-completion, http, stub, got "
+                    "\"dify-agent\"\n"
                     "Run `troupe init --help` for usage.\n");
   BOOST_CHECK(files_in(dir.path()).empty());
   BOOST_CHECK_EQUAL(troupe({"init", "a", "b"}).code, 2);
   BOOST_CHECK(files_in(dir.path()).empty());
 }
 
-BOOST_AUTO_TEST_CASE(the_workflow_starter_runs_clean_against_fake_dify,
-                     *utf::timeout(120)) {
+BOOST_AUTO_TEST_CASE(the_service_starters_run_clean_against_fake_dify,
+                     *utf::timeout(240)) {
   fake_dify_process fake{{}, "app-init"};
-  BOOST_REQUIRE_EQUAL(troupe({"init"}).code, 0);
-  // The starter names fake-dify's usual address; this one has its own port.
-  auto text = read_file(dir.file("troupe.json"));
-  const std::string usual = "http://127.0.0.1:5001/v1";
-  auto pos = text.find("\"" + usual + "\"");
-  BOOST_REQUIRE(pos != std::string::npos);
-  text.replace(pos + 1, usual.size(), fake.base_url());
-  dir.write("troupe.json", text);
-  child_process run{{troupe_binary(), "run", "troupe.json", "--out", "r.jsonl",
-                     "--progress", "never"},
-                    dir.path(),
-                    {"DIFY_API_KEY=app-init"}};
-  auto r = run.wait(90s);
-  BOOST_REQUIRE_MESSAGE(r.code == 0, "exit " << r.code << ": " << r.err);
-  auto f = read_results(dir.file("r.jsonl"));
-  BOOST_CHECK_EQUAL(f.results.size(), 3u);
-  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 3u);
-  for (auto& [id, line] : f.results)
-    for (auto& a : line.at("assertions").as_array())
-      BOOST_CHECK_MESSAGE(a.at("passed").as_bool(),
-                          id << ": " << json::serialize(a));
-  BOOST_CHECK_EQUAL(fake.calls("/v1/workflows/run"), 3);
+  struct service {
+    std::string target, key_env, path;
+    int calls; // the chat starter's conversation has two turns
+  };
+  for (auto& s :
+       {service{"dify-workflow", "DIFY_API_KEY", "/v1/workflows/run", 3},
+        service{"dify-chat", "DIFY_API_KEY", "/v1/chat-messages", 4},
+        service{"dify-completion", "DIFY_API_KEY", "/v1/completion-messages",
+                3},
+        service{"http", "SERVICE_TOKEN", "/v1/workflows/run", 3}}) {
+    BOOST_TEST_CONTEXT("--target " << s.target) {
+      auto before = fake.calls(s.path);
+      BOOST_REQUIRE_EQUAL(troupe({"init", "--target", s.target, s.target}).code,
+                          0);
+      // The starter names fake-dify's usual address; this one has its own
+      // port.
+      auto manifest = dir.file(s.target + "/troupe.json");
+      auto text = read_file(manifest);
+      const std::string usual = "http://127.0.0.1:5001/v1";
+      auto pos = text.find("\"" + usual);
+      BOOST_REQUIRE(pos != std::string::npos);
+      text.replace(pos + 1, usual.size(), fake.base_url());
+      dir.write(s.target + "/troupe.json", text);
+      child_process run{{troupe_binary(), "run", manifest, "--out",
+                         s.target + ".jsonl", "--progress", "never"},
+                        dir.path(),
+                        {s.key_env + "=app-init"}};
+      auto r = run.wait(90s);
+      BOOST_REQUIRE_MESSAGE(r.code == 0, "exit " << r.code << ": " << r.err);
+      auto f = read_results(dir.file(s.target + ".jsonl"));
+      BOOST_CHECK_EQUAL(f.results.size(), 3u);
+      BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), 3u);
+      for (auto& [id, line] : f.results)
+        for (auto& a : line.at("assertions").as_array())
+          BOOST_CHECK_MESSAGE(a.at("passed").as_bool(),
+                              id << ": " << json::serialize(a));
+      BOOST_CHECK_EQUAL(fake.calls(s.path) - before, s.calls);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,7 +11,7 @@ void add_init_options(CLI::App& init, init_command& cmd) {
     names += (names.empty() ? "" : ", ") + std::string{t};
   add_value(init, "--target", "TYPE",
             "the target type: dify-workflow (the default),\n"
-            "dify-chat, http or stub",
+            "dify-chat, dify-completion, http or stub",
             [&cmd](auto& v) { cmd.target = v; })
     ->check(non_empty("--target"))
     ->check(CLI::Validator(

@@ -120,6 +120,39 @@ constexpr const char* chat_cases
 {"id": "follow-up", "turns": [{"query": "I bought a kettle last week."}, {"query": "It leaks. What can I do?", "expect": {"contains": "kettle"}}]}
 )";
 
+constexpr const char* dify_completion_manifest
+  = R"(// A starter manifest for a Dify completion app (a text generator),
+// written by `troupe init`. Try it first against troupe's fake Dify
+// server, which answers like a completion app that echoes its "text" input
+// (no account needed):
+//   troupe fake-dify --listen 127.0.0.1:5001 &
+//   DIFY_API_KEY=app-test troupe run troupe.json
+// Then set base_url to your Dify's Service API (https://api.dify.ai/v1, or
+// your server's /v1) and DIFY_API_KEY to the app's API key.
+{
+  "name": "starter",
+  "target": {
+    "type": "dify-completion",
+    // troupe fake-dify --listen 127.0.0.1:5001 serves here.
+    "base_url": "http://127.0.0.1:5001/v1",
+    // The variable that holds the app's key; the key never goes in here.
+    "api_key_env": "DIFY_API_KEY",
+    "response_mode": "blocking", // or "streaming"
+  },
+  "datasets": [
+    // One case per line: {"id": ..., "inputs": {...}, "expect": {...}}.
+    // The inputs are the app's variables, its prompt's text included (a
+    // completion app takes no query of its own).
+    { "name": "smoke", "file": "cases.jsonl",
+      // A check on every answer: that it is not empty.
+      "expect": { "regex": "\\S" } },
+  ],
+  "execution_policy": { "concurrency": 4, "timeout_seconds": 60 },
+  "retry_policy": { "max_attempts": 3, "backoff_seconds": 2,
+                    "jitter": "full" },
+}
+)";
+
 constexpr const char* http_manifest
   = R"(// A starter manifest for any HTTP JSON endpoint, written by `troupe init`.
 // It calls troupe's fake Dify server's workflow endpoint as a stand-in for
@@ -200,6 +233,7 @@ constexpr const char* stub_next = R"(  troupe validate %s
 const starter starters[] = {
   {"dify-workflow", dify_workflow_manifest, text_cases, dify_next},
   {"dify-chat", dify_chat_manifest, chat_cases, dify_next},
+  {"dify-completion", dify_completion_manifest, text_cases, dify_next},
   {"http", http_manifest, text_cases, http_next},
   {"stub", stub_manifest, text_cases, stub_next},
 };

@@ -12,7 +12,7 @@ namespace troupe::cli {
 /// The target types `troupe init` writes starters for; the first is the
 /// default (troupe is Dify-first, and a workflow app is the simplest).
 inline constexpr std::string_view init_targets[]
-  = {"dify-workflow", "dify-chat", "http", "stub"};
+  = {"dify-workflow", "dify-chat", "dify-completion", "http", "stub"};
 
 /// The starter manifest's file name: names the tool in a project folder,
 /// as package.json or tsconfig.json do.
