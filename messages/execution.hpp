@@ -96,6 +96,12 @@ struct attempt_event {
   int64_t duration_us = 0;
   std::string error;
   int32_t http_status = 0;
+  /// HTTP attempts that reached the wire, as in the attempt_log: the wire
+  /// time, the wait before it and a new connection's set-up (0 on a reused
+  /// one); -1 otherwise.
+  int64_t latency_us = -1;
+  int64_t queue_us = -1;
+  int64_t connect_us = -1;
   /// Whether another attempt follows, and after how long (-1 when none).
   bool will_retry = false;
   int64_t retry_delay_us = -1;

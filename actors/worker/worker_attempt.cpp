@@ -186,6 +186,9 @@ void emit_attempt_event(worker_pointer self, int64_t retry_delay_us) {
   ev.duration_us = rec.duration_us;
   ev.error = rec.error;
   ev.http_status = rec.http_status;
+  ev.latency_us = rec.latency_us;
+  ev.queue_us = rec.queue_us;
+  ev.connect_us = rec.connect_us;
   ev.will_retry = retry_delay_us >= 0;
   ev.retry_delay_us = retry_delay_us;
   st.cfg.on_attempt(ev);

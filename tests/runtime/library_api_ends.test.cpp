@@ -3,7 +3,8 @@
 // manifest with nodes is refused with troupe::error, an aborted attempt is
 // never started late, the function's pool caps the workers, the handle's
 // destructor cancels, status() holds the final counts from the shutdown
-// on, and a stuck callback holds new tasks instead of filling memory.
+// on, a stuck callback holds new tasks instead of filling memory, and an
+// attempt event carries an HTTP call's wire times.
 
 #include "actors/function/function_executor.hpp"
 #include "runtime/troupe.hpp"
@@ -15,11 +16,14 @@
 #include <caf/exit_reason.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "tests/support/fake_dify_process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -374,6 +378,55 @@ BOOST_AUTO_TEST_CASE(a_stuck_callback_holds_answers_from_the_cache_too,
   opts.cache = dir.file("cache");
   troupe::run(m, opts);
   check_held(m, opts, n, [](const troupe::task_result& r) { return r.cached; });
+}
+
+BOOST_AUTO_TEST_CASE(attempt_events_carry_the_wire_times_of_http_calls,
+                     *utf::timeout(60)) {
+  // Three workflow calls one after the other on fake-dify: each event has
+  // the times of its attempt_log entry, and the one connection, opened by
+  // the first call, is reused (connect_us 0) by the next two.
+  fake_dify_process fake{{}, "app-lib"};
+  ::setenv("TROUPE_LIBRARY_TEST_KEY", "app-lib", 1);
+  temp_dir dir;
+  auto m = troupe::manifest_from_json(
+    R"({"name": "lib", "target": {"type": "dify-workflow", "base_url": ")"
+      + fake.base_url() + R"(", "api_key_env": "TROUPE_LIBRARY_TEST_KEY"},
+      "datasets": [{"name": "d", "cases": [{"id": "a"}, {"id": "b"},
+                                           {"id": "c"}]}],
+      "execution_policy": {"concurrency": 1}})",
+    dir.path());
+  std::vector<troupe::attempt_event> events;
+  std::vector<troupe::task_result> results;
+  troupe::run_options opts;
+  opts.on.on_attempt
+    = [&](const troupe::attempt_event& e) { events.push_back(e); };
+  opts.on.on_result
+    = [&](const troupe::task_result& r) { results.push_back(r); };
+  auto s = troupe::run(m, opts);
+  ::unsetenv("TROUPE_LIBRARY_TEST_KEY");
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 3u);
+  BOOST_REQUIRE_EQUAL(events.size(), 3u);
+  BOOST_REQUIRE_EQUAL(results.size(), 3u);
+  std::sort(events.begin(), events.end(),
+            [](auto& x, auto& y) { return x.started_us < y.started_us; });
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto& e = events[i];
+    BOOST_TEST_CONTEXT(e.task_id) {
+      auto r = std::find_if(results.begin(), results.end(),
+                            [&](auto& x) { return x.task_id == e.task_id; });
+      BOOST_REQUIRE(r != results.end());
+      auto& a = r->attempt_log.at(0);
+      BOOST_CHECK_EQUAL(e.latency_us, a.latency_us);
+      BOOST_CHECK_EQUAL(e.queue_us, a.queue_us);
+      BOOST_CHECK_EQUAL(e.connect_us, a.connect_us);
+      BOOST_CHECK_GT(e.latency_us, 0);
+      BOOST_CHECK_LE(e.latency_us, e.duration_us);
+      BOOST_CHECK_GE(e.queue_us, 0);
+      if (i > 0)
+        BOOST_CHECK_EQUAL(e.connect_us, 0);
+    }
+  }
+  BOOST_CHECK_EQUAL(fake.calls("/v1/workflows/run"), 3);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
