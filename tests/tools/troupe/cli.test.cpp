@@ -71,7 +71,8 @@ BOOST_AUTO_TEST_CASE(init_takes_a_target_and_a_folder_both_optional) {
   BOOST_CHECK_EQUAL(c.dir, "demo");
   BOOST_CHECK_EQUAL(message_of({"init", "--target", "dify"}),
                     usage("init: --target: must be one of dify-workflow, "
-                          "dify-chat, http, stub, got \"dify\"",
+                          "dify-chat, dify-completion, http, stub, got "
+                          "\"dify\"",
                           "init"));
   BOOST_CHECK_EQUAL(message_of({"init", "--target"}),
                     usage("init: --target needs a value", "init"));
