@@ -111,6 +111,36 @@ BOOST_AUTO_TEST_CASE(a_delayed_attempt_is_answered_after_its_virtual_delay) {
   BOOST_CHECK_EQUAL(out->replied_at_ms[1], 300.0);
 }
 
+BOOST_AUTO_TEST_CASE(each_delay_ends_at_its_own_time_whatever_the_order) {
+  // One timer at a time: a later attempt due sooner (the delay lowered
+  // meanwhile) gets a tick of its own, attempts due together are answered
+  // together, and a tick re-arms for what is left.
+  stub_settings s;
+  s.delay_us = 50'000;
+  start(s);
+  execute(1, "d/c#0"); // due at 50 ms
+  run();
+  caf::anon_send(exec, set_delay_atom::value, int64_t{10'000});
+  run();
+  advance(5ms);
+  execute(2, "d/c#1"); // due at 15 ms
+  execute(3, "d/c#2"); // due at 15 ms
+  run();
+  caf::anon_send(exec, set_delay_atom::value, int64_t{30'000});
+  execute(4, "d/c#3"); // due at 35 ms
+  run();
+  advance(9ms);
+  BOOST_CHECK(out->replies.empty());
+  advance(1ms);
+  BOOST_CHECK_EQUAL(out->replies.size(), 2u);
+  BOOST_CHECK_EQUAL(out->replied_at_ms[2], 15.0);
+  BOOST_CHECK_EQUAL(out->replied_at_ms[3], 15.0);
+  run_until_idle(1s);
+  BOOST_REQUIRE_EQUAL(out->replies.size(), 4u);
+  BOOST_CHECK_EQUAL(out->replied_at_ms[4], 35.0);
+  BOOST_CHECK_EQUAL(out->replied_at_ms[1], 50.0);
+}
+
 BOOST_AUTO_TEST_CASE(a_timeout_attempt_is_never_answered) {
   stub_settings s;
   s.behaviors["d/c#0"] = {test::scripted("timeout")};
