@@ -200,6 +200,21 @@ case_reader::case_reader(const dataset_config& ds, std::FILE* stream)
   start();
 }
 
+case_reader::case_reader(const dataset_config& ds, uint64_t begin, uint64_t end,
+                         uint64_t first_line)
+  : ds_(ds), remaining_(end - begin), line_(first_line - 1) {
+  file_ = std::fopen(ds_.file.c_str(), "rb");
+  if (file_ == nullptr
+      || ::fseeko(file_, static_cast<off_t>(begin), SEEK_SET) != 0) {
+    error_ = config_error{ds_.file + ": cannot read dataset file ("
+                          + std::strerror(errno) + ")"};
+    return;
+  }
+  // A byte order mark can only open the file.
+  started_ = begin > 0;
+  buf_.resize(read_chunk);
+}
+
 // Reads the CSV header row, if any, from the open file.
 void case_reader::start() {
   auto n = ds_.file.size();
@@ -258,7 +273,11 @@ bool case_reader::read_line(std::string& out) {
     if (buf_pos_ == buf_len_) {
       if (eof_)
         return !out.empty();
-      buf_len_ = std::fread(buf_.data(), 1, buf_.size(), file_);
+      buf_len_ = std::fread(
+        buf_.data(), 1,
+        static_cast<size_t>(std::min<uint64_t>(buf_.size(), remaining_)),
+        file_);
+      remaining_ -= buf_len_;
       buf_pos_ = 0;
       // A UTF-8 byte order mark, as Excel's "CSV UTF-8" writes, is not
       // part of the first line (else the header's first column would be

@@ -26,6 +26,12 @@ public:
   /// end; `ds.file` names it in errors and its extension picks CSV or JSONL.
   case_reader(const dataset_config& ds, std::FILE* stream);
 
+  /// Reads the JSONL lines of `ds`'s file from byte `begin` (the start of
+  /// a line) up to byte `end`, numbering them from `first_line`: one part
+  /// of a file scanned by several threads.
+  case_reader(const dataset_config& ds, uint64_t begin, uint64_t end,
+              uint64_t first_line);
+
   ~case_reader();
 
   case_reader(const case_reader&) = delete;
@@ -42,6 +48,11 @@ public:
   /// Line of the file where the last case began (0 for inline cases).
   uint64_t line() const noexcept {
     return record_line_;
+  }
+
+  /// The last line read, blank ones included.
+  uint64_t lines_read() const noexcept {
+    return line_;
   }
 
 private:
@@ -61,6 +72,8 @@ private:
   size_t buf_pos_ = 0;
   size_t buf_len_ = 0;
   bool eof_ = false;
+  /// The bytes left to read in a part (everything, otherwise).
+  uint64_t remaining_ = UINT64_MAX;
   /// Whether the file's first bytes were read (and a BOM skipped).
   bool started_ = false;
   uint64_t line_ = 0;

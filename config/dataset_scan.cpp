@@ -11,7 +11,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -177,11 +183,168 @@ void no_files_in_turns(const checker& chk, const dataset_config& ds, size_t di,
                    "the case's inputs");
 }
 
+// What a pass over a dataset, or a part of its file, found.
+struct part_scan {
+  uint64_t count = 0;
+  /// The lines read, blank ones included.
+  uint64_t lines = 0;
+  /// The ids' hashes, when a part after the first: they go to the filter
+  /// in the file's order once every part is read.
+  std::vector<uint64_t> hashes;
+  /// The scripted ids found (indexes into the dataset's wanted ids).
+  std::vector<size_t> found;
+};
+
+// What every part of a dataset's pass shares, read only.
+struct scan_context {
+  const checker& chk;
+  manifest& m;
+  size_t di;
+  bool turns_allowed;
+  bool files;
+  const std::unordered_map<std::string, std::vector<size_t>>& wanted_ids;
+};
+
+// Reads the cases of `reader` into `out`: each id's hash to `filter` (its
+// suspected duplicates to `suspects`), or without one to out.hashes. Throws
+// check_failure at the first problem.
+void scan_part(const scan_context& cx, case_reader& reader, id_filter* filter,
+               std::vector<uint64_t>& suspects, part_scan& out) {
+  auto& ds = cx.m.datasets[cx.di];
+  auto& chk = cx.chk;
+  case_config c;
+  while (reader.next(c)) {
+    if (!c.turns.empty() && !cx.turns_allowed)
+      no_turns_here(chk, ds, cx.di, out.count, reader.line(), cx.m.target.type);
+    if (cx.files)
+      no_files_in_turns(chk, ds, cx.di, out.count, reader.line(), c);
+    ++out.count;
+    auto h = troupe_hash(c.id);
+    if (filter == nullptr)
+      out.hashes.push_back(h);
+    else if (filter->add(h))
+      suspects.push_back(h);
+    if (!cx.wanted_ids.empty())
+      if (auto i = cx.wanted_ids.find(c.id); i != cx.wanted_ids.end())
+        out.found.insert(out.found.end(), i->second.begin(), i->second.end());
+    if (cx.files && may_name_files(c.inputs_json)) {
+      if (ds.file.empty())
+        check_file_inputs(
+          chk,
+          index_path(index_path("datasets", cx.di) + ".cases", out.count - 1)
+            + ".inputs",
+          c.inputs_json, cx.m);
+      else
+        check_file_inputs(
+          checker{ds.file + ":" + std::to_string(reader.line())}, "inputs",
+          c.inputs_json, cx.m);
+    }
+  }
+  if (reader.error())
+    throw check_failure(reader.error()->message);
+  out.lines = reader.lines_read();
+}
+
+// Where the parts of a file of `size` bytes begin: `n` of about equal size,
+// each at the start of a line (fewer when lines are long).
+std::vector<uint64_t> part_starts(const std::string& path, uint64_t size,
+                                  size_t n) {
+  std::vector<uint64_t> starts{0};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr)
+    return starts;
+  char buf[4096];
+  for (size_t k = 1; k < n; ++k) {
+    // From the byte before: a line may begin right at `at`.
+    uint64_t pos = std::max(size * k / n, starts.back() + 1) - 1;
+    if (::fseeko(f, static_cast<off_t>(pos), SEEK_SET) != 0)
+      break;
+    bool found = false;
+    while (!found) {
+      auto got = std::fread(buf, 1, sizeof(buf), f);
+      if (got == 0)
+        break;
+      auto* nl = static_cast<char*>(std::memchr(buf, '\n', got));
+      found = nl != nullptr;
+      pos += found ? static_cast<uint64_t>(nl - buf) + 1 : got;
+    }
+    if (!found || pos >= size)
+      break;
+    starts.push_back(pos);
+  }
+  std::fclose(f);
+  return starts;
+}
+
+// Reads a JSONL file in parts, the first on this thread and each other on
+// one of its own, as one pass would: the same counts, the same suspects in
+// the same order, and the first problem in the file's order, with its line.
+void scan_in_parts(const scan_context& cx, const std::vector<uint64_t>& starts,
+                   uint64_t size, id_filter& filter,
+                   std::vector<uint64_t>& suspects, part_scan& total) {
+  auto& ds = cx.m.datasets[cx.di];
+  auto n = starts.size();
+  auto end_of = [&](size_t i) { return i + 1 < n ? starts[i + 1] : size; };
+  std::vector<part_scan> parts(n);
+  std::vector<std::optional<std::string>> failed(n);
+  std::vector<std::exception_ptr> thrown(n);
+  // Lines count from 1 in each part; a broken part after the first is read
+  // again below, numbered from where it really starts.
+  auto read = [&](size_t i) {
+    try {
+      case_reader reader{ds, starts[i], end_of(i), 1};
+      scan_part(cx, reader, i == 0 ? &filter : nullptr, suspects, parts[i]);
+    } catch (const check_failure& e) {
+      failed[i] = e.what();
+    } catch (...) {
+      thrown[i] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  size_t inline_from = n;
+  for (size_t i = 1; i < n; ++i) {
+    try {
+      threads.emplace_back(read, i);
+    } catch (const std::system_error&) {
+      inline_from = i; // no thread to be had: the rest here
+      break;
+    }
+  }
+  read(0);
+  for (size_t i = inline_from; i < n; ++i)
+    read(i);
+  for (auto& t : threads)
+    t.join();
+  uint64_t first_line = 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (thrown[i])
+      std::rethrow_exception(thrown[i]);
+    if (failed[i] && i == 0)
+      throw check_failure(*failed[i]);
+    if (failed[i]) {
+      case_reader reader{ds, starts[i], end_of(i), first_line};
+      part_scan again;
+      std::vector<uint64_t> unused;
+      scan_part(cx, reader, nullptr, unused, again);
+      throw check_failure(*failed[i]); // the file changed meanwhile
+    }
+    first_line += parts[i].lines;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    total.count += parts[i].count;
+    total.found.insert(total.found.end(), parts[i].found.begin(),
+                       parts[i].found.end());
+    for (auto h : parts[i].hashes)
+      if (filter.add(h))
+        suspects.push_back(h);
+  }
+}
+
 } // namespace
 
 // Streams every dataset once: counts cases, reports the first broken line
 // and any duplicate id, and checks that every scripted task exists.
-void scan_datasets(const checker& chk, manifest& m) {
+void scan_datasets(const checker& chk, manifest& m, const scan_options& so) {
   auto scripted = scripted_ids(chk, m);
   bool turns_allowed = m.target.type == target_type::dify_chat
                        || m.target.type == target_type::stub;
@@ -193,55 +356,46 @@ void scan_datasets(const checker& chk, manifest& m) {
   if (files)
     for (size_t j = 0; j < m.parameters.size(); ++j)
       check_file_inputs(chk, index_path("parameters", j), m.parameters[j], m);
+  auto threads
+    = so.threads > 0
+        ? so.threads
+        : std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
   for (size_t di = 0; di < m.datasets.size(); ++di) {
     auto& ds = m.datasets[di];
+    auto size = ds.file.empty() ? 0 : file_size(ds.file);
     // About 16 bits per case for files (lines of 40 bytes or more), 32 for
     // inline cases: false alarms stay rare, and a false alarm only costs a
     // second pass.
-    auto bits = ds.file.empty() ? ds.cases.size() * 32
-                                : std::min<uint64_t>(file_size(ds.file) / 2,
-                                                     uint64_t{1} << 32);
+    auto bits = ds.file.empty()
+                  ? ds.cases.size() * 32
+                  : std::min<uint64_t>(size / 2, uint64_t{1} << 32);
     id_filter filter{bits};
     std::vector<uint64_t> suspects;
     auto& wanted = scripted[di];
     std::unordered_map<std::string, std::vector<size_t>> wanted_ids;
     for (size_t i = 0; i < wanted.size(); ++i)
       wanted_ids[wanted[i].case_id].push_back(i);
-    uint64_t count = 0;
-    {
+    scan_context cx{chk, m, di, turns_allowed, files, wanted_ids};
+    part_scan total;
+    // A JSONL file in parts, one per core: file inputs (hashed into `m`
+    // as they are found) and CSV records (which may span lines) in one.
+    auto n = std::min<uint64_t>(threads,
+                                size / std::max<uint64_t>(so.part_bytes, 1));
+    bool csv = ds.file.size() >= 4
+               && ds.file.compare(ds.file.size() - 4, 4, ".csv") == 0;
+    std::vector<uint64_t> starts;
+    if (n >= 2 && !files && !csv && !check_input_file(ds.file, "dataset file"))
+      starts = part_starts(ds.file, size, static_cast<size_t>(n));
+    if (starts.size() >= 2) {
+      scan_in_parts(cx, starts, size, filter, suspects, total);
+    } else {
       case_reader reader{ds};
-      case_config c;
-      while (reader.next(c)) {
-        if (!c.turns.empty() && !turns_allowed)
-          no_turns_here(chk, ds, di, count, reader.line(), m.target.type);
-        if (files)
-          no_files_in_turns(chk, ds, di, count, reader.line(), c);
-        ++count;
-        auto h = troupe_hash(c.id);
-        if (filter.add(h))
-          suspects.push_back(h);
-        if (!wanted_ids.empty())
-          if (auto i = wanted_ids.find(c.id); i != wanted_ids.end())
-            for (auto k : i->second)
-              wanted[k].found = true;
-        if (files && may_name_files(c.inputs_json)) {
-          if (ds.file.empty())
-            check_file_inputs(
-              chk,
-              index_path(index_path("datasets", di) + ".cases", count - 1)
-                + ".inputs",
-              c.inputs_json, m);
-          else
-            check_file_inputs(
-              checker{ds.file + ":" + std::to_string(reader.line())}, "inputs",
-              c.inputs_json, m);
-        }
-      }
-      if (reader.error())
-        throw check_failure(reader.error()->message);
+      scan_part(cx, reader, &filter, suspects, total);
     }
-    ds.case_count = count;
-    if (count == 0)
+    for (auto k : total.found)
+      wanted[k].found = true;
+    ds.case_count = total.count;
+    if (total.count == 0)
       chk.fail(index_path("datasets", di),
                "dataset \"" + ds.name + "\" has no cases");
     if (!suspects.empty())

@@ -4,13 +4,24 @@
 
 #include "config/manifest.hpp"
 
+#include <cstdint>
+
 namespace troupe::config {
 
 class checker;
 
+/// How the pass reads a big JSONL file: in parts, each on a thread of its
+/// own, of at least `part_bytes` each, on `threads` threads at most (0: one
+/// per core, up to 8).
+struct scan_options {
+  unsigned threads = 0;
+  uint64_t part_bytes = uint64_t{256} << 10;
+};
+
 /// Streams every dataset of `m` once: counts its cases, reports the first
 /// broken line and any duplicate case id, and checks that every task the
 /// stub script names exists.
-void scan_datasets(const checker& chk, manifest& m);
+void scan_datasets(const checker& chk, manifest& m,
+                   const scan_options& so = {});
 
 } // namespace troupe::config

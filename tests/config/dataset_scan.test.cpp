@@ -1,15 +1,60 @@
 // The pass over the datasets: case counts, duplicate ids, and dataset files
-// that are missing, broken, or CSV.
+// that are missing, broken, or CSV; a big file read in parts on several
+// threads gives what one pass gives.
 
 #include "config/dataset_scan.hpp"
 
 #include "config/dataset_reader.hpp"
+#include "config/json_checks.hpp"
 
 #include "tests/config/manifest_fixture.hpp"
+
+#include <map>
 
 using namespace troupe;
 using namespace troupe::config;
 using troupe::test::manifest_fixture;
+
+namespace {
+
+/// The pass over `text`'s datasets in parts of `part_bytes` on `threads`
+/// threads: "ok N" (the first dataset's cases) or the error, the folder
+/// written as "DIR".
+std::string scan_with(manifest_fixture& fx, const std::string& text,
+                      unsigned threads, uint64_t part_bytes = 64) {
+  load_options lo;
+  lo.read_datasets = false;
+  auto r = load_manifest(fx.dir.write("m.json", text), lo);
+  BOOST_REQUIRE(std::holds_alternative<manifest>(r));
+  auto& m = std::get<manifest>(r);
+  std::string out;
+  try {
+    scan_datasets(checker{m.path}, m, scan_options{threads, part_bytes});
+    out = "ok " + std::to_string(m.datasets.at(0).case_count);
+  } catch (const check_failure& e) {
+    out = e.what();
+  }
+  for (size_t pos; (pos = out.find(fx.dir.path())) != std::string::npos;)
+    out.replace(pos, fx.dir.path().size(), "DIR");
+  return out;
+}
+
+/// 200 lines: a byte order mark, CRLF endings here and there, blank lines
+/// (every 7th), and `edit` applied to lines by number.
+std::string lines_file(const std::map<int, std::string>& edit = {}) {
+  std::string text = "\xEF\xBB\xBF";
+  for (int line = 1; line <= 200; ++line) {
+    std::string l = line % 7 == 0 ? ""
+                                  : R"({"id": "c)" + std::to_string(line)
+                                      + R"(", "inputs": {"n": 1}})";
+    if (auto i = edit.find(line); i != edit.end())
+      l = i->second;
+    text += l + (line % 5 == 0 ? "\r\n" : "\n");
+  }
+  return text;
+}
+
+} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(manifest, manifest_fixture)
 
@@ -121,6 +166,48 @@ BOOST_AUTO_TEST_CASE(turns_are_for_chat_and_stub_targets_only) {
   auto m = ok(R"({"target": {"type": "stub"}, "datasets": [{"name": "d",
     "file": "t.jsonl"}]})");
   BOOST_CHECK_EQUAL(m.datasets[0].case_count, 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_file_read_in_parts_gives_what_one_pass_gives) {
+  const std::string m = R"({"target": {"type": "stub"},
+    "datasets": [{"name": "d", "file": "p.jsonl"}],
+    "stub": {"task_behaviors": {"d/c199#0": ["failure"]}}})";
+  auto same_for_all = [&](const std::string& expected) {
+    for (unsigned threads : {1u, 2u, 3u, 5u})
+      BOOST_TEST_CONTEXT(threads << " threads") {
+        BOOST_CHECK_EQUAL(scan_with(*this, m, threads), expected);
+      }
+  };
+  // 172 cases (28 blank lines), the scripted one in the last part.
+  dir.write("p.jsonl", lines_file());
+  same_for_all("ok 172");
+  // A broken line in a later part is named by its line in the file.
+  dir.write("p.jsonl", lines_file({{150, R"({"id": "x", )"}}));
+  same_for_all("DIR/p.jsonl:150: invalid JSON (incomplete JSON)");
+  // Two: the first in the file wins, whichever part read it first.
+  dir.write("p.jsonl",
+            lines_file({{40, R"({"id": 1.5})"}, {170, R"({"id": "x", )"}}));
+  same_for_all("DIR/p.jsonl:40: id: must be a string, got 1.5");
+  // A duplicate id across parts.
+  dir.write("p.jsonl",
+            lines_file({{3, R"({"id": "x"})"}, {190, R"({"id": "x"})"}}));
+  same_for_all(
+    "DIR/p.jsonl:190: id: duplicate case id \"x\" (first at line 3)");
+  // A scripted id no part has.
+  dir.write("p.jsonl", lines_file({{199, R"({"id": "other"})"}}));
+  same_for_all("DIR/m.json: stub.task_behaviors[\"d/c199#0\"]: dataset \"d\" "
+               "has no case \"c199\"");
+  // A line over the limit, in the second half.
+  dir.write("p.jsonl", lines_file({{120, R"({"id": ")" + std::string(2000, 'a')
+                                           + R"("})"}}));
+  auto limited = R"({"target": {"type": "stub"},
+    "datasets": [{"name": "d", "file": "p.jsonl"}],
+    "execution_policy": {"limits": {"max_line_bytes": 1024}}})";
+  for (unsigned threads : {1u, 3u})
+    BOOST_CHECK_EQUAL(scan_with(*this, limited, threads),
+                      "DIR/p.jsonl:120: line longer than the limit of 1024 "
+                      "bytes (execution_policy.limits.max_line_bytes, or "
+                      "--max-line-bytes, raises it)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
