@@ -378,13 +378,15 @@ void scan_datasets(const checker& chk, manifest& m, const scan_options& so) {
     scan_context cx{chk, m, di, turns_allowed, files, wanted_ids};
     part_scan total;
     // A JSONL file in parts, one per core: file inputs (hashed into `m`
-    // as they are found) and CSV records (which may span lines) in one.
+    // as they are found), CSV records (which may span lines) and files
+    // over so.most_bytes in one.
     auto n = std::min<uint64_t>(threads,
                                 size / std::max<uint64_t>(so.part_bytes, 1));
     bool csv = ds.file.size() >= 4
                && ds.file.compare(ds.file.size() - 4, 4, ".csv") == 0;
     std::vector<uint64_t> starts;
-    if (n >= 2 && !files && !csv && !check_input_file(ds.file, "dataset file"))
+    if (n >= 2 && size <= so.most_bytes && !files && !csv
+        && !check_input_file(ds.file, "dataset file"))
       starts = part_starts(ds.file, size, static_cast<size_t>(n));
     if (starts.size() >= 2) {
       scan_in_parts(cx, starts, size, filter, suspects, total);
