@@ -202,11 +202,13 @@ case_reader::case_reader(const dataset_config& ds, std::FILE* stream)
 
 case_reader::case_reader(const dataset_config& ds, uint64_t begin, uint64_t end,
                          uint64_t first_line)
-  : ds_(ds), remaining_(end - begin), line_(first_line - 1) {
+  : ds_(ds),
+    remaining_(end == UINT64_MAX ? UINT64_MAX : end - begin),
+    line_(first_line - 1) {
   file_ = std::fopen(ds_.file.c_str(), "rb");
   if (file_ == nullptr
       || ::fseeko(file_, static_cast<off_t>(begin), SEEK_SET) != 0) {
-    error_ = config_error{ds_.file + ": cannot read dataset file ("
+    error_ = config_error{ds_.file + ": cannot open dataset file ("
                           + std::strerror(errno) + ")"};
     return;
   }

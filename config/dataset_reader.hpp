@@ -27,8 +27,8 @@ public:
   case_reader(const dataset_config& ds, std::FILE* stream);
 
   /// Reads the JSONL lines of `ds`'s file from byte `begin` (the start of
-  /// a line) up to byte `end`, numbering them from `first_line`: one part
-  /// of a file scanned by several threads.
+  /// a line) up to byte `end` (UINT64_MAX: its end), numbering them from
+  /// `first_line`: one part of a file scanned by several threads.
   case_reader(const dataset_config& ds, uint64_t begin, uint64_t end,
               uint64_t first_line);
 

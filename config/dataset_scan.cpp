@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -280,13 +281,15 @@ std::vector<uint64_t> part_starts(const std::string& path, uint64_t size,
 // one of its own, as one pass would: the same counts, the same suspects in
 // the same order, and the first problem in the file's order, with its line.
 void scan_in_parts(const scan_context& cx, const std::vector<uint64_t>& starts,
-                   uint64_t size, id_filter& filter,
-                   std::vector<uint64_t>& suspects, part_scan& total) {
+                   id_filter& filter, std::vector<uint64_t>& suspects,
+                   part_scan& total) {
   auto& ds = cx.m.datasets[cx.di];
   auto n = starts.size();
-  auto end_of = [&](size_t i) { return i + 1 < n ? starts[i + 1] : size; };
+  // The last part reads to the file's end, wherever that is by then.
+  auto end_of = [&](size_t i) {
+    return i + 1 < n ? starts[i + 1] : std::numeric_limits<uint64_t>::max();
+  };
   std::vector<part_scan> parts(n);
-  std::vector<std::optional<std::string>> failed(n);
   std::vector<std::exception_ptr> thrown(n);
   // Lines count from 1 in each part; a broken part after the first is read
   // again below, numbered from where it really starts.
@@ -294,22 +297,22 @@ void scan_in_parts(const scan_context& cx, const std::vector<uint64_t>& starts,
     try {
       case_reader reader{ds, starts[i], end_of(i), 1};
       scan_part(cx, reader, i == 0 ? &filter : nullptr, suspects, parts[i]);
-    } catch (const check_failure& e) {
-      failed[i] = e.what();
     } catch (...) {
       thrown[i] = std::current_exception();
     }
   };
   std::vector<std::thread> threads;
+  threads.reserve(n);
   size_t inline_from = n;
   for (size_t i = 1; i < n; ++i) {
     try {
       threads.emplace_back(read, i);
-    } catch (const std::system_error&) {
+    } catch (const std::exception&) {
       inline_from = i; // no thread to be had: the rest here
       break;
     }
   }
+  // Nothing below throws before the joins: `read` keeps what it caught.
   read(0);
   for (size_t i = inline_from; i < n; ++i)
     read(i);
@@ -317,16 +320,20 @@ void scan_in_parts(const scan_context& cx, const std::vector<uint64_t>& starts,
     t.join();
   uint64_t first_line = 1;
   for (size_t i = 0; i < n; ++i) {
-    if (thrown[i])
+    if (thrown[i] && i == 0)
       std::rethrow_exception(thrown[i]);
-    if (failed[i] && i == 0)
-      throw check_failure(*failed[i]);
-    if (failed[i]) {
-      case_reader reader{ds, starts[i], end_of(i), first_line};
-      part_scan again;
-      std::vector<uint64_t> unused;
-      scan_part(cx, reader, nullptr, unused, again);
-      throw check_failure(*failed[i]); // the file changed meanwhile
+    if (thrown[i]) {
+      try {
+        std::rethrow_exception(thrown[i]);
+      } catch (const check_failure&) {
+        // Again from its true first line: the error, numbered as one
+        // pass numbers it; or, if the failure passed (a file descriptor
+        // short), what the part holds.
+        case_reader reader{ds, starts[i], end_of(i), first_line};
+        parts[i] = part_scan{};
+        std::vector<uint64_t> unused;
+        scan_part(cx, reader, nullptr, unused, parts[i]);
+      }
     }
     first_line += parts[i].lines;
   }
@@ -356,10 +363,7 @@ void scan_datasets(const checker& chk, manifest& m, const scan_options& so) {
   if (files)
     for (size_t j = 0; j < m.parameters.size(); ++j)
       check_file_inputs(chk, index_path("parameters", j), m.parameters[j], m);
-  auto threads
-    = so.threads > 0
-        ? so.threads
-        : std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
+  auto threads = so.threads > 0 ? so.threads : std::min(8u, wanted_threads());
   for (size_t di = 0; di < m.datasets.size(); ++di) {
     auto& ds = m.datasets[di];
     auto size = ds.file.empty() ? 0 : file_size(ds.file);
@@ -388,8 +392,11 @@ void scan_datasets(const checker& chk, manifest& m, const scan_options& so) {
     if (n >= 2 && size <= so.most_bytes && !files && !csv
         && !check_input_file(ds.file, "dataset file"))
       starts = part_starts(ds.file, size, static_cast<size_t>(n));
+    if (so.parts_read != nullptr)
+      *so.parts_read
+        = std::max(*so.parts_read, std::max<size_t>(starts.size(), 1));
     if (starts.size() >= 2) {
-      scan_in_parts(cx, starts, size, filter, suspects, total);
+      scan_in_parts(cx, starts, filter, suspects, total);
     } else {
       case_reader reader{ds};
       scan_part(cx, reader, &filter, suspects, total);

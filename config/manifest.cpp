@@ -19,9 +19,11 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace json = boost::json;
 
@@ -288,6 +290,15 @@ result<manifest> parse_manifest(const std::string& text,
   } catch (const check_failure& e) {
     return config_error{e.what()};
   }
+}
+
+unsigned wanted_threads() {
+  if (auto* env = std::getenv("TROUPE_THREADS")) {
+    auto n = std::strtoul(env, nullptr, 10);
+    if (n >= 1 && n <= 256)
+      return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 result<manifest> read_datasets(manifest m) {

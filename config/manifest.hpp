@@ -248,6 +248,10 @@ struct load_options {
   bool read_datasets = true;
 };
 
+/// The threads troupe keeps busy: TROUPE_THREADS (1 to 256) if set, for
+/// benchmarks and machines shared with other work, else one per core.
+unsigned wanted_threads();
+
 /// Reads, checks and counts a manifest and its dataset files. Only regular
 /// files are read: a FIFO or a device could feed it without end.
 result<manifest> load_manifest(const std::string& path,

@@ -3,6 +3,7 @@
 
 #include "runtime/system.hpp"
 
+#include "config/manifest.hpp"
 #include "messages/type_ids.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -40,12 +41,7 @@ std::string openssl_error() {
 } // namespace
 
 size_t scheduler_threads() {
-  if (auto* env = std::getenv("TROUPE_THREADS")) {
-    auto n = std::strtoul(env, nullptr, 10);
-    if (n >= 1 && n <= 256)
-      return n;
-  }
-  return std::max(1u, std::thread::hardware_concurrency());
+  return config::wanted_threads();
 }
 
 void idle_on_condition(caf::actor_system_config& cfg) {

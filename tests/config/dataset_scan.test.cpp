@@ -22,6 +22,7 @@ namespace {
 /// written as "DIR".
 std::string scan_with(manifest_fixture& fx, const std::string& text,
                       unsigned threads, uint64_t part_bytes = 64) {
+  size_t parts = 0;
   load_options lo;
   lo.read_datasets = false;
   auto r = load_manifest(fx.dir.write("m.json", text), lo);
@@ -29,11 +30,17 @@ std::string scan_with(manifest_fixture& fx, const std::string& text,
   auto& m = std::get<manifest>(r);
   std::string out;
   try {
-    scan_datasets(checker{m.path}, m, scan_options{threads, part_bytes});
+    scan_options so;
+    so.threads = threads;
+    so.part_bytes = part_bytes;
+    so.parts_read = &parts;
+    scan_datasets(checker{m.path}, m, so);
     out = "ok " + std::to_string(m.datasets.at(0).case_count);
   } catch (const check_failure& e) {
     out = e.what();
   }
+  // As many parts as threads: the file is split, not read in one pass.
+  BOOST_CHECK_EQUAL(parts, threads);
   for (size_t pos; (pos = out.find(fx.dir.path())) != std::string::npos;)
     out.replace(pos, fx.dir.path().size(), "DIR");
   return out;
@@ -193,6 +200,10 @@ BOOST_AUTO_TEST_CASE(a_file_read_in_parts_gives_what_one_pass_gives) {
             lines_file({{3, R"({"id": "x"})"}, {190, R"({"id": "x"})"}}));
   same_for_all(
     "DIR/p.jsonl:190: id: duplicate case id \"x\" (first at line 3)");
+  // No line break at the end, the last line broken: still its line.
+  auto text = lines_file({{200, R"({"id": "z", )"}});
+  dir.write("p.jsonl", text.substr(0, text.size() - 1));
+  same_for_all("DIR/p.jsonl:200: invalid JSON (incomplete JSON)");
   // A scripted id no part has.
   dir.write("p.jsonl", lines_file({{199, R"({"id": "other"})"}}));
   same_for_all("DIR/m.json: stub.task_behaviors[\"d/c199#0\"]: dataset \"d\" "
