@@ -68,8 +68,18 @@ void try_retry(worker_pointer self, task_status last, int64_t retry_after_us) {
   self->become(backing_off(self));
 }
 
+void on_attempt_timeout(worker_pointer self);
+
 void on_reply(worker_pointer self, attempt_reply& reply) {
   auto& st = self->state;
+  // An answer at or past the deadline is too late, whichever of the two
+  // came first: on virtual time the deadline's timer and the executor's
+  // answer can be due at the same instant, in either order.
+  if (st.attempt_deadline_us != no_deadline
+      && now_us(self) >= st.attempt_deadline_us) {
+    on_attempt_timeout(self);
+    return;
+  }
   auto status = status_of(reply.result);
   record_attempt(self, status, reply.error, reply.http_status);
   auto& r = st.result;

@@ -177,6 +177,32 @@ BOOST_AUTO_TEST_CASE(timeout_gives_timeout_then_a_retry) {
   BOOST_CHECK(r.error.empty());
 }
 
+BOOST_AUTO_TEST_CASE(
+  an_answer_at_the_deadline_is_a_timeout_whatever_comes_first) {
+  // Another attempt had the stub arm its one timer for t = 1 s before this
+  // worker armed its deadline for the same instant: the stub's answer comes
+  // first, at the deadline, and is still too late.
+  retry.max_attempts = 1;
+  stub_settings s;
+  s.delay_us = 1'000'000;
+  start(s);
+  attempt_request other;
+  other.request_id = 1'000'000'000;
+  other.task.id = "d/other#0";
+  other.task.dataset = "d";
+  other.task.inputs_json = "{}";
+  caf::anon_send(exec, execute_atom::value, std::move(other));
+  run();
+  send_task("d/c#0");
+  advance(1000ms);
+  BOOST_REQUIRE_EQUAL(rec->results.size(), 1u);
+  auto& r = rec->results[0];
+  BOOST_CHECK_EQUAL(r.status, task_status::timeout);
+  BOOST_REQUIRE_EQUAL(r.attempts(), 1u);
+  BOOST_CHECK_EQUAL(r.attempt_log[0].duration_us, 1'000'000);
+  BOOST_CHECK_EQUAL(r.attempt_log[0].error, "attempt timed out after 1 s");
+}
+
 BOOST_AUTO_TEST_CASE(fatal_is_never_retried) {
   retry.max_attempts = 5;
   script("d/c#0", {test::scripted("fatal"), test::scripted("success")});
