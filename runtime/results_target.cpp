@@ -53,6 +53,10 @@ int open_results(const std::string& path, bool force, open_error& err) {
     err.message = path
                   + ": results file exists; pass --force to overwrite it, or "
                     "--out to choose another file";
+  } else if (errno == EISDIR || errno == ENAMETOOLONG) {
+    // The option names no file that could be: bad usage.
+    err.message
+      = path + ": cannot create results file (" + std::strerror(errno) + ")";
   } else {
     err.message
       = path + ": cannot create results file (" + std::strerror(errno) + ")";

@@ -36,10 +36,13 @@ run_outcome run_threaded(const run_parts& p) {
   // HTTP load, where work arrives from the client's thread, the workers go
   // idle thousands of times a second and those sleeps cost a syscall and a
   // context switch each (220,000 on B4): wait on the condition variable
-  // almost at once instead. So with nodes, whose results arrive from the
-  // middleman's thread (B6: a fifth less CPU, runs 1 to 2 % shorter).
-  // Stub runs in one process keep CAF's default, faster for them (B1).
-  if (p.client || !p.nodes.empty())
+  // almost at once instead. So with nodes and no local workers, whose
+  // results arrive from the middleman's thread (B6: a fifth less CPU, runs
+  // 1 to 2 % shorter). Work that actors hand each other stays on the
+  // thread that made it until another one wakes, so stub runs with workers
+  // here keep CAF's default, faster for them (B1).
+  if (p.client
+      || (!p.nodes.empty() && p.m.execution.local_workers.value_or(0) == 0))
     idle_on_condition(cfg);
   if (!p.nodes.empty())
     enable_network(cfg, opts.tls);

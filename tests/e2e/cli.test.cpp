@@ -218,6 +218,11 @@ BOOST_AUTO_TEST_CASE(a_results_file_that_cannot_be_created_exits_4,
   BOOST_CHECK_NE(
     r.err.find("plain/r.jsonl: cannot create results file (Not a directory)"),
     std::string::npos);
+  // A folder named as the file is the option's fault.
+  r = troupe({"run", manifest("all-ok.json"), "--out", ".", "--force"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find(".: cannot create results file (Is a directory)"),
+                 std::string::npos);
   // Bad input is told first, with its own code.
   r = troupe({"run", "missing.json", "--out", "no/such/r.jsonl"});
   BOOST_CHECK_EQUAL(r.code, 2);
