@@ -219,8 +219,7 @@ case_reader::case_reader(const dataset_config& ds, uint64_t begin, uint64_t end,
 
 // Reads the CSV header row, if any, from the open file.
 void case_reader::start() {
-  auto n = ds_.file.size();
-  csv_ = n >= 4 && ds_.file.compare(n - 4, 4, ".csv") == 0;
+  csv_ = is_csv_file(ds_.file);
   buf_.resize(read_chunk);
   if (csv_) {
     if (!read_csv_record(csv_header_)) {

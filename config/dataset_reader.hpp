@@ -82,6 +82,13 @@ private:
   std::optional<config_error> error_;
 };
 
+/// Whether a dataset file is CSV (by its name, as the manifest check
+/// requires: .csv), else JSONL.
+inline bool is_csv_file(const std::string& path) {
+  auto n = path.size();
+  return n >= 4 && path.compare(n - 4, 4, ".csv") == 0;
+}
+
 /// Parses one case object (a JSONL line or an inline case). Errors start
 /// with `where` ("cases.jsonl:3" or "manifest.json") and name the JSON path
 /// below `path` ("datasets[0].cases[2]", or empty for a JSONL line).

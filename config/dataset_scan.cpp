@@ -256,7 +256,8 @@ std::vector<uint64_t> part_starts(const std::string& path, uint64_t size,
     return starts;
   char buf[4096];
   for (size_t k = 1; k < n; ++k) {
-    // From the byte before: a line may begin right at `at`.
+    // From the byte before the k-th n-th of the file (and past the last
+    // part's start): a line may begin right at that n-th.
     uint64_t pos = std::max(size * k / n, starts.back() + 1) - 1;
     if (::fseeko(f, static_cast<off_t>(pos), SEEK_SET) != 0)
       break;
@@ -320,12 +321,12 @@ void scan_in_parts(const scan_context& cx, const std::vector<uint64_t>& starts,
     t.join();
   uint64_t first_line = 1;
   for (size_t i = 0; i < n; ++i) {
-    if (thrown[i] && i == 0)
-      std::rethrow_exception(thrown[i]);
     if (thrown[i]) {
       try {
         std::rethrow_exception(thrown[i]);
       } catch (const check_failure&) {
+        if (i == 0)
+          throw; // numbered from the file's first line already
         // Again from its true first line: the error, numbered as one
         // pass numbers it; or, if the failure passed (a file descriptor
         // short), what the part holds.
@@ -386,10 +387,8 @@ void scan_datasets(const checker& chk, manifest& m, const scan_options& so) {
     // over so.most_bytes in one.
     auto n = std::min<uint64_t>(threads,
                                 size / std::max<uint64_t>(so.part_bytes, 1));
-    bool csv = ds.file.size() >= 4
-               && ds.file.compare(ds.file.size() - 4, 4, ".csv") == 0;
     std::vector<uint64_t> starts;
-    if (n >= 2 && size <= so.most_bytes && !files && !csv
+    if (n >= 2 && size <= so.most_bytes && !files && !is_csv_file(ds.file)
         && !check_input_file(ds.file, "dataset file"))
       starts = part_starts(ds.file, size, static_cast<size_t>(n));
     if (so.parts_read != nullptr)

@@ -92,7 +92,7 @@ dataset_config parse_dataset(const checker& chk, const json::value& v,
   } else {
     auto name = chk.string(file->value(), join_path(path, "file"));
     auto n = name.size();
-    bool csv = n >= 4 && name.compare(n - 4, 4, ".csv") == 0;
+    bool csv = is_csv_file(name);
     bool jsonl = (n >= 6 && name.compare(n - 6, 6, ".jsonl") == 0)
                  || (n >= 7 && name.compare(n - 7, 7, ".ndjson") == 0);
     if (!csv && !jsonl)
