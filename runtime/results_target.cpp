@@ -44,32 +44,29 @@ std::string default_results_path(const std::string& manifest) {
   return path;
 }
 
-int open_results(const std::string& path, bool force, open_error& err) {
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? 0 : O_EXCL);
-  int fd = ::open(path.c_str(), flags, 0644);
-  if (fd >= 0)
-    return fd;
-  if (errno == EEXIST) {
-    err.message = path
-                  + ": results file exists; pass --force to overwrite it, or "
-                    "--out to choose another file";
-  } else if (errno == EISDIR || errno == ENAMETOOLONG) {
-    // The option names no file that could be: bad usage.
-    err.message
-      = path + ": cannot create results file (" + std::strerror(errno) + ")";
-  } else {
-    err.message
-      = path + ": cannot create results file (" + std::strerror(errno) + ")";
-    err.unwritable = true;
-  }
-  return fd;
-}
-
 // `what` failed on the file at `path`, which cannot be written.
 bool cannot(open_error& err, const std::string& path, const char* what) {
   err.message = path + ": " + what + " (" + std::strerror(errno) + ")";
   err.unwritable = true;
   return false;
+}
+
+int open_results(const std::string& path, bool force, open_error& err) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? 0 : O_EXCL);
+  int fd = ::open(path.c_str(), flags, 0644);
+  if (fd >= 0)
+    return fd;
+  int why = errno;
+  if (why == EEXIST) {
+    err.message = path
+                  + ": results file exists; pass --force to overwrite it, or "
+                    "--out to choose another file";
+    return fd;
+  }
+  cannot(err, path, "cannot create results file");
+  // A folder, or a name no file could have: the option's fault.
+  err.unwritable = why != EISDIR && why != ENAMETOOLONG;
+  return fd;
 }
 
 // A file that a run killed before its first line left behind: empty, or
