@@ -92,6 +92,14 @@ void enable_network(caf::actor_system_config& cfg, const tls_files& tls) {
   // (SIGSTOP) keeps its TCP connection open and would never be found.
   cfg.set("middleman.heartbeat-interval", caf::timespan{500ms});
   cfg.set("middleman.connection-timeout", caf::timespan{2s});
+  // Messages from the network are read on the middleman's thread, not
+  // handed to a BASP worker on the scheduler first (CAF's default on 2 to
+  // 7 cores is one worker, and the middleman reads inline only while it
+  // is busy). The handoff cost a wake-up and a context switch a message:
+  // inline, B8 over 1 and 4 nodes makes a third more tasks/s (36,500 ->
+  // 49,000 at one node; the supervisor's CPU 23.6 -> 17.5 us a task), and
+  // B6's supervisor and nodes use 7 to 12 % less CPU (bench/README.md).
+  cfg.set("middleman.workers", size_t{0});
   if (tls.enabled()) {
     // Any openssl option set turns on mutual authentication: each side
     // presents its certificate and checks the peer's against the CA (not
