@@ -5,6 +5,7 @@
 // exact under virtual time and need no clock to interpret.
 
 #include "messages/files.hpp"
+#include "messages/wire.hpp"
 
 #include <caf/meta/type_name.hpp>
 
@@ -274,7 +275,11 @@ struct indexed_task {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, indexed_task& x) {
-  return f(caf::meta::type_name("troupe::indexed_task"), x.idx, x.task);
+  // On the network: one byte string (messages/wire.hpp).
+  if constexpr (wire::is_caf_data_processor<Inspector>::value)
+    return wire::as_blob(f, x.idx, x.task);
+  else
+    return f(caf::meta::type_name("troupe::indexed_task"), x.idx, x.task);
 }
 
 /// A remote worker's result with its slot, as its node's relay sends them
@@ -289,8 +294,12 @@ struct indexed_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, indexed_result& x) {
-  return f(caf::meta::type_name("troupe::indexed_result"), x.idx, x.worker,
-           x.result);
+  // On the network: one byte string (messages/wire.hpp).
+  if constexpr (wire::is_caf_data_processor<Inspector>::value)
+    return wire::as_blob(f, x.idx, x.worker, x.result);
+  else
+    return f(caf::meta::type_name("troupe::indexed_result"), x.idx, x.worker,
+             x.result);
 }
 
 /// A result that carries `task`'s identity: id, dataset, case, parameters

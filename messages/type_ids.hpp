@@ -156,7 +156,7 @@ void for_each_message_type(F&& f) {
 
 /// Bumped whenever a message type's `inspect` changes: with the names above
 /// it makes the protocol fingerprint that nodes and supervisors compare.
-constexpr uint64_t node_protocol_revision = 13;
+constexpr uint64_t node_protocol_revision = 14;
 
 /// FNV-1a over the message types' names and the revision: equal on two
 /// processes that can talk.

@@ -245,4 +245,103 @@ BOOST_AUTO_TEST_CASE(messages_with_atoms_round_trip_as_messages) {
   BOOST_CHECK_EQUAL(copy.get_as<task_spec>(1).id, "smoke/c1#1");
 }
 
+// Node batches cross the network in messages/wire.hpp's encoding, which
+// walks the same field lists: every field, set to a value that is not its
+// default, must come back (deep_to_string renders them all, field by field).
+BOOST_AUTO_TEST_CASE(node_batches_carry_every_field_in_the_wire_encoding) {
+  auto t = sample_task();
+  t.expect
+    = expectation{{"a", "b"}, {"c"}, {"r+"}, R"({"k":1})", {"/x"}, {"2"}, 1500};
+  t.files = {file_input{"doc", 1, "/tmp/a.pdf", "document", "ab12"}};
+  std::vector<indexed_task> tasks{{7, t}, {(uint32_t{1} << 31) + 3, {}}};
+  auto ys = round_trip(tasks);
+  BOOST_REQUIRE_EQUAL(ys.size(), 2u);
+  BOOST_CHECK_EQUAL(ys[0].task.expect.max_latency_us, 1500);
+  BOOST_CHECK_EQUAL(ys[0].task.files.at(0).index, 1);
+  BOOST_CHECK_EQUAL(ys[1].idx, (uint32_t{1} << 31) + 3);
+  task_result r;
+  r.task_id = "d/c#0";
+  r.dataset = "d";
+  r.case_id = "c";
+  r.params_json = R"({"p":1})";
+  r.status = task_status::error;
+  r.attempt_log.push_back(
+    {task_status::error, -5, 10, "boom", 502, true, "h:1", 7, 8, 9});
+  r.started_us = -1;
+  r.finished_us = int64_t{1} << 40;
+  r.latency_us = 11;
+  r.queue_us = 12;
+  r.connect_us = 13;
+  r.output_json = "\"\\u00e9\"";
+  r.error = "boom";
+  r.error_code = "http_502";
+  r.http_status = 502;
+  r.tokens = -7;
+  r.first_event_us = 14;
+  r.seq = ~uint64_t{0};
+  r.dify = dify_info{"t", "w", "c", "m", 0.25, 3, "[]"};
+  r.assertions = {{"contains", false, "missing"}};
+  r.cached = true;
+  r.node = "127.0.0.1:4242";
+  turn_result turn;
+  turn.query = "q";
+  turn.status = task_status::failed;
+  turn.attempts = 2;
+  turn.latency_us = 15;
+  turn.output_json = "{}";
+  turn.error = "no";
+  turn.tokens = 16;
+  turn.conversation_id = "conv";
+  turn.message_id = "msg";
+  turn.assertions = {{"regex", true, ""}};
+  r.turns = {turn};
+  std::vector<indexed_result> results{{3, 99, r}, {4, 0, {}}};
+  auto zs = round_trip(results);
+  BOOST_REQUIRE_EQUAL(zs.size(), 2u);
+  BOOST_CHECK_EQUAL(zs[0].worker, 99u);
+  BOOST_CHECK_EQUAL(zs[0].result.dify.elapsed_time, 0.25);
+  BOOST_CHECK_EQUAL(zs[0].result.seq, ~uint64_t{0});
+  BOOST_CHECK_EQUAL(zs[0].result.attempt_log.at(0).started_us, -5);
+  BOOST_CHECK_EQUAL(zs[0].result.attempt_log.at(0).connect_us, 9);
+  BOOST_CHECK_EQUAL(zs[0].result.turns.at(0).message_id, "msg");
+  BOOST_CHECK(zs[0].result.cached);
+}
+
+// A batch whose encoding is cut short or carries a bad length is refused
+// with an error: never a crash, never a half-filled result.
+BOOST_AUTO_TEST_CASE(a_malformed_wire_encoding_is_an_error) {
+  task_result r;
+  r.task_id = "d/c#0";
+  r.attempt_log.resize(2);
+  std::string blob;
+  uint32_t idx = 1;
+  uint64_t worker = 2;
+  wire::writer{blob}(idx, worker, r);
+  for (size_t n = 0; n < blob.size(); ++n) {
+    indexed_result y;
+    wire::reader in{blob.data(), n};
+    in(y.idx, y.worker, y.result);
+    BOOST_CHECK_MESSAGE(in.failed(), "cut at " << n);
+  }
+  // The attempt_log's count, claimed far past the input's end.
+  auto bad = blob;
+  auto at = 4 + 8 + 4 + 5 + 3 * 4 + 1; // idx, worker, 4 strings, status
+  bad[at] = bad[at + 1] = bad[at + 2] = '\x7f';
+  indexed_result y;
+  wire::reader in{bad.data(), bad.size()};
+  in(y.idx, y.worker, y.result);
+  BOOST_CHECK(in.failed());
+  // Through CAF: the deserializer reports it.
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  BOOST_REQUIRE(!sink(bad));
+  caf::binary_deserializer source{sys, buf};
+  BOOST_CHECK(source(y) == caf::sec::malformed_basp_message);
+  // And the whole, unharmed encoding reads back to its end.
+  wire::reader whole{blob.data(), blob.size()};
+  whole(y.idx, y.worker, y.result);
+  BOOST_CHECK(!whole.failed() && whole.at_end());
+  BOOST_CHECK_EQUAL(y.result.attempt_log.size(), 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
