@@ -11,7 +11,7 @@ seconds=${1:-20}
 cd "$(dirname "$0")/.."
 root=$PWD
 build=$root/build-fuzz
-harnesses=(manifest dataset_jsonl dataset_csv sse dify_response results)
+harnesses=(manifest dataset_jsonl dataset_csv sse dify_response results wire)
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   args=(-S "$root" -B "$build" -DTROUPE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
