@@ -30,6 +30,10 @@ enum class task_status : uint8_t {
 /// Number of statuses, for arrays indexed by status.
 constexpr size_t task_status_count = 8;
 
+template <>
+struct wire::enum_count<task_status>
+  : std::integral_constant<size_t, task_status_count> {};
+
 /// Upper-case name as written to results ("SUCCEEDED").
 const char* status_name(task_status x) noexcept;
 

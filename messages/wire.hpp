@@ -27,6 +27,11 @@ namespace troupe::wire {
 template <class T>
 struct is_vector : std::false_type {};
 
+/// How many values an enum has, where a reader must refuse the others
+/// (specialized next to the enum); 0 for no check.
+template <class T>
+struct enum_count : std::integral_constant<size_t, 0> {};
+
 template <class T, class A>
 struct is_vector<std::vector<T, A>> : std::true_type {};
 
@@ -122,6 +127,9 @@ private:
     } else if constexpr (std::is_enum_v<T>) {
       std::underlying_type_t<T> u{};
       get(u);
+      // A value past the enum's would index arrays by status out of bounds.
+      if constexpr (enum_count<T>::value > 0)
+        failed_ = failed_ || static_cast<size_t>(u) >= enum_count<T>::value;
       x = static_cast<T>(u);
     } else if constexpr (std::is_same_v<T, double>) {
       uint64_t bits = 0;
@@ -187,7 +195,11 @@ typename Inspector::result_type as_blob(Inspector& f, Ts&... xs) {
     thread_local std::string blob;
     blob.clear();
     writer{blob}(xs...);
-    return f(blob);
+    auto err = f(blob);
+    // One huge output must not stay allocated on this thread for good.
+    if (blob.capacity() > (size_t{1} << 20))
+      std::string{}.swap(blob);
+    return err;
   } else {
     std::string blob;
     if (auto err = f(blob))

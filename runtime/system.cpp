@@ -99,7 +99,10 @@ void enable_network(caf::actor_system_config& cfg, const tls_files& tls) {
   // inline, B8 over 1 and 4 nodes makes a third more tasks/s (36,500 ->
   // 49,000 at one node; the supervisor's CPU 23.6 -> 17.5 us a task), and
   // B6's supervisor and nodes use 7 to 12 % less CPU (bench/README.md).
-  cfg.set("middleman.workers", size_t{0});
+  // On 8 cores or more CAF's default is 2 to 4 workers, which decode in
+  // parallel: left as it is there (not measured).
+  if (std::thread::hardware_concurrency() < 8)
+    cfg.set("middleman.workers", size_t{0});
   if (tls.enabled()) {
     // Any openssl option set turns on mutual authentication: each side
     // presents its certificate and checks the peer's against the CA (not

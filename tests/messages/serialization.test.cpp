@@ -331,6 +331,16 @@ BOOST_AUTO_TEST_CASE(a_malformed_wire_encoding_is_an_error) {
   wire::reader in{bad.data(), bad.size()};
   in(y.idx, y.worker, y.result);
   BOOST_CHECK(in.failed());
+  // A status past the eight (arrays are indexed by status).
+  auto status = blob;
+  status[at - 1] = static_cast<char>(task_status_count);
+  wire::reader past{status.data(), status.size()};
+  past(y.idx, y.worker, y.result);
+  BOOST_CHECK(past.failed());
+  status[at - 1] = static_cast<char>(task_status_count - 1);
+  wire::reader last{status.data(), status.size()};
+  last(y.idx, y.worker, y.result);
+  BOOST_CHECK(!last.failed() && y.result.status == task_status::error);
   // Through CAF: the deserializer reports it.
   std::vector<char> buf;
   caf::binary_serializer sink{sys, buf};
