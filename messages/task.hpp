@@ -280,10 +280,7 @@ struct indexed_task {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, indexed_task& x) {
   // On the network: one byte string (messages/wire.hpp).
-  if constexpr (wire::is_caf_data_processor<Inspector>::value)
-    return wire::as_blob(f, x.idx, x.task);
-  else
-    return f(caf::meta::type_name("troupe::indexed_task"), x.idx, x.task);
+  return wire::batched_fields(f, "troupe::indexed_task", x.idx, x.task);
 }
 
 /// A remote worker's result with its slot, as its node's relay sends them
@@ -299,11 +296,8 @@ struct indexed_result {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, indexed_result& x) {
   // On the network: one byte string (messages/wire.hpp).
-  if constexpr (wire::is_caf_data_processor<Inspector>::value)
-    return wire::as_blob(f, x.idx, x.worker, x.result);
-  else
-    return f(caf::meta::type_name("troupe::indexed_result"), x.idx, x.worker,
-             x.result);
+  return wire::batched_fields(f, "troupe::indexed_result", x.idx, x.worker,
+                              x.result);
 }
 
 /// A result that carries `task`'s identity: id, dataset, case, parameters

@@ -14,6 +14,7 @@
 
 #include <caf/error.hpp>
 #include <caf/meta/annotation.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/sec.hpp>
 
 #include <cstdint>
@@ -27,13 +28,13 @@ namespace troupe::wire {
 template <class T>
 struct is_vector : std::false_type {};
 
+template <class T, class A>
+struct is_vector<std::vector<T, A>> : std::true_type {};
+
 /// How many values an enum has, where a reader must refuse the others
 /// (specialized next to the enum); 0 for no check.
 template <class T>
 struct enum_count : std::integral_constant<size_t, 0> {};
-
-template <class T, class A>
-struct is_vector<std::vector<T, A>> : std::true_type {};
 
 /// Appends what it inspects to `out`.
 class writer {
@@ -156,7 +157,7 @@ private:
       uint32_t n = 0;
       get(n);
       // Each element takes a byte at least: a length past the input is bad.
-      if (!take(0) || n > static_cast<size_t>(end_ - pos_)) {
+      if (failed_ || n > static_cast<size_t>(end_ - pos_)) {
         failed_ = true;
         return;
       }
@@ -210,6 +211,18 @@ typename Inspector::result_type as_blob(Inspector& f, Ts&... xs) {
       return caf::make_error(caf::sec::malformed_basp_message);
     return caf::error{};
   }
+}
+
+/// The `inspect` of a type that crosses the network in batches, over its
+/// fields `xs`: one byte string to CAF's serializer and deserializer, field
+/// by field to any other inspector (to_string's, the writer and reader).
+template <class Inspector, class... Ts>
+typename Inspector::result_type
+batched_fields(Inspector& f, const char* type_name, Ts&... xs) {
+  if constexpr (is_caf_data_processor<Inspector>::value)
+    return as_blob(f, xs...);
+  else
+    return f(caf::meta::type_name(type_name), xs...);
 }
 
 } // namespace troupe::wire
