@@ -5,6 +5,7 @@
 #include "config/expect.hpp"
 #include "config/json_checks.hpp"
 #include "config/manifest_keys.hpp"
+#include "config/plain_case.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
@@ -33,47 +34,6 @@ std::string case_id_of(const checker& chk, const json::value& v,
   return id;
 }
 
-// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), as JSON text must be.
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      lo = c == 0xE0 ? 0xA0 : 0x80;
-      hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      lo = c == 0xF0 ? 0x90 : 0x80;
-      hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= n)
-      return false;
-    auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi)
-      return false;
-    for (size_t k = 2; k <= n; ++k) {
-      auto ck = static_cast<unsigned char>(s[i + k]);
-      if (ck < 0x80 || ck > 0xBF)
-        return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 // The error for a CSV field that is not UTF-8 (a file saved as Latin-1).
 std::string not_utf8(size_t column, const char* of = "") {
   return "column " + std::to_string(column + 1) + of
@@ -84,6 +44,14 @@ std::string not_utf8(size_t column, const char* of = "") {
 
 std::optional<config_error>
 parse_case_into(std::string_view json_text, const std::string& file,
+                uint64_t line, const std::string& path, case_config& out) {
+  if (parse_plain_case(json_text, out))
+    return std::nullopt;
+  return parse_case_full(json_text, file, line, path, out);
+}
+
+std::optional<config_error>
+parse_case_full(std::string_view json_text, const std::string& file,
                 uint64_t line, const std::string& path, case_config& out) {
   // One parser per thread (parse_checked's), its memory reused from line
   // to line: a dataset of a million lines costs no allocation per line for

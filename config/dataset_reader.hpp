@@ -102,4 +102,10 @@ std::optional<config_error>
 parse_case_into(std::string_view json_text, const std::string& file,
                 uint64_t line, const std::string& path, case_config& out);
 
+/// The same through the JSON tree always, not parse_plain_case first: the
+/// reference that tests compare the plain reader with.
+std::optional<config_error>
+parse_case_full(std::string_view json_text, const std::string& file,
+                uint64_t line, const std::string& path, case_config& out);
+
 } // namespace troupe::config
