@@ -19,6 +19,10 @@ constexpr size_t most_plain_keys = 32;
 // and serializes as written (no leading zero, no "-0").
 constexpr size_t most_plain_digits = 18;
 
+// Boost.JSON refuses a string over 0x7ffffffe bytes ("string too large"):
+// anything near that is the full parser's to refuse.
+constexpr size_t most_plain_string_bytes = size_t{1} << 30;
+
 struct cursor {
   const char* p;
   const char* end;
@@ -57,7 +61,8 @@ bool plain_string(cursor& c, std::string_view& out) {
       return false;
     ascii = ascii && ch < 0x80;
   }
-  if (c.p == c.end)
+  if (c.p == c.end
+      || static_cast<size_t>(c.p - begin) > most_plain_string_bytes)
     return false;
   out = std::string_view(begin, static_cast<size_t>(c.p - begin));
   ++c.p;

@@ -12,6 +12,7 @@
 
 using namespace troupe;
 using namespace troupe::config;
+using namespace std::string_literals;
 
 namespace {
 
@@ -26,6 +27,21 @@ case_config dirty_case() {
   c.expect.contains.push_back("old");
   c.turns.emplace_back();
   return c;
+}
+
+// An inputs object with `n` keys, as a line and compact.
+std::string keys(int n) {
+  std::string out = R"({"id": "m", "inputs": {)";
+  for (int i = 0; i < n; ++i)
+    out += (i ? ", \"k" : "\"k") + std::to_string(i) + "\": 1";
+  return out + "}}";
+}
+
+std::string keys_compact(int n) {
+  std::string out = "{";
+  for (int i = 0; i < n; ++i)
+    out += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  return out + "}";
 }
 
 std::string full_error(std::string_view line) {
@@ -53,6 +69,10 @@ BOOST_AUTO_TEST_CASE(plain_lines_read_as_the_full_parser_reads_them) {
      "{\"k\xc3\xa9\":\"\x7f/'<>\"}"},
     {R"({"inputs": {"a": "", "b": "two words"}, "id": "last"})",
      R"({"a":"","b":"two words"})"},
+    {R"({"id": "k", "inputs": {"": 1, "id": "x", "inputs": -999999999999999999}})",
+     R"({"":1,"id":"x","inputs":-999999999999999999})"},
+    {"{\"id\": \"\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"}", "{}"},
+    {keys(32), keys_compact(32)},
   };
   for (auto& [line, inputs] : lines) {
     BOOST_TEST_CONTEXT(line) {
@@ -79,12 +99,8 @@ BOOST_AUTO_TEST_CASE(plain_lines_read_as_the_full_parser_reads_them) {
 }
 
 BOOST_AUTO_TEST_CASE(other_lines_go_to_the_full_parser_with_its_errors) {
-  std::string many_keys = R"({"id": "m", "inputs": {)";
-  for (int i = 0; i < 33; ++i)
-    many_keys += (i ? ", \"k" : "\"k") + std::to_string(i) + "\": 1";
-  many_keys += "}}";
-  const std::string lines[] = {
-    // valid, but not plain: the full parser reads them
+  // Valid, but not plain: the full parser reads them.
+  const std::string valid[] = {
     R"({"id": "c", "query": "q"})",
     R"({"id": "c", "inputs": {"a": {"b": 1}}})",
     R"({"id": "c", "inputs": {"a": [1, 2]}})",
@@ -98,8 +114,10 @@ BOOST_AUTO_TEST_CASE(other_lines_go_to_the_full_parser_with_its_errors) {
     R"({"id": "c", "inputs": {"a\u00e9": "\u00e9"}})",
     R"({"\u0069d": "c"})",
     R"({"id": "c", "expect": {"contains": "x"}})",
-    many_keys,
-    // errors, which the full parser words
+    keys(33),
+  };
+  // Errors, which the full parser words.
+  const std::string errors[] = {
     R"({"id": "c", "inputs": {"a": 1, "a": 2}})",
     R"({"id": "c", "id": "d"})",
     R"({"id": "c", "inputs": {}, "inputs": {}})",
@@ -113,8 +131,17 @@ BOOST_AUTO_TEST_CASE(other_lines_go_to_the_full_parser_with_its_errors) {
     R"({"id": "c",})",
     R"({"id": "c", "inputs": {"a": 01}})",
     R"({"id": "c", "inputs": {"a": tru}})",
+    R"({"id": "c", "inputs": {"a": truex}})",
+    R"({"id": "c", "inputs": {"a": nul}})",
+    R"({"id": "c", "inputs": {"a": -}})",
+    R"({"id": "c", "inputs": {"a": 1x}})",
     R"({"id": "c", "inputs": {"a": "x"})",
     R"({"id": "c)",
+    R"({"id": "c" /* a comment */})",
+    "\xef\xbb\xbf{\"id\": \"c\"}",
+    "{\"id\": \"c\"}\f",
+    "{\"id\": \"a\0b\"}"s,
+    "{\"id\": \"c\"}\0"s,
     "{\"id\": \"a\x01\"}",
     "{\"id\": \"\xc0\x80\"}",
     "{\"id\": \"\xed\xa0\x80\"}",
@@ -122,23 +149,32 @@ BOOST_AUTO_TEST_CASE(other_lines_go_to_the_full_parser_with_its_errors) {
     "{\"id\": \"\xe2\x82\"}",
     "",
   };
-  for (auto& line : lines) {
+  auto check = [](const std::string& line, bool error) {
     BOOST_TEST_CONTEXT(line) {
       auto plain = dirty_case();
       BOOST_CHECK(!parse_plain_case(line, plain));
-      // Through the reader's entry point: the full parser's result.
+      // Through the reader's entry point, after the plain reader may have
+      // written some fields: the full parser's result, whole.
       auto c = dirty_case();
       auto full = dirty_case();
       auto err = parse_case_into(line, "d.jsonl", 3, "", c);
       auto full_err = parse_case_full(line, "d.jsonl", 3, "", full);
+      BOOST_CHECK_EQUAL(static_cast<bool>(full_err), error);
       BOOST_CHECK_EQUAL(err ? err->message : "", full_error(line));
       if (!err && !full_err) {
         BOOST_CHECK_EQUAL(c.id, full.id);
         BOOST_CHECK_EQUAL(c.inputs_json, full.inputs_json);
         BOOST_CHECK_EQUAL(c.query, full.query);
+        BOOST_CHECK_EQUAL(c.conversation_id, full.conversation_id);
+        BOOST_CHECK_EQUAL(c.expect.empty(), full.expect.empty());
+        BOOST_CHECK_EQUAL(c.turns.size(), full.turns.size());
       }
     }
-  }
+  };
+  for (auto& line : valid)
+    check(line, false);
+  for (auto& line : errors)
+    check(line, true);
   BOOST_CHECK_EQUAL(full_error(R"({"id": "c", "inputs": {"a": 1, "a": 2}})"),
                     "d.jsonl:3: inputs.a: duplicate key (each key may appear "
                     "once in an object)");

@@ -1,6 +1,6 @@
-// Fuzzes the JSONL dataset reader: one case object per line. The input's
-// first line also goes to the plain case reader alone: whatever it accepts,
-// the full parser must read the same way.
+// Fuzzes the JSONL dataset reader: one case object per line. Each line also
+// goes to the plain case reader alone: whatever it accepts, the full parser
+// must read the same way, every field reset alike.
 
 #include "config/plain_case.hpp"
 
@@ -10,26 +10,49 @@
 
 namespace {
 
-void compare_plain_with_full(const uint8_t* data, size_t size) {
-  std::string_view text{reinterpret_cast<const char*>(data), size};
-  text = text.substr(0, text.find('\n'));
-  troupe::config::case_config plain;
-  if (!troupe::config::parse_plain_case(text, plain))
+using troupe::config::case_config;
+
+// A case with every field set: a reader that leaves one as it was shows.
+case_config dirty_case() {
+  case_config c;
+  c.id = "old";
+  c.inputs_json = "{\"old\":1}";
+  c.query = "old";
+  c.conversation_id = "old";
+  c.expect.contains.push_back("old");
+  c.turns.emplace_back();
+  return c;
+}
+
+void compare_plain_with_full(std::string_view line) {
+  auto plain = dirty_case();
+  if (!troupe::config::parse_plain_case(line, plain))
     return;
-  troupe::config::case_config full;
-  full.query = "not reset";
-  auto err = troupe::config::parse_case_full(text, "fuzz.jsonl", 1, "", full);
+  auto full = dirty_case();
+  auto err = troupe::config::parse_case_full(line, "fuzz.jsonl", 1, "", full);
   using troupe::fuzz::require;
-  require(!err, "the full parser refuses a plain case", text);
-  require(plain.id == full.id, "the id differs", text);
-  require(plain.inputs_json == full.inputs_json, "the inputs differ", text);
-  require(full.query.empty() && plain.query.empty(), "a query", text);
+  require(!err, "the full parser refuses a plain case", line);
+  require(plain.id == full.id, "the id differs", line);
+  require(plain.inputs_json == full.inputs_json, "the inputs differ", line);
+  require(plain.query == full.query && plain.query.empty(), "query", line);
+  require(plain.conversation_id == full.conversation_id
+            && plain.conversation_id.empty(),
+          "conversation_id", line);
+  require(plain.expect.empty() && full.expect.empty(), "expect", line);
+  require(plain.turns.empty() && full.turns.empty(), "turns", line);
 }
 
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  compare_plain_with_full(data, size);
+  std::string_view text{reinterpret_cast<const char*>(data), size};
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    compare_plain_with_full(text.substr(0, end));
+    if (end == std::string_view::npos)
+      break;
+    text.remove_prefix(end + 1);
+  }
   troupe::fuzz::read_dataset(data, size, "fuzz.jsonl");
   return 0;
 }
