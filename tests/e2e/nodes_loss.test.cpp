@@ -1,8 +1,9 @@
 // Node loss with real processes on loopback (docs/distribution-plan.md,
-// sections 4 and 8): a node killed (SIGKILL) or frozen (SIGSTOP) in the
-// middle of a run. Its tasks in flight run again on the other nodes; every
-// task has exactly one line. Barriers, not sleeps: the node is hit once
-// its first result lines are in the file, while tasks are left to run.
+// sections 4 and 8): a node killed (SIGKILL), frozen (SIGSTOP) or stopped
+// with Ctrl+C (SIGINT) in the middle of a run. Its tasks in flight run again on
+// the other nodes; every task has exactly one line. Barriers, not sleeps: the
+// node is hit once its first result lines are in the file, while tasks are left
+// to run.
 
 #include <boost/json/array.hpp>
 #include <boost/test/unit_test.hpp>
@@ -131,6 +132,18 @@ BOOST_AUTO_TEST_CASE(a_frozen_node_is_detected_and_its_tasks_move,
   // Frozen, it sends no heartbeat: the connection times out after 2 s and
   // the run finishes on the other two nodes.
   run_and_hit_node_0(SIGSTOP);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_stopped_with_ctrl_c_counts_as_lost,
+                     *utf::timeout(120)) {
+  // Ctrl+C stops the node's workers where they are and the node with them:
+  // for the run, that node is lost like one killed.
+  run_and_hit_node_0(SIGINT);
+  BOOST_CHECK(eventually(
+    [&] {
+      return nodes[0]->err().find("interrupt: stopping") != std::string::npos;
+    },
+    30s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
