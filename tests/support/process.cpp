@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -66,8 +67,16 @@ child_process::child_process(std::vector<std::string> args, std::string cwd,
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e)
     env_strings.emplace_back(*e);
-  for (auto& e : env)
+  for (auto& e : env) {
+    auto name = e.substr(0, e.find('=') + 1);
+    env_strings.erase(std::remove_if(env_strings.begin(), env_strings.end(),
+                                     [&](const std::string& x) {
+                                       return x.compare(0, name.size(), name)
+                                              == 0;
+                                     }),
+                      env_strings.end());
     env_strings.push_back(e);
+  }
   std::vector<char*> envp;
   for (auto& e : env_strings)
     envp.push_back(e.data());

@@ -24,7 +24,8 @@ struct process_result {
 class child_process {
 public:
   /// Starts `args[0]` with `args` in `cwd` (empty: the current folder).
-  /// `env` entries ("NAME=value") are added to the environment.
+  /// `env` entries ("NAME=value") are added to the environment, each in
+  /// place of the variable of that name, if it is set.
   explicit child_process(std::vector<std::string> args, std::string cwd = "",
                          std::vector<std::string> env = {});
   ~child_process();
