@@ -68,7 +68,7 @@ child_process::child_process(std::vector<std::string> args, std::string cwd,
   for (char** e = environ; *e != nullptr; ++e)
     env_strings.emplace_back(*e);
   for (auto& e : env) {
-    auto name = e.substr(0, e.find('=') + 1);
+    auto name = e.substr(0, e.find('=')) + '='; // "NAME=", even if no '='
     env_strings.erase(std::remove_if(env_strings.begin(), env_strings.end(),
                                      [&](const std::string& x) {
                                        return x.compare(0, name.size(), name)
