@@ -15,10 +15,6 @@ namespace troupe::runtime {
 
 namespace {
 
-std::string esc(const std::string& s) {
-  return html_escape(s);
-}
-
 // Text between tags needs only &, < and > escaped; leaving quotes keeps
 // JSON outputs (full of them) from growing by a third.
 std::string text(const std::string& s) {
@@ -38,8 +34,8 @@ std::string text(const std::string& s) {
 }
 
 std::string pill(const std::string& status) {
-  return "<span class=\"pill\" data-s=\"" + esc(status) + "\">" + esc(status)
-         + "</span>";
+  return "<span class=\"pill\" data-s=\"" + html_escape(status) + "\">"
+         + html_escape(status) + "</span>";
 }
 
 std::string column_head(uint32_t idx, const matrix_column& c) {
@@ -47,7 +43,7 @@ std::string column_head(uint32_t idx, const matrix_column& c) {
   // A long parameter (a whole prompt) would repeat on every page: cut.
   if (!c.params_json.empty() && c.params_json != "{}") {
     auto label = cut_utf8(c.params_json, 160);
-    h += " <code>" + esc(label)
+    h += " <code>" + html_escape(label)
          + (label.size() < c.params_json.size() ? "…" : "") + "</code>";
   }
   h += "<div class=\"muted\">" + std::to_string(c.succeeded) + " of "
@@ -110,7 +106,7 @@ std::string cell(const matrix_cell& c, const std::string& cut_note) {
 }
 
 std::string row_name(const matrix_row& r) {
-  return esc(r.dataset) + "/" + esc(r.case_id);
+  return html_escape(r.dataset) + "/" + html_escape(r.case_id);
 }
 
 } // namespace
@@ -141,7 +137,7 @@ std::string render_matrix(const matrix_data& m,
        + " rows. &ldquo;more&rdquo; opens a cell: its whole output, error and "
          "turns, up to "
        + std::to_string(m.cell_cap) + " bytes a cell (the whole text is in "
-       + esc(results_path) + ").</p>";
+       + html_escape(results_path) + ").</p>";
   if (m.left_out > 0)
     h += "<p class=\"muted\">" + std::to_string(m.left_out)
          + " more tasks not shown: the matrix holds at most "

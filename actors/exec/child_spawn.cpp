@@ -28,13 +28,13 @@ extern char** environ;
 
 namespace troupe {
 
-namespace {
-
 void close_fd(int& fd) {
   if (fd >= 0)
     ::close(fd);
   fd = -1;
 }
+
+namespace {
 
 // A pipe end moved to 3 or above: at 0..2 (troupe started with a closed
 // stdin) the child's dup2 of another pipe would overwrite it.

@@ -27,6 +27,9 @@ struct spawned_child {
 spawned_child spawn_child(const std::vector<char*>& argv,
                           const std::string& working_dir);
 
+/// Closes `fd` unless it is already -1, and sets it to -1.
+void close_fd(int& fd);
+
 /// Drops a child from the live set (kill_all_commands) just before it is
 /// reaped: a pid in the set is never a stranger's.
 void forget_child(pid_t pid);

@@ -38,12 +38,6 @@ constexpr uint64_t wake_tag = ~uint64_t{0};
 constexpr size_t read_chunk = 64 * 1024;
 constexpr size_t drain_limit = 1024 * 1024;
 
-void close_fd(int& fd) {
-  if (fd >= 0)
-    ::close(fd);
-  fd = -1;
-}
-
 struct child {
   uint64_t id = 0;
   pid_t pid = -1;
