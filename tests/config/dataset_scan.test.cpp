@@ -26,8 +26,8 @@ std::string scan_with(manifest_fixture& fx, const std::string& text,
   load_options lo;
   lo.read_datasets = false;
   auto r = load_manifest(fx.dir.write("m.json", text), lo);
-  BOOST_REQUIRE(std::holds_alternative<manifest>(r));
-  auto& m = std::get<manifest>(r);
+  BOOST_REQUIRE(std::holds_alternative<config::manifest>(r));
+  auto& m = std::get<config::manifest>(r);
   std::string out;
   try {
     scan_options so;

@@ -7,6 +7,7 @@
 
 #include "tests/e2e/dify_fixture.hpp"
 #include "tests/e2e/node_process.hpp"
+#include "tests/support/text.hpp"
 #include <sys/stat.h>
 
 using namespace std::chrono_literals;
@@ -14,10 +15,6 @@ using namespace troupe::test;
 namespace utf = boost::unit_test;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 struct nodes_dify_fixture : dify_fixture {
   /// 40 cases against `server`, 8 at a time.

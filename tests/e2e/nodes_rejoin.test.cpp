@@ -11,6 +11,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/text.hpp"
 
 #include <csignal>
 #include <fstream>
@@ -22,11 +23,7 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-constexpr size_t task_count = 60;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+constexpr size_t rejoin_tasks = 60;
 
 struct rejoin_fixture {
   temp_dir dir;
@@ -35,7 +32,7 @@ struct rejoin_fixture {
   /// 60 stub tasks of 100 ms, two at a time: about 3 s on one node.
   std::string manifest() {
     std::string cases;
-    for (size_t i = 0; i < task_count; ++i)
+    for (size_t i = 0; i < rejoin_tasks; ++i)
       cases += (i > 0 ? "," : "") + std::string{R"({"id":"c)"}
                + std::to_string(i) + R"(","inputs":{}})";
     auto path = dir.path() + "/rejoin.json";
@@ -61,7 +58,7 @@ struct rejoin_fixture {
   results_file one_line_each() {
     auto f = read_results(out);
     BOOST_REQUIRE(f.has_summary());
-    BOOST_CHECK_EQUAL(f.results.size(), task_count);
+    BOOST_CHECK_EQUAL(f.results.size(), rejoin_tasks);
     for (auto& [id, n] : f.result_count)
       BOOST_CHECK_MESSAGE(n == 1, id << " has " << n << " lines");
     return f;
@@ -95,7 +92,7 @@ BOOST_AUTO_TEST_CASE(a_node_back_within_the_grace_finishes_the_run,
   BOOST_CHECK(contains(slurp_file(run.stderr_path()),
                        "troupe: node " + address + " is back with 2 workers"));
   auto f = one_line_each();
-  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), task_count);
+  BOOST_CHECK_EQUAL(f.count("SUCCEEDED"), rejoin_tasks);
   BOOST_CHECK_EQUAL(f.summary().at("end").as_string(), "completed");
   size_t lost = 0;
   for (auto& [id, line] : f.results) {
@@ -130,7 +127,7 @@ BOOST_AUTO_TEST_CASE(with_no_node_back_the_rest_ends_cancelled_no_nodes,
   BOOST_CHECK_EQUAL(summary.at("reason").as_string(), "no nodes");
   auto done = f.count("SUCCEEDED");
   BOOST_CHECK_GE(done, 1u);
-  BOOST_CHECK_EQUAL(done + f.count("CANCELLED"), task_count);
+  BOOST_CHECK_EQUAL(done + f.count("CANCELLED"), rejoin_tasks);
   for (auto& [id, line] : f.results)
     if (line.at("status").as_string() == "CANCELLED")
       BOOST_CHECK_EQUAL(line.at("error").as_string(), "no nodes");
@@ -141,8 +138,8 @@ BOOST_AUTO_TEST_CASE(with_no_node_back_the_rest_ends_cancelled_no_nodes,
                        90s, dir.path());
   BOOST_CHECK_EQUAL(r.code, 0);
   auto g = read_results(out);
-  BOOST_CHECK_EQUAL(g.results.size(), task_count);
-  BOOST_CHECK_EQUAL(g.count("SUCCEEDED"), task_count);
+  BOOST_CHECK_EQUAL(g.results.size(), rejoin_tasks);
+  BOOST_CHECK_EQUAL(g.count("SUCCEEDED"), rejoin_tasks);
   BOOST_CHECK_EQUAL(g.summary().at("end").as_string(), "completed");
 }
 

@@ -9,6 +9,7 @@
 #include "tests/support/fake_dify_process.hpp"
 #include "tests/support/results_file.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/text.hpp"
 
 #include <string>
 #include <vector>
@@ -18,10 +19,6 @@ using namespace troupe::test;
 namespace utf = boost::unit_test;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 /// A folder with two CAs, "ca" and "other"; "node" and "client" signed by
 /// "ca", "stranger" by "other" (NAME.pem and NAME.key each).

@@ -13,6 +13,7 @@
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/text.hpp"
 #include <unistd.h>
 
 #include <cstdlib>
@@ -25,8 +26,6 @@ namespace utf = boost::unit_test;
 namespace json = boost::json;
 
 namespace {
-
-constexpr int64_t epoch_us = 1'764'000'000'000'000; // 2025-11-24
 
 /// `name` found on PATH, or "" (posix_spawn does not search PATH).
 std::string find_program(const std::string& name) {
@@ -173,7 +172,7 @@ struct formats_fixture {
     header_info h;
     h.manifest_hash = "sha256:00";
     h.version = "0.1.0";
-    h.started_at_us = epoch_us;
+    h.started_at_us = report_epoch_us;
     h.name = "run <&\"'>\x01";
     h.target = "stub";
     h.tasks = 6;
@@ -188,7 +187,7 @@ struct formats_fixture {
       result("b/e#0", task_status::error, 2'000, "reset\x0b"),
       result("b/x#0", task_status::cancelled, -1, "cancelled")};
     for (auto& r : all)
-      append_result_line(text, r, epoch_us);
+      append_result_line(text, r, report_epoch_us);
     return dir.write("tricky.jsonl", text);
   }
 };

@@ -12,7 +12,6 @@
 #include <vector>
 
 using namespace troupe;
-using runtime::result_cache;
 
 namespace {
 
@@ -48,15 +47,15 @@ task_spec task_of(const std::string& case_id, uint64_t seq) {
 struct cached_source_fixture {
   test::temp_dir dir;
   config::target_config target;
-  std::shared_ptr<const result_cache> cache;
+  std::shared_ptr<const runtime::result_cache> cache;
 
   cached_source_fixture() {
     target.type = config::target_type::dify_workflow;
     target.base_url = "http://127.0.0.1:1/v1";
-    auto opened = result_cache::open(dir.file("cache"));
-    BOOST_REQUIRE(std::holds_alternative<result_cache>(opened));
-    cache = std::make_shared<const result_cache>(
-      std::move(std::get<result_cache>(opened)));
+    auto opened = runtime::result_cache::open(dir.file("cache"));
+    BOOST_REQUIRE(std::holds_alternative<runtime::result_cache>(opened));
+    cache = std::make_shared<const runtime::result_cache>(
+      std::move(std::get<runtime::result_cache>(opened)));
   }
 
   std::shared_ptr<runtime::cached_source> over(std::vector<task_spec> tasks) {
@@ -67,7 +66,7 @@ struct cached_source_fixture {
   /// Stores `output` for `task` as an earlier run would have.
   void remember(const task_spec& task, const std::string& output) {
     BOOST_REQUIRE(
-      cache->store(result_cache::key(target, task), task.id, output));
+      cache->store(runtime::result_cache::key(target, task), task.id, output));
   }
 };
 
@@ -119,12 +118,12 @@ BOOST_AUTO_TEST_CASE(only_succeeded_outputs_of_tasks_passed_on_are_stored) {
                   result_of(failed, task_status::failed),
                   result_of(unknown, task_status::succeeded)})
     source->observe(r);
-  BOOST_CHECK_EQUAL(*cache->lookup(result_cache::key(target, keyed)),
+  BOOST_CHECK_EQUAL(*cache->lookup(runtime::result_cache::key(target, keyed)),
                     R"({"answer":"keyed"})");
-  BOOST_CHECK_EQUAL(*cache->lookup(result_cache::key(target, cached)),
+  BOOST_CHECK_EQUAL(*cache->lookup(runtime::result_cache::key(target, cached)),
                     R"({"answer":"old"})");
-  BOOST_CHECK(!cache->lookup(result_cache::key(target, failed)));
-  BOOST_CHECK(!cache->lookup(result_cache::key(target, unknown)));
+  BOOST_CHECK(!cache->lookup(runtime::result_cache::key(target, failed)));
+  BOOST_CHECK(!cache->lookup(runtime::result_cache::key(target, unknown)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,13 +10,13 @@
 
 #include "tests/support/printing.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/text.hpp"
 
 using namespace troupe;
 using namespace troupe::runtime;
+using troupe::test::report_epoch_us;
 
 namespace {
-
-constexpr int64_t epoch_us = 1'764'000'000'000'000;
 
 task_result result(const std::string& case_id, task_status status,
                    int64_t latency_us, const std::string& output = "\"ok\"") {
@@ -51,14 +51,14 @@ struct diff_fixture {
     header_info h;
     h.manifest_hash = hash;
     h.version = "0.1.0";
-    h.started_at_us = epoch_us;
+    h.started_at_us = report_epoch_us;
     h.manifest = "m.json";
     h.name = "smoke";
     h.target = "stub";
     h.tasks = results.size();
     auto text = encode_header(h);
     for (auto& r : results)
-      append_result_line(text, r, epoch_us);
+      append_result_line(text, r, report_epoch_us);
     return dir.write(name, text);
   }
 

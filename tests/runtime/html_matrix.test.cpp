@@ -10,15 +10,15 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/text.hpp"
 
 #include <cstdio>
 
 using namespace troupe;
 using namespace troupe::runtime;
+using troupe::test::report_epoch_us;
 
 namespace {
-
-constexpr int64_t epoch_us = 1'764'000'000'000'000; // 2025-11-24
 
 task_result task(const std::string& case_id, uint32_t param,
                  task_status status) {
@@ -40,7 +40,7 @@ size_t occurrences(const std::string& page, const std::string& text) {
   return n;
 }
 
-bool has(const std::string& page, const std::string& text) {
+bool shows(const std::string& page, const std::string& text) {
   return page.find(text) != std::string::npos;
 }
 
@@ -50,12 +50,12 @@ struct matrix_fixture {
   /// The whole page for a results file holding `results`.
   std::string page(uint64_t tasks, const std::vector<task_result>& results) {
     header_info h;
-    h.started_at_us = epoch_us;
+    h.started_at_us = report_epoch_us;
     h.name = "matrix";
     h.tasks = tasks;
     auto text = encode_header(h);
     for (auto& r : results)
-      append_result_line(text, r, epoch_us);
+      append_result_line(text, r, report_epoch_us);
     auto path = dir.write("r.jsonl", text);
     auto built = build_report(path, {}, true);
     if (auto* err = std::get_if<config::config_error>(&built))
@@ -107,9 +107,10 @@ BOOST_FIXTURE_TEST_SUITE(html_matrix, matrix_fixture)
 
 BOOST_AUTO_TEST_CASE(columns_are_parameter_sets_labelled_by_their_params) {
   auto p = small();
-  BOOST_CHECK(has(p, "<h2 id=\"matrix\">Matrix</h2><p class=\"muted\">4 cases "
-                     "&times; 2 parameter sets, in pages of 200 rows."));
-  BOOST_CHECK(has(
+  BOOST_CHECK(shows(p,
+                    "<h2 id=\"matrix\">Matrix</h2><p class=\"muted\">4 cases "
+                    "&times; 2 parameter sets, in pages of 200 rows."));
+  BOOST_CHECK(shows(
     p, "<tr><th>case</th><th>#0 <code>{&quot;model&quot;:&quot;gpt-4o&quot;}"
        "</code><div class=\"muted\">2 of 4 succeeded</div></th><th>#1 <code>"
        "{&quot;model&quot;:&quot;mini&quot;}</code><div class=\"muted\">1 of "
@@ -124,36 +125,36 @@ BOOST_AUTO_TEST_CASE(rows_are_cases_in_order_with_each_status_in_its_cell) {
   auto slow = p.find("<td class=\"id\">qa/slow</td>");
   BOOST_CHECK(chat < greet && greet < no && no < slow
               && slow != std::string::npos);
-  BOOST_CHECK(has(p, "<tr><td class=\"id\">qa/no</td>" + pill("FAILED")
-                       + "<div class=\"o er\">HTTP 400</div></td>"
-                       + pill("CANCELLED")
-                       + "<div class=\"o er\">cancelled</div></td></tr>"));
-  BOOST_CHECK(has(p, "<tr><td class=\"id\">qa/slow</td>" + pill("TIMEOUT")
-                       + "<div class=\"o er\">attempt timed out after 0.5 "
-                         "s</div></td>"
-                       + pill("ERROR")
-                       + "<div class=\"o er\">connection reset</div></td>"
-                         "</tr>"));
+  BOOST_CHECK(shows(p, "<tr><td class=\"id\">qa/no</td>" + pill("FAILED")
+                         + "<div class=\"o er\">HTTP 400</div></td>"
+                         + pill("CANCELLED")
+                         + "<div class=\"o er\">cancelled</div></td></tr>"));
+  BOOST_CHECK(shows(p, "<tr><td class=\"id\">qa/slow</td>" + pill("TIMEOUT")
+                         + "<div class=\"o er\">attempt timed out after 0.5 "
+                           "s</div></td>"
+                         + pill("ERROR")
+                         + "<div class=\"o er\">connection reset</div></td>"
+                           "</tr>"));
   // The statuses take their colours from the page's pill rules.
-  BOOST_CHECK(has(p, ".pill[data-s=TIMEOUT]{background:"));
+  BOOST_CHECK(shows(p, ".pill[data-s=TIMEOUT]{background:"));
 }
 
 BOOST_AUTO_TEST_CASE(an_output_is_escaped_and_failed_checks_are_named) {
   auto p = small();
-  BOOST_CHECK(has(p, "<tr><td class=\"id\">qa/greet</td>" + pill("SUCCEEDED")
-                       + "<div class=\"o\">Hi &lt;script&gt;alert(1)&lt;/"
-                         "script&gt;</div></td>"
-                       + pill("SUCCEEDED")
-                       + "<div class=\"ck bad\">checks: 1 passed, 1 failed "
-                         "(contains)</div><div class=\"o\">Hi</div><details>"
-                         "<summary>more</summary><div class=\"er\">contains: "
-                         "no \"bye\"</div></details></td></tr>"));
-  BOOST_CHECK(!has(p, "<script"));
+  BOOST_CHECK(shows(p, "<tr><td class=\"id\">qa/greet</td>" + pill("SUCCEEDED")
+                         + "<div class=\"o\">Hi &lt;script&gt;alert(1)&lt;/"
+                           "script&gt;</div></td>"
+                         + pill("SUCCEEDED")
+                         + "<div class=\"ck bad\">checks: 1 passed, 1 failed "
+                           "(contains)</div><div class=\"o\">Hi</div><details>"
+                           "<summary>more</summary><div class=\"er\">contains: "
+                           "no \"bye\"</div></details></td></tr>"));
+  BOOST_CHECK(!shows(p, "<script"));
 }
 
 BOOST_AUTO_TEST_CASE(a_conversation_expands_to_each_turn_and_a_gap_says_so) {
   auto p = small();
-  BOOST_CHECK(has(
+  BOOST_CHECK(shows(
     p, "<tr><td class=\"id\">qa/chat</td>" + pill("SUCCEEDED")
          + "<div class=\"o\">fine</div><details><summary>more</summary>"
            "<ol class=\"tn\"><li><span class=\"pill\" data-s=\"SUCCEEDED\">"
@@ -170,22 +171,22 @@ BOOST_AUTO_TEST_CASE(a_long_output_expands_to_the_whole_of_it) {
     text += "line " + std::to_string(i) + "\n";
   append_json_string(r.output_json, text);
   auto p = page(1, {r});
-  BOOST_CHECK(has(p, pill("SUCCEEDED") + "<div class=\"o\">"
-                       + text.substr(0, 120) + "&hellip;</div><details>"
-                       + "<summary>more</summary><pre>" + text
-                       + "</pre></details></td></tr>"));
-  BOOST_CHECK(has(p, "1 case &times; 1 parameter set"));
+  BOOST_CHECK(shows(p, pill("SUCCEEDED") + "<div class=\"o\">"
+                         + text.substr(0, 120) + "&hellip;</div><details>"
+                         + "<summary>more</summary><pre>" + text
+                         + "</pre></details></td></tr>"));
+  BOOST_CHECK(shows(p, "1 case &times; 1 parameter set"));
 }
 
 BOOST_AUTO_TEST_CASE(the_page_refers_to_nothing_outside_itself) {
   auto p = small();
-  BOOST_CHECK(!has(p, "http://"));
-  BOOST_CHECK(!has(p, "https://"));
-  BOOST_CHECK(!has(p, "src="));
-  BOOST_CHECK(!has(p, "@import"));
-  BOOST_CHECK(!has(p, "url("));
-  BOOST_CHECK(!has(p, "href="));
-  BOOST_CHECK(!has(p, "<link"));
+  BOOST_CHECK(!shows(p, "http://"));
+  BOOST_CHECK(!shows(p, "https://"));
+  BOOST_CHECK(!shows(p, "src="));
+  BOOST_CHECK(!shows(p, "@import"));
+  BOOST_CHECK(!shows(p, "url("));
+  BOOST_CHECK(!shows(p, "href="));
+  BOOST_CHECK(!shows(p, "<link"));
 }
 
 BOOST_AUTO_TEST_CASE(ten_thousand_cases_by_three_params_page_and_stay_small) {
@@ -195,7 +196,7 @@ BOOST_AUTO_TEST_CASE(ten_thousand_cases_by_three_params_page_and_stay_small) {
   std::string lines;
   {
     header_info h;
-    h.started_at_us = epoch_us;
+    h.started_at_us = report_epoch_us;
     h.tasks = 30'000;
     lines = encode_header(h);
   }
@@ -204,7 +205,7 @@ BOOST_AUTO_TEST_CASE(ten_thousand_cases_by_three_params_page_and_stay_small) {
       auto r = task("case-" + std::to_string(c), p,
                     c % 10 == 0 ? task_status::failed : task_status::succeeded);
       r.output_json = text;
-      append_result_line(lines, r, epoch_us);
+      append_result_line(lines, r, report_epoch_us);
     }
   auto path = dir.write("big.jsonl", lines);
   lines.clear();
@@ -220,8 +221,8 @@ BOOST_AUTO_TEST_CASE(ten_thousand_cases_by_three_params_page_and_stay_small) {
   BOOST_CHECK_EQUAL(occurrences(page, "<div class=\"muted\">cut at 279 "
                                       "bytes</div>"),
                     30'000u);
-  BOOST_CHECK(has(page, "<summary>Cases 201&ndash;400 of 10000: qa/case-200 "
-                        "&hellip; qa/case-399</summary>"));
+  BOOST_CHECK(shows(page, "<summary>Cases 201&ndash;400 of 10000: qa/case-200 "
+                          "&hellip; qa/case-399</summary>"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

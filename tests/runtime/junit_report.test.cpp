@@ -10,16 +10,16 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/text.hpp"
 
 using namespace troupe;
 using namespace troupe::runtime;
+using troupe::test::report_epoch_us;
 
 namespace {
 
-constexpr int64_t epoch_us = 1'764'000'000'000'000; // 2025-11-24
-
-task_result result(const std::string& task_id, task_status status,
-                   int64_t latency_us, uint32_t attempts = 1) {
+task_result ended(const std::string& task_id, task_status status,
+                  int64_t latency_us, uint32_t attempts = 1) {
   task_result r;
   r.task_id = task_id;
   r.dataset = task_id.substr(0, task_id.find('/'));
@@ -37,11 +37,11 @@ task_result result(const std::string& task_id, task_status status,
   return r;
 }
 
-std::string header(const std::string& name, bool resumed) {
+std::string header_line(const std::string& name, bool resumed) {
   header_info h;
   h.manifest_hash = "sha256:00";
   h.version = "0.1.0";
-  h.started_at_us = epoch_us;
+  h.started_at_us = report_epoch_us;
   h.manifest = "m.json";
   h.name = name;
   h.target = "stub";
@@ -94,25 +94,25 @@ BOOST_AUTO_TEST_CASE(markup_is_escaped_and_forbidden_characters_replaced) {
 }
 
 BOOST_AUTO_TEST_CASE(every_status_has_its_element_and_counts) {
-  auto ok = result("a/ok#0", task_status::succeeded, 250'000);
-  auto check = result("a/check#1", task_status::succeeded, 1'234'567);
+  auto ok = ended("a/ok#0", task_status::succeeded, 250'000);
+  auto check = ended("a/check#1", task_status::succeeded, 1'234'567);
   check.assertions = {{"contains", true, ""},
                       {"regex", false, "no match for <&\"'>"},
                       {"max_latency_ms", false, "took 1234.567 ms"}};
-  auto failed = result("a/fatal#0", task_status::failed, 1'000, 3);
+  auto failed = ended("a/fatal#0", task_status::failed, 1'000, 3);
   failed.error = "HTTP 500: <p>&\"'\x01</p>";
   failed.error_code = "http_500";
   failed.http_status = 500;
-  auto timeout = result("b/slow#0", task_status::timeout, 500'000);
+  auto timeout = ended("b/slow#0", task_status::timeout, 500'000);
   timeout.error = "no answer within 0.5 s";
   timeout.error_code = "timeout";
-  auto error = result("b/broken#0", task_status::error, 1'600, 2);
+  auto error = ended("b/broken#0", task_status::error, 1'600, 2);
   error.error = "connection reset\r\nby peer";
-  auto cancelled = result("b/later#0", task_status::cancelled, -1, 0);
+  auto cancelled = ended("b/later#0", task_status::cancelled, -1, 0);
   cancelled.error = "cancelled by the user";
-  std::string text = header("smoke & \"co\"", false);
+  std::string text = header_line("smoke & \"co\"", false);
   for (auto* r : {&ok, &check, &failed, &timeout, &error, &cancelled})
-    append_result_line(text, *r, epoch_us);
+    append_result_line(text, *r, report_epoch_us);
   // Times are latencies rounded to whole ms; a suite's time is the sum of
   // its testcases', the run's the sum of its suites'.
   BOOST_CHECK_EQUAL(
@@ -154,14 +154,14 @@ BOOST_AUTO_TEST_CASE(every_status_has_its_element_and_counts) {
 }
 
 BOOST_AUTO_TEST_CASE(a_resumed_file_shows_each_task_once_as_it_ended_last) {
-  std::string text = header("r", false);
-  append_result_line(text, result("d/x#0", task_status::cancelled, -1, 0),
-                     epoch_us);
-  append_result_line(text, result("d/y#0", task_status::succeeded, 1'000),
-                     epoch_us);
-  text += header("r", true);
-  append_result_line(text, result("d/x#0", task_status::succeeded, 2'000),
-                     epoch_us);
+  std::string text = header_line("r", false);
+  append_result_line(text, ended("d/x#0", task_status::cancelled, -1, 0),
+                     report_epoch_us);
+  append_result_line(text, ended("d/y#0", task_status::succeeded, 1'000),
+                     report_epoch_us);
+  text += header_line("r", true);
+  append_result_line(text, ended("d/x#0", task_status::succeeded, 2'000),
+                     report_epoch_us);
   text += "{\"type\":\"result\",\"task_id\":\"d/z"; // a writer killed here
   BOOST_CHECK_EQUAL(
     junit_of(text),
@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(a_resumed_file_shows_each_task_once_as_it_ended_last) {
 
 BOOST_AUTO_TEST_CASE(a_file_without_results_fails_for_its_missing_tasks) {
   BOOST_CHECK_EQUAL(
-    junit_of(header("empty", false)),
+    junit_of(header_line("empty", false)),
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     "<testsuites name=\"empty\" tests=\"1\" failures=\"1\" "
     "errors=\"0\" time=\"0.000\">\n"

@@ -34,8 +34,8 @@ namespace utf = boost::unit_test;
 
 namespace {
 
-std::string manifest_text(int n, const std::string& target,
-                          const std::string& policies = "") {
+std::string cases_manifest(int n, const std::string& target,
+                           const std::string& policies = "") {
   std::string cases;
   for (int i = 0; i < n; ++i)
     cases += (i ? "," : "") + std::string{R"({"id": "c)"} + std::to_string(i)
@@ -51,11 +51,11 @@ troupe::attempt_reply answer(const std::string& output) {
   return r;
 }
 
-size_t count_of(const troupe::run_summary& s, troupe::task_status x) {
+size_t count_in(const troupe::run_summary& s, troupe::task_status x) {
   return s.counts[static_cast<size_t>(x)];
 }
 
-size_t count_of(const troupe::run_status& s, troupe::task_status x) {
+size_t count_in(const troupe::run_status& s, troupe::task_status x) {
   return s.counts[static_cast<size_t>(x)];
 }
 
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_SUITE(library_api_ends)
 BOOST_AUTO_TEST_CASE(a_program_executor_never_uses_the_cache,
                      *utf::timeout(30)) {
   temp_dir dir;
-  auto m = troupe::manifest_from_json(manifest_text(3, "stub"), dir.path());
+  auto m = troupe::manifest_from_json(cases_manifest(3, "stub"), dir.path());
   std::atomic<int> calls{0};
   troupe::run_options opts;
   opts.cache = dir.file("cache");
@@ -93,14 +93,14 @@ BOOST_AUTO_TEST_CASE(a_program_executor_never_uses_the_cache,
   troupe::run(m, opts);
   auto s = troupe::run(m, opts);
   BOOST_CHECK_EQUAL(calls.load(), 6); // no task answered from the cache
-  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::succeeded), 3u);
 }
 
 BOOST_AUTO_TEST_CASE(output_that_is_not_json_is_a_final_error,
                      *utf::timeout(30)) {
   temp_dir dir;
   auto m = troupe::manifest_from_json(
-    manifest_text(2, "custom", R"(, "retry_policy": {"max_attempts": 3,
+    cases_manifest(2, "custom", R"(, "retry_policy": {"max_attempts": 3,
                                   "backoff_seconds": 0.001})"),
     dir.path());
   troupe::run_options opts;
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(output_that_is_not_json_is_a_final_error,
                                            : "{ \"a\" : [1, 2] }");
   };
   auto s = troupe::run(m, opts);
-  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::error), 1u);
   BOOST_CHECK_EQUAL(s.attempts, 2u);        // not retried
   auto f = read_results(opts.results_file); // every line parses
   BOOST_CHECK_EQUAL(f.status("d/c0#0"), "ERROR");
@@ -141,20 +141,20 @@ troupe::executor_actor::behavior_type garbling_executor() {
 
 BOOST_AUTO_TEST_CASE(an_actors_output_is_checked_too, *utf::timeout(30)) {
   temp_dir dir;
-  auto m = troupe::manifest_from_json(manifest_text(1, "custom"), dir.path());
+  auto m = troupe::manifest_from_json(cases_manifest(1, "custom"), dir.path());
   troupe::run_options opts;
   opts.results_file = dir.file("r.jsonl");
   troupe::use_actor_executor(
     opts, [](caf::actor_system& sys) { return sys.spawn(garbling_executor); });
   auto s = troupe::run(m, opts);
-  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::error), 1u);
   BOOST_CHECK_EQUAL(read_results(opts.results_file).status("d/c0#0"), "ERROR");
 }
 
 BOOST_AUTO_TEST_CASE(a_factory_that_throws_or_gives_nothing_is_an_error,
                      *utf::timeout(30)) {
   temp_dir dir;
-  auto m = troupe::manifest_from_json(manifest_text(3, "custom"), dir.path());
+  auto m = troupe::manifest_from_json(cases_manifest(3, "custom"), dir.path());
   troupe::run_options opts;
   troupe::use_actor_executor(opts,
                              [](caf::actor_system&) -> troupe::executor_actor {
@@ -182,8 +182,8 @@ BOOST_AUTO_TEST_CASE(a_manifest_with_nodes_is_the_command_lines,
                      *utf::timeout(30)) {
   temp_dir dir;
   auto m = troupe::manifest_from_json(
-    manifest_text(1, "stub",
-                  R"(, "execution_policy": {"nodes": ["127.0.0.1:1"]})"),
+    cases_manifest(1, "stub",
+                   R"(, "execution_policy": {"nodes": ["127.0.0.1:1"]})"),
     dir.path());
   try {
     troupe::start(m, {});
@@ -213,7 +213,7 @@ BOOST_AUTO_TEST_CASE(an_attempt_aborted_in_the_queue_never_calls_the_function,
 BOOST_AUTO_TEST_CASE(the_pool_caps_the_workers, *utf::timeout(30)) {
   temp_dir dir;
   auto m = troupe::manifest_from_json(
-    manifest_text(4, "custom", R"(, "execution_policy": {"concurrency": 4})"),
+    cases_manifest(4, "custom", R"(, "execution_policy": {"concurrency": 4})"),
     dir.path());
   latch entered, go;
   troupe::run_options opts;
@@ -229,17 +229,17 @@ BOOST_AUTO_TEST_CASE(the_pool_caps_the_workers, *utf::timeout(30)) {
   entered.wait();
   // One worker: the other tasks wait undispatched, not in the pool's queue.
   auto st = h.status();
-  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::running), 1u);
-  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::pending), 3u);
+  BOOST_CHECK_EQUAL(count_in(st, troupe::task_status::running), 1u);
+  BOOST_CHECK_EQUAL(count_in(st, troupe::task_status::pending), 3u);
   go.open();
   auto s = h.wait();
-  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 4u);
+  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::succeeded), 4u);
 }
 
 BOOST_AUTO_TEST_CASE(the_destructor_cancels_a_running_run, *utf::timeout(30)) {
   temp_dir dir;
   auto m = troupe::manifest_from_json(
-    manifest_text(5, "custom", R"(, "execution_policy": {"concurrency": 1})"),
+    cases_manifest(5, "custom", R"(, "execution_policy": {"concurrency": 1})"),
     dir.path());
   latch entered;
   troupe::run_options opts;
@@ -264,7 +264,7 @@ BOOST_AUTO_TEST_CASE(the_destructor_cancels_a_running_run, *utf::timeout(30)) {
 BOOST_AUTO_TEST_CASE(status_after_the_end_is_the_final_count,
                      *utf::timeout(30)) {
   temp_dir dir;
-  auto m = troupe::manifest_from_json(manifest_text(5, "stub"), dir.path());
+  auto m = troupe::manifest_from_json(cases_manifest(5, "stub"), dir.path());
   troupe::run_options opts;
   opts.execute = [](const troupe::attempt_request&, troupe::cancel_token) {
     return answer("1");
@@ -301,7 +301,7 @@ slow_to_exit(troupe::executor_actor::pointer self, latch* exiting, latch* go) {
 BOOST_AUTO_TEST_CASE(status_during_the_shutdown_keeps_the_counts,
                      *utf::timeout(30)) {
   temp_dir dir;
-  auto m = troupe::manifest_from_json(manifest_text(2, "custom"), dir.path());
+  auto m = troupe::manifest_from_json(cases_manifest(2, "custom"), dir.path());
   latch exiting, go;
   troupe::run_options opts;
   troupe::use_actor_executor(opts, [&](caf::actor_system& sys) {
@@ -311,7 +311,7 @@ BOOST_AUTO_TEST_CASE(status_during_the_shutdown_keeps_the_counts,
   exiting.wait(); // the supervisor is done, the system goes down
   auto st = h.status();
   BOOST_CHECK_EQUAL(st.total, 2u);
-  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count_in(st, troupe::task_status::succeeded), 2u);
   BOOST_CHECK(!h.done());
   go.open();
   h.wait();
@@ -344,7 +344,7 @@ void check_held(
   BOOST_CHECK_EQUAL(delivered.load(), 0u);
   release.open();
   auto s = h.wait();
-  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), n);
+  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::succeeded), n);
   BOOST_CHECK_EQUAL(delivered.load(), n);
 }
 
@@ -358,7 +358,7 @@ BOOST_AUTO_TEST_CASE(a_stuck_callback_holds_new_tasks_not_memory,
   temp_dir dir;
   const size_t n = 30'000;
   auto m = troupe::manifest_from_json(
-    manifest_text(n, "custom", R"(, "execution_policy": {"concurrency": 8})"),
+    cases_manifest(n, "custom", R"(, "execution_policy": {"concurrency": 8})"),
     dir.path());
   troupe::run_options opts;
   opts.execute = [](const troupe::attempt_request&, troupe::cancel_token) {
@@ -373,7 +373,7 @@ BOOST_AUTO_TEST_CASE(a_stuck_callback_holds_answers_from_the_cache_too,
   // be written all in one go, past any backlog.
   temp_dir dir;
   const size_t n = 30'000;
-  auto m = troupe::manifest_from_json(manifest_text(n, "stub"), dir.path());
+  auto m = troupe::manifest_from_json(cases_manifest(n, "stub"), dir.path());
   troupe::run_options opts;
   opts.cache = dir.file("cache");
   troupe::run(m, opts);
@@ -404,7 +404,7 @@ BOOST_AUTO_TEST_CASE(attempt_events_carry_the_wire_times_of_http_calls,
     = [&](const troupe::task_result& r) { results.push_back(r); };
   auto s = troupe::run(m, opts);
   ::unsetenv("TROUPE_LIBRARY_TEST_KEY");
-  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::succeeded), 3u);
   BOOST_REQUIRE_EQUAL(events.size(), 3u);
   BOOST_REQUIRE_EQUAL(results.size(), 3u);
   std::sort(events.begin(), events.end(),

@@ -10,16 +10,16 @@
 
 #include "tests/support/printing.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/text.hpp"
 
 #include <cmath>
 #include <map>
 
 using namespace troupe;
 using namespace troupe::runtime;
+using troupe::test::report_epoch_us;
 
 namespace {
-
-constexpr int64_t epoch_us = 1'764'000'000'000'000; // 2025-11-24
 
 task_result result(const std::string& dataset, const std::string& case_id,
                    task_status status, int64_t finished_us,
@@ -47,14 +47,14 @@ struct report_fixture {
     header_info h;
     h.manifest_hash = "sha256:00";
     h.version = "0.1.0";
-    h.started_at_us = epoch_us;
+    h.started_at_us = report_epoch_us;
     h.manifest = "m.json";
     h.name = "smoke";
     h.target = "stub";
     h.tasks = tasks;
     auto text = encode_header(h);
     for (auto& r : results)
-      append_result_line(text, r, epoch_us);
+      append_result_line(text, r, report_epoch_us);
     return dir.write("r.jsonl", text);
   }
 

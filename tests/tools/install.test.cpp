@@ -46,10 +46,10 @@ struct install_fixture {
     return prefix.path() + "/" + name;
   }
 
-  /// The installed troupe's output for `args` (which must exit 0).
-  std::string troupe(std::vector<std::string> args) const {
-    args.insert(args.begin(), path("bin/troupe"));
-    auto r = run_process(args, 30s);
+  /// The installed troupe's output for `argv` (which must exit 0).
+  std::string troupe(std::vector<std::string> argv) const {
+    argv.insert(argv.begin(), path("bin/troupe"));
+    auto r = run_process(argv, 30s);
     BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
     return r.out;
   }

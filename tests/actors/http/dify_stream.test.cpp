@@ -31,7 +31,7 @@ dify_stream play(target_kind kind, std::initializer_list<const char*> events,
 }
 
 constexpr auto chat = target_kind::dify_chat;
-constexpr auto workflow = target_kind::dify_workflow;
+constexpr auto workflow_app = target_kind::dify_workflow;
 
 constexpr const char* started
   = R"({"event":"workflow_started","task_id":"t1","data":{}})";
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_failed_chatflow_is_failed_whatever_follows) {
 
 BOOST_AUTO_TEST_CASE(a_stop_that_ends_the_run_failed_is_cancelled) {
   auto failed = finished_with("failed");
-  auto w = play(workflow, {started, failed.c_str()});
+  auto w = play(workflow_app, {started, failed.c_str()});
   BOOST_CHECK_EQUAL(w.finish(ok(), true, 0).result, outcome::cancelled);
   BOOST_CHECK_EQUAL(w.finish(ok(), false, 0).result, outcome::rejected);
   auto c = play(chat, {started, failed.c_str()});
@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(a_stop_that_ends_the_run_failed_is_cancelled) {
 BOOST_AUTO_TEST_CASE(a_run_that_succeeded_before_the_stop_keeps_its_output) {
   auto done = std::string{R"({"event":"workflow_finished","data":)"}
               + R"({"status":"succeeded","outputs":{"text":"all"}}})";
-  auto w = play(workflow, {started, done.c_str()});
+  auto w = play(workflow_app, {started, done.c_str()});
   auto r = w.finish(ok(), true, 0);
   BOOST_CHECK_EQUAL(r.result, outcome::success);
   BOOST_CHECK_EQUAL(r.output_json, R"({"text":"all"})");
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(
 BOOST_AUTO_TEST_CASE(the_cap_applies_to_each_event_not_the_whole_stream) {
   std::string node = R"({"event":"node_finished","data":{"x":")"
                      + std::string(600, 'n') + "\"}}";
-  dify_stream s{workflow, 1024};
+  dify_stream s{workflow_app, 1024};
   s.on_event({"message", started});
   for (int i = 0; i < 100; ++i) // 60 KB in all, each under 1 KiB
     s.on_event({"message", node});
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(the_cap_applies_to_each_event_not_the_whole_stream) {
                          R"({"status":"succeeded","outputs":{}}})"});
   BOOST_CHECK_EQUAL(s.finish(ok(), false, 0).result, outcome::success);
   // One event over the cap: ERROR, and never retried.
-  dify_stream big{workflow, 1024};
+  dify_stream big{workflow_app, 1024};
   big.on_event({"message", std::string(2000, ' ') + started});
   BOOST_CHECK(big.finished());
   BOOST_CHECK(big.too_large());
@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(the_cap_applies_to_each_event_not_the_whole_stream) {
   BOOST_CHECK_EQUAL(status_of(r.result), task_status::error);
   BOOST_CHECK_EQUAL(r.error_code, "response_too_large");
   // An event still arriving past the cap.
-  dify_stream arriving{workflow, 1024};
+  dify_stream arriving{workflow_app, 1024};
   arriving.on_pending(1025);
   BOOST_CHECK(arriving.too_large());
   // The answer kept past the cap.

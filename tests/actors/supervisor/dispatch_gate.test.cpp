@@ -10,8 +10,8 @@ using namespace troupe;
 
 namespace {
 
-constexpr auto task = start_kind::task;
-constexpr auto retry = start_kind::retry;
+constexpr auto a_task = start_kind::task;
+constexpr auto a_retry = start_kind::retry;
 
 dispatch_settings rate(double per_second, uint32_t burst) {
   dispatch_settings d;
@@ -40,9 +40,9 @@ BOOST_AUTO_TEST_SUITE(dispatch_gate)
 BOOST_AUTO_TEST_CASE(with_no_policy_every_start_may_go_now) {
   troupe::dispatch_gate g{dispatch_settings{}, 4};
   for (int i = 0; i < 100; ++i) {
-    auto v = g.ask(task, 0, {uint64_t(i), uint64_t(i)});
+    auto v = g.ask(a_task, 0, {uint64_t(i), uint64_t(i)});
     BOOST_CHECK_EQUAL(v.kind, gate_verdict::now);
-    g.started(task, 0);
+    g.started(a_task, 0);
   }
   BOOST_CHECK_EQUAL(g.limit(), 0u); // not adaptive
 }
@@ -50,19 +50,19 @@ BOOST_AUTO_TEST_CASE(with_no_policy_every_start_may_go_now) {
 BOOST_AUTO_TEST_CASE(asking_takes_nothing_starting_takes_a_token) {
   troupe::dispatch_gate g{rate(10, 2), 8};
   for (int i = 0; i < 5; ++i)
-    BOOST_CHECK_EQUAL(g.ask(task, 0, {}).kind, gate_verdict::now);
-  BOOST_CHECK_EQUAL(start_all(g, task, 0), 2);
-  auto v = g.ask(task, 0, {});
+    BOOST_CHECK_EQUAL(g.ask(a_task, 0, {}).kind, gate_verdict::now);
+  BOOST_CHECK_EQUAL(start_all(g, a_task, 0), 2);
+  auto v = g.ask(a_task, 0, {});
   BOOST_CHECK_EQUAL(v.kind, gate_verdict::at);
   BOOST_CHECK_EQUAL(v.at_us, 100'000);
-  BOOST_CHECK_EQUAL(g.ask(retry, 99'999, {}).kind, gate_verdict::at);
-  BOOST_CHECK_EQUAL(g.ask(retry, 100'000, {}).kind, gate_verdict::now);
+  BOOST_CHECK_EQUAL(g.ask(a_retry, 99'999, {}).kind, gate_verdict::at);
+  BOOST_CHECK_EQUAL(g.ask(a_retry, 100'000, {}).kind, gate_verdict::now);
 }
 
 BOOST_AUTO_TEST_CASE(retries_and_tasks_share_the_rate) {
   troupe::dispatch_gate g{rate(5, 1), 8};
-  BOOST_CHECK_EQUAL(start_all(g, retry, 0), 1);
-  auto v = g.ask(task, 0, {});
+  BOOST_CHECK_EQUAL(start_all(g, a_retry, 0), 1);
+  auto v = g.ask(a_task, 0, {});
   BOOST_CHECK_EQUAL(v.kind, gate_verdict::at);
   BOOST_CHECK_EQUAL(v.at_us, 200'000);
 }
@@ -72,15 +72,15 @@ BOOST_AUTO_TEST_CASE(the_adaptive_limit_waits_for_a_call_to_end) {
   d.adaptive = true;
   troupe::dispatch_gate g{d, 4};
   BOOST_CHECK_EQUAL(g.limit(), 4u);
-  BOOST_CHECK_EQUAL(start_all(g, task, 0), 4);
-  BOOST_CHECK_EQUAL(g.ask(retry, 0, {4, 4}).kind, gate_verdict::after_finish);
+  BOOST_CHECK_EQUAL(start_all(g, a_task, 0), 4);
+  BOOST_CHECK_EQUAL(g.ask(a_retry, 0, {4, 4}).kind, gate_verdict::after_finish);
   // A throttle halves it: two calls in flight are now enough to wait.
   g.on_throttle(0, 1'000);
   BOOST_CHECK_EQUAL(g.limit(), 2u);
   BOOST_CHECK_EQUAL(g.min_seen(), 2u);
-  BOOST_CHECK_EQUAL(g.ask(task, 1'000, {2, 3}).kind,
+  BOOST_CHECK_EQUAL(g.ask(a_task, 1'000, {2, 3}).kind,
                     gate_verdict::after_finish);
-  BOOST_CHECK_EQUAL(g.ask(task, 1'000, {1, 3}).kind, gate_verdict::now);
+  BOOST_CHECK_EQUAL(g.ask(a_task, 1'000, {1, 3}).kind, gate_verdict::now);
   g.on_success();
   g.on_success();
   BOOST_CHECK_EQUAL(g.limit(), 3u);
@@ -91,21 +91,21 @@ BOOST_AUTO_TEST_CASE(a_batch_pauses_once_its_last_task_is_over) {
   d.batch_size = 3;
   d.batch_pause_us = 1'000'000;
   troupe::dispatch_gate g{d, 8};
-  BOOST_CHECK_EQUAL(start_all(g, task, 0), 3);
+  BOOST_CHECK_EQUAL(start_all(g, a_task, 0), 3);
   // The batch is used up, its tasks still in flight: wait for them.
-  BOOST_CHECK_EQUAL(g.ask(task, 50'000, {3, 3}).kind,
+  BOOST_CHECK_EQUAL(g.ask(a_task, 50'000, {3, 3}).kind,
                     gate_verdict::after_finish);
   // Retries are under way already: no batch holds them.
-  BOOST_CHECK_EQUAL(g.ask(retry, 50'000, {2, 3}).kind, gate_verdict::now);
+  BOOST_CHECK_EQUAL(g.ask(a_retry, 50'000, {2, 3}).kind, gate_verdict::now);
   // The last one ended at 300 ms: the pause runs to 1.3 s.
-  auto v = g.ask(task, 300'000, {0, 0});
+  auto v = g.ask(a_task, 300'000, {0, 0});
   BOOST_CHECK_EQUAL(v.kind, gate_verdict::paused_until);
   BOOST_CHECK_EQUAL(v.at_us, 1'300'000);
-  v = g.ask(task, 1'299'999, {0, 0});
+  v = g.ask(a_task, 1'299'999, {0, 0});
   BOOST_CHECK_EQUAL(v.kind, gate_verdict::paused_until);
   BOOST_CHECK_EQUAL(v.at_us, 1'300'000);
-  BOOST_CHECK_EQUAL(start_all(g, task, 1'300'000), 3);
-  BOOST_CHECK_EQUAL(g.ask(task, 1'300'000, {3, 3}).kind,
+  BOOST_CHECK_EQUAL(start_all(g, a_task, 1'300'000), 3);
+  BOOST_CHECK_EQUAL(g.ask(a_task, 1'300'000, {3, 3}).kind,
                     gate_verdict::after_finish);
 }
 
@@ -114,11 +114,11 @@ BOOST_AUTO_TEST_CASE(a_full_sink_holds_new_tasks_not_retries) {
   for (uint64_t i = 0; i < troupe::dispatch_gate::max_sink_backlog; ++i)
     g.on_sent();
   BOOST_CHECK(g.sink_full());
-  BOOST_CHECK_EQUAL(g.ask(task, 0, {}).kind, gate_verdict::after_finish);
-  BOOST_CHECK_EQUAL(g.ask(retry, 0, {}).kind, gate_verdict::now);
+  BOOST_CHECK_EQUAL(g.ask(a_task, 0, {}).kind, gate_verdict::after_finish);
+  BOOST_CHECK_EQUAL(g.ask(a_retry, 0, {}).kind, gate_verdict::now);
   g.on_written(1);
   BOOST_CHECK(!g.sink_full());
-  BOOST_CHECK_EQUAL(g.ask(task, 0, {}).kind, gate_verdict::now);
+  BOOST_CHECK_EQUAL(g.ask(a_task, 0, {}).kind, gate_verdict::now);
   g.on_written(1'000'000); // never below zero
   g.on_sent();
   BOOST_CHECK(!g.sink_full());
@@ -129,13 +129,13 @@ BOOST_AUTO_TEST_CASE(the_backlog_and_batch_answer_before_the_rate) {
   d.batch_size = 1;
   d.batch_pause_us = 500'000;
   troupe::dispatch_gate g{d, 8};
-  BOOST_CHECK_EQUAL(start_all(g, task, 0), 1);
+  BOOST_CHECK_EQUAL(start_all(g, a_task, 0), 1);
   // No token until 1 s, but the batch speaks first.
-  auto v = g.ask(task, 0, {0, 0});
+  auto v = g.ask(a_task, 0, {0, 0});
   BOOST_CHECK_EQUAL(v.kind, gate_verdict::paused_until);
   BOOST_CHECK_EQUAL(v.at_us, 500'000);
   // Its pause is over, the token is not.
-  v = g.ask(task, 500'000, {0, 0});
+  v = g.ask(a_task, 500'000, {0, 0});
   BOOST_CHECK_EQUAL(v.kind, gate_verdict::at);
   BOOST_CHECK_EQUAL(v.at_us, 1'000'000);
 }
@@ -146,12 +146,12 @@ BOOST_AUTO_TEST_CASE(a_used_up_batch_holds_tasks_until_its_pause_is_over) {
   d.batch_pause_us = 1'000'000;
   troupe::dispatch_gate g{d, 8};
   BOOST_CHECK(!g.holds_tasks(0, {}));
-  BOOST_CHECK_EQUAL(start_all(g, task, 0), 2);
+  BOOST_CHECK_EQUAL(start_all(g, a_task, 0), 2);
   // Its tasks in flight: the source is not read.
   BOOST_CHECK(g.holds_tasks(50'000, {2, 2}));
   // Its last task is over: read the next one, whose ask starts the pause.
   BOOST_CHECK(!g.holds_tasks(100'000, {0, 0}));
-  BOOST_CHECK_EQUAL(g.ask(task, 100'000, {0, 0}).kind,
+  BOOST_CHECK_EQUAL(g.ask(a_task, 100'000, {0, 0}).kind,
                     gate_verdict::paused_until);
   BOOST_CHECK(g.holds_tasks(100'000, {0, 0}));
   BOOST_CHECK(g.holds_tasks(1'099'999, {0, 0}));
@@ -163,22 +163,22 @@ BOOST_AUTO_TEST_CASE(a_full_sink_holds_tasks_but_not_a_batch_pause) {
   d.batch_size = 1;
   d.batch_pause_us = 1'000'000;
   troupe::dispatch_gate g{d, 8};
-  BOOST_CHECK_EQUAL(start_all(g, task, 0), 1);
+  BOOST_CHECK_EQUAL(start_all(g, a_task, 0), 1);
   for (uint64_t i = 0; i < troupe::dispatch_gate::max_sink_backlog; ++i)
     g.on_sent();
   BOOST_CHECK(g.holds_tasks(0, {1, 1}));
   // The batch's last task is over: its pause starts now, full sink or not.
   BOOST_CHECK(!g.holds_tasks(200'000, {0, 0}));
-  auto v = g.ask(task, 200'000, {0, 0});
+  auto v = g.ask(a_task, 200'000, {0, 0});
   BOOST_CHECK_EQUAL(v.kind, gate_verdict::paused_until);
   BOOST_CHECK_EQUAL(v.at_us, 1'200'000);
   // The pause is over and the sink still full: held until it writes.
   BOOST_CHECK(g.holds_tasks(1'200'000, {0, 0}));
-  BOOST_CHECK_EQUAL(g.ask(task, 1'200'000, {0, 0}).kind,
+  BOOST_CHECK_EQUAL(g.ask(a_task, 1'200'000, {0, 0}).kind,
                     gate_verdict::after_finish);
   g.on_written(1);
   BOOST_CHECK(!g.holds_tasks(1'200'000, {0, 0}));
-  BOOST_CHECK_EQUAL(g.ask(task, 1'200'000, {0, 0}).kind, gate_verdict::now);
+  BOOST_CHECK_EQUAL(g.ask(a_task, 1'200'000, {0, 0}).kind, gate_verdict::now);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

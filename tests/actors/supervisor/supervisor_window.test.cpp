@@ -81,9 +81,13 @@ task_spec task_named(const std::string& id) {
 
 } // namespace
 
-BOOST_FIXTURE_TEST_SUITE(supervisor_nodes, window_fixture)
+// The suite of supervisor_nodes.test.cpp, whose fixture these tests extend:
+// a fixture per case, as the harness builds in unity batches where one
+// suite has one suite-wide fixture.
+BOOST_AUTO_TEST_SUITE(supervisor_nodes)
 
-BOOST_AUTO_TEST_CASE(each_busy_node_worker_has_one_task_queued_ahead) {
+BOOST_FIXTURE_TEST_CASE(each_busy_node_worker_has_one_task_queued_ahead,
+                        window_fixture) {
   start_window(6);
   // c0 and c1 run; c2 and c3 wait at the relay and count as pending.
   auto st = status();
@@ -104,7 +108,8 @@ BOOST_AUTO_TEST_CASE(each_busy_node_worker_has_one_task_queued_ahead) {
   BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 6u);
 }
 
-BOOST_AUTO_TEST_CASE(a_lost_node_gives_back_its_queued_tasks_too) {
+BOOST_FIXTURE_TEST_CASE(a_lost_node_gives_back_its_queued_tasks_too,
+                        window_fixture) {
   // n0 is lost at 50 ms with c0 and c1 running and c2 and c3 queued at its
   // relay (which might have started them); a second node of two workers
   // comes back at 60 ms and runs them all, each with a node_lost attempt
@@ -140,7 +145,8 @@ BOOST_AUTO_TEST_CASE(a_lost_node_gives_back_its_queued_tasks_too) {
   BOOST_CHECK_EQUAL(sink_rec->of("d/c4#0").attempt_log.size(), 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_crashed_workers_queued_task_goes_back_once) {
+BOOST_FIXTURE_TEST_CASE(a_crashed_workers_queued_task_goes_back_once,
+                        window_fixture) {
   // c0's worker dies as c0 starts: c0 ends worker_crashed, and c3, queued
   // ahead of it, goes back to run again (with no attempt lost: it never
   // started). The outcome is the one a run without the window has (c3
@@ -164,7 +170,8 @@ BOOST_AUTO_TEST_CASE(a_crashed_workers_queued_task_goes_back_once) {
   BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
 }
 
-BOOST_AUTO_TEST_CASE(a_cancel_ends_the_queued_tasks_and_lets_the_running_end) {
+BOOST_FIXTURE_TEST_CASE(a_cancel_ends_the_queued_tasks_and_lets_the_running_end,
+                        window_fixture) {
   // Cancelled at 50 ms: c0 and c1 finish at 100 ms; c2 and c3, queued at
   // the relay, never start, and end CANCELLED with c4 and c5.
   start_window(6);
@@ -189,7 +196,8 @@ BOOST_AUTO_TEST_CASE(a_cancel_ends_the_queued_tasks_and_lets_the_running_end) {
   BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 4u);
 }
 
-BOOST_AUTO_TEST_CASE(a_worker_gone_into_backoff_gives_back_its_queued_task) {
+BOOST_FIXTURE_TEST_CASE(a_worker_gone_into_backoff_gives_back_its_queued_task,
+                        window_fixture) {
   // c0 and c1 start at 0, c3 and c2 are queued ahead of their workers. c0
   // fails at 100 ms and waits 1 s for its second attempt: c3, queued ahead
   // of c0's worker, goes back to the supervisor and runs on the other worker
@@ -218,7 +226,8 @@ BOOST_AUTO_TEST_CASE(a_worker_gone_into_backoff_gives_back_its_queued_task) {
   BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
 }
 
-BOOST_AUTO_TEST_CASE(a_relay_gives_back_what_waits_for_a_worker_in_backoff) {
+BOOST_FIXTURE_TEST_CASE(a_relay_gives_back_what_waits_for_a_worker_in_backoff,
+                        window_fixture) {
   // The relay alone, between a fake supervisor and a fake worker at index
   // 0: the task queued ahead of the worker goes back when the worker goes
   // into backoff (after the backoff itself), so does one that comes while
@@ -258,7 +267,7 @@ BOOST_AUTO_TEST_CASE(a_relay_gives_back_what_waits_for_a_worker_in_backoff) {
   run();
 }
 
-BOOST_AUTO_TEST_CASE(a_rate_limit_turns_the_window_off) {
+BOOST_FIXTURE_TEST_CASE(a_rate_limit_turns_the_window_off, window_fixture) {
   // 10 starts a second, 2 at once: c0 and c1 at 0, then one token every
   // 100 ms. A task queued ahead would start without its token (c2 and c3
   // both at 100 ms); with the window off each waits for its own.
