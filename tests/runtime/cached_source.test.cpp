@@ -12,6 +12,7 @@
 #include <vector>
 
 using namespace troupe;
+using cache_type = troupe::runtime::result_cache;
 
 namespace {
 
@@ -47,15 +48,15 @@ task_spec task_of(const std::string& case_id, uint64_t seq) {
 struct cached_source_fixture {
   test::temp_dir dir;
   config::target_config target;
-  std::shared_ptr<const runtime::result_cache> cache;
+  std::shared_ptr<const cache_type> cache;
 
   cached_source_fixture() {
     target.type = config::target_type::dify_workflow;
     target.base_url = "http://127.0.0.1:1/v1";
-    auto opened = runtime::result_cache::open(dir.file("cache"));
-    BOOST_REQUIRE(std::holds_alternative<runtime::result_cache>(opened));
-    cache = std::make_shared<const runtime::result_cache>(
-      std::move(std::get<runtime::result_cache>(opened)));
+    auto opened = cache_type::open(dir.file("cache"));
+    BOOST_REQUIRE(std::holds_alternative<cache_type>(opened));
+    cache = std::make_shared<const cache_type>(
+      std::move(std::get<cache_type>(opened)));
   }
 
   std::shared_ptr<runtime::cached_source> over(std::vector<task_spec> tasks) {
@@ -65,8 +66,7 @@ struct cached_source_fixture {
 
   /// Stores `output` for `task` as an earlier run would have.
   void remember(const task_spec& task, const std::string& output) {
-    BOOST_REQUIRE(
-      cache->store(runtime::result_cache::key(target, task), task.id, output));
+    BOOST_REQUIRE(cache->store(cache_type::key(target, task), task.id, output));
   }
 };
 
@@ -118,12 +118,12 @@ BOOST_AUTO_TEST_CASE(only_succeeded_outputs_of_tasks_passed_on_are_stored) {
                   result_of(failed, task_status::failed),
                   result_of(unknown, task_status::succeeded)})
     source->observe(r);
-  BOOST_CHECK_EQUAL(*cache->lookup(runtime::result_cache::key(target, keyed)),
+  BOOST_CHECK_EQUAL(*cache->lookup(cache_type::key(target, keyed)),
                     R"({"answer":"keyed"})");
-  BOOST_CHECK_EQUAL(*cache->lookup(runtime::result_cache::key(target, cached)),
+  BOOST_CHECK_EQUAL(*cache->lookup(cache_type::key(target, cached)),
                     R"({"answer":"old"})");
-  BOOST_CHECK(!cache->lookup(runtime::result_cache::key(target, failed)));
-  BOOST_CHECK(!cache->lookup(runtime::result_cache::key(target, unknown)));
+  BOOST_CHECK(!cache->lookup(cache_type::key(target, failed)));
+  BOOST_CHECK(!cache->lookup(cache_type::key(target, unknown)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,7 @@
 
 #include "tests/support/process.hpp"
 #include "tests/support/results_file.hpp"
+#include "tests/support/run_counts.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <atomic>
@@ -51,10 +52,6 @@ troupe::attempt_reply reply_with(troupe::outcome o,
   if (o != troupe::outcome::success)
     r.error = "scripted " + troupe::to_string(o);
   return r;
-}
-
-size_t count_of(const troupe::run_summary& s, troupe::task_status x) {
-  return s.counts[static_cast<size_t>(x)];
 }
 
 // Lets a test hold every call of a function until it says go.

@@ -18,6 +18,7 @@
 
 #include "tests/support/fake_dify_process.hpp"
 #include "tests/support/results_file.hpp"
+#include "tests/support/run_counts.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <algorithm>
@@ -49,14 +50,6 @@ troupe::attempt_reply answer(const std::string& output) {
   troupe::attempt_reply r;
   r.output_json = output;
   return r;
-}
-
-size_t count_in(const troupe::run_summary& s, troupe::task_status x) {
-  return s.counts[static_cast<size_t>(x)];
-}
-
-size_t count_in(const troupe::run_status& s, troupe::task_status x) {
-  return s.counts[static_cast<size_t>(x)];
 }
 
 // A one-shot flag a thread can wait for.
@@ -93,7 +86,7 @@ BOOST_AUTO_TEST_CASE(a_program_executor_never_uses_the_cache,
   troupe::run(m, opts);
   auto s = troupe::run(m, opts);
   BOOST_CHECK_EQUAL(calls.load(), 6); // no task answered from the cache
-  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 3u);
 }
 
 BOOST_AUTO_TEST_CASE(output_that_is_not_json_is_a_final_error,
@@ -110,7 +103,7 @@ BOOST_AUTO_TEST_CASE(output_that_is_not_json_is_a_final_error,
                                            : "{ \"a\" : [1, 2] }");
   };
   auto s = troupe::run(m, opts);
-  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::error), 1u);
   BOOST_CHECK_EQUAL(s.attempts, 2u);        // not retried
   auto f = read_results(opts.results_file); // every line parses
   BOOST_CHECK_EQUAL(f.status("d/c0#0"), "ERROR");
@@ -147,7 +140,7 @@ BOOST_AUTO_TEST_CASE(an_actors_output_is_checked_too, *utf::timeout(30)) {
   troupe::use_actor_executor(
     opts, [](caf::actor_system& sys) { return sys.spawn(garbling_executor); });
   auto s = troupe::run(m, opts);
-  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::error), 1u);
   BOOST_CHECK_EQUAL(read_results(opts.results_file).status("d/c0#0"), "ERROR");
 }
 
@@ -229,11 +222,11 @@ BOOST_AUTO_TEST_CASE(the_pool_caps_the_workers, *utf::timeout(30)) {
   entered.wait();
   // One worker: the other tasks wait undispatched, not in the pool's queue.
   auto st = h.status();
-  BOOST_CHECK_EQUAL(count_in(st, troupe::task_status::running), 1u);
-  BOOST_CHECK_EQUAL(count_in(st, troupe::task_status::pending), 3u);
+  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::running), 1u);
+  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::pending), 3u);
   go.open();
   auto s = h.wait();
-  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::succeeded), 4u);
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 4u);
 }
 
 BOOST_AUTO_TEST_CASE(the_destructor_cancels_a_running_run, *utf::timeout(30)) {
@@ -311,7 +304,7 @@ BOOST_AUTO_TEST_CASE(status_during_the_shutdown_keeps_the_counts,
   exiting.wait(); // the supervisor is done, the system goes down
   auto st = h.status();
   BOOST_CHECK_EQUAL(st.total, 2u);
-  BOOST_CHECK_EQUAL(count_in(st, troupe::task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count_of(st, troupe::task_status::succeeded), 2u);
   BOOST_CHECK(!h.done());
   go.open();
   h.wait();
@@ -344,7 +337,7 @@ void check_held(
   BOOST_CHECK_EQUAL(delivered.load(), 0u);
   release.open();
   auto s = h.wait();
-  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::succeeded), n);
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), n);
   BOOST_CHECK_EQUAL(delivered.load(), n);
 }
 
@@ -404,7 +397,7 @@ BOOST_AUTO_TEST_CASE(attempt_events_carry_the_wire_times_of_http_calls,
     = [&](const troupe::task_result& r) { results.push_back(r); };
   auto s = troupe::run(m, opts);
   ::unsetenv("TROUPE_LIBRARY_TEST_KEY");
-  BOOST_CHECK_EQUAL(count_in(s, troupe::task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(count_of(s, troupe::task_status::succeeded), 3u);
   BOOST_REQUIRE_EQUAL(events.size(), 3u);
   BOOST_REQUIRE_EQUAL(results.size(), 3u);
   std::sort(events.begin(), events.end(),
