@@ -5,7 +5,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "tests/support/run_counts.hpp"
+
 using namespace troupe;
+using troupe::test::count_of;
 
 namespace {
 
@@ -81,7 +84,7 @@ BOOST_AUTO_TEST_CASE(summary_keeps_the_five_slowest_and_groups_failures) {
   stats.add(result("x1", task_status::error, 5, 1, "reset"));
   stats.add(result("c1", task_status::cancelled, -1, 0, "cancelled"));
   auto s = stats.summary();
-  BOOST_CHECK_EQUAL(s.counts[static_cast<size_t>(task_status::succeeded)], 20u);
+  BOOST_CHECK_EQUAL(count_of(s, task_status::succeeded), 20u);
   BOOST_CHECK_EQUAL(s.attempts, 20u + 3 + 3 + 1);
   BOOST_CHECK_EQUAL(s.retries, 4u);
   BOOST_REQUIRE_EQUAL(s.slowest.size(), 5u);

@@ -18,13 +18,13 @@ BOOST_AUTO_TEST_CASE(spawns_exactly_concurrency_workers_and_never_exceeds_it) {
   start(100, 7, s);
   run();
   auto st = status();
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 7u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::pending)], 93u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 7u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::pending), 93u);
   // Only the tasks handed to workers have been read from the source.
   BOOST_CHECK_EQUAL(source->pulled, 7u);
   run_until_idle();
   auto summary = done();
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 100u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 100u);
   BOOST_CHECK_EQUAL(sink_rec->results.size(), 100u);
   BOOST_CHECK_EQUAL(test::max_overlap(attempt_intervals(sink_rec->results)),
                     7u);
@@ -52,9 +52,9 @@ BOOST_AUTO_TEST_CASE(each_of_the_eight_statuses_is_observed) {
   std::set<task_status> seen;
   run();
   auto st = status();
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::pending)], 7u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::queued)], 1u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::pending), 7u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::queued), 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 1u);
   for (size_t i = 0; i < task_status_count; ++i)
     if (st.counts[i] > 0)
       seen.insert(static_cast<task_status>(i));
@@ -77,8 +77,8 @@ BOOST_AUTO_TEST_CASE(each_of_the_eight_statuses_is_observed) {
   BOOST_CHECK_EQUAL(sink_rec->of("d/c7#0").attempt_log[0].started_us,
                     3'100'000);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c7#0").finished_us, 4'000'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 1u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 5u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::cancelled), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(statistics_add_up) {
@@ -100,9 +100,9 @@ BOOST_AUTO_TEST_CASE(statistics_add_up) {
   for (auto c : summary.counts)
     sum += c;
   BOOST_CHECK_EQUAL(sum, 20u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 17u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::failed), 2u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::timeout), 1u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 17u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::failed), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::timeout), 1u);
   uint64_t attempts = 0;
   for (auto& r : sink_rec->results)
     attempts += r.attempts();
@@ -130,13 +130,13 @@ BOOST_AUTO_TEST_CASE(cancel_finishes_in_flight_and_cancels_unstarted) {
   // Unstarted tasks are written CANCELLED at once; the two in flight go on.
   auto st = status();
   BOOST_CHECK(st.stopping);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 2u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 2u);
   advance(500ms);
   auto summary = done();
   BOOST_CHECK_EQUAL(summary.end, run_end::cancelled);
   BOOST_CHECK_EQUAL(summary.reason, "user cancel");
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 8u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::cancelled), 8u);
   BOOST_CHECK_EQUAL(sink_rec->results.size(), 10u);
   for (auto& r : sink_rec->results) {
     if (r.status == task_status::cancelled) {
@@ -171,9 +171,9 @@ BOOST_AUTO_TEST_CASE(auth_aborts_the_run_and_makes_no_more_calls) {
   BOOST_CHECK_EQUAL(executor_stats().first, 4u);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").status, task_status::cancelled);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").finished_us, 200'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::failed), 1u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 47u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::failed), 1u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::cancelled), 47u);
   for (auto& r : sink_rec->results)
     if (r.status == task_status::cancelled)
       BOOST_CHECK_EQUAL(r.error, summary.reason);
@@ -243,7 +243,7 @@ BOOST_AUTO_TEST_CASE(a_task_the_source_answered_is_written_without_a_call) {
   start(3, 1, s);
   run_until_idle();
   auto summary = done();
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 3u);
   BOOST_CHECK_EQUAL(summary.cached, 1u);
   BOOST_CHECK_EQUAL(executor_stats().first, 2u);
   // c1 is written when it is read: after c0, at 100 ms, in source order.

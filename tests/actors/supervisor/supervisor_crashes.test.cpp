@@ -17,13 +17,13 @@ BOOST_AUTO_TEST_CASE(a_worker_that_throws_ends_its_task_and_is_replaced) {
   run();
   // c1 killed worker 1 at once; its replacement took c2.
   auto st = status();
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 2u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::error)], 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 2u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::error), 1u);
   run_until_idle();
   auto summary = done();
   BOOST_CHECK_EQUAL(sink_rec->results.size(), 6u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 5u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::error), 1u);
   auto& crashed = sink_rec->of("d/c1#0");
   BOOST_CHECK_EQUAL(crashed.status, task_status::error);
   BOOST_CHECK_EQUAL(crashed.error_code, "worker_crashed");
@@ -48,13 +48,13 @@ BOOST_AUTO_TEST_CASE(a_worker_that_dies_in_backoff_leaves_nothing_in_backoff) {
   // c1 is done and c0's worker died: c2 alone runs, on its replacement.
   auto st = status();
   BOOST_CHECK_EQUAL(st.backoff, 0u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::queued)], 0u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::queued), 0u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 1u);
   run_until_idle();
   auto summary = done();
   BOOST_CHECK_EQUAL(sink_rec->results.size(), 3u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::error), 1u);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c0#0").error_code, "worker_crashed");
   BOOST_CHECK_EQUAL(sink_rec->of("d/c0#0").finished_us, 100'000);
   BOOST_CHECK_EQUAL(summary.wall_us, 200'000);
@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(a_worker_that_dies_waiting_for_a_permit_frees_it) {
   advance(500ms);
   auto st = status();
   BOOST_CHECK_EQUAL(st.backoff, 0u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::error)], 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::error), 1u);
   run_until_idle();
   auto summary = done();
   BOOST_CHECK_EQUAL(sink_rec->results.size(), 2u);
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_worker_that_dies_waiting_for_a_permit_frees_it) {
   BOOST_CHECK_EQUAL(sink_rec->of("d/c1#0").status, task_status::succeeded);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c1#0").attempt_log.at(0).started_us,
                     1'000'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::error), 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_worker_that_dies_after_its_result_writes_one_line) {
@@ -99,8 +99,8 @@ BOOST_AUTO_TEST_CASE(a_worker_that_dies_after_its_result_writes_one_line) {
   BOOST_CHECK_EQUAL(sink_rec->results.size(), 2u);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c0#0").status, task_status::succeeded);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c1#0").status, task_status::succeeded);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::error), 0u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::error), 0u);
 }
 
 BOOST_AUTO_TEST_CASE(an_executor_that_throws_answers_error_and_lives_on) {
@@ -119,8 +119,8 @@ BOOST_AUTO_TEST_CASE(an_executor_that_throws_answers_error_and_lives_on) {
   BOOST_CHECK_EQUAL(failed.status, task_status::error);
   BOOST_CHECK_EQUAL(failed.error_code, "executor_exception");
   BOOST_CHECK_EQUAL(failed.attempts(), 3u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 3u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::error), 1u);
   // Still alive: it answers, and counted every attempt.
   BOOST_CHECK_EQUAL(executor_stats().first, 2u + 3 + 1 + 1);
 }
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(a_dead_executor_fails_attempts_and_the_run_still_ends) {
   run_until_idle();
   auto summary = done();
   BOOST_CHECK_EQUAL(sink_rec->results.size(), 3u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::error), 3u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::error), 3u);
   for (auto& r : sink_rec->results) {
     BOOST_CHECK_EQUAL(r.error_code, "executor");
     BOOST_CHECK_EQUAL(r.attempts(), 3u);

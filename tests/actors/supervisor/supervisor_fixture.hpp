@@ -17,6 +17,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "tests/support/deterministic_fixture.hpp"
+#include "tests/support/run_counts.hpp"
 #include "tests/support/timeline.hpp"
 
 #include <algorithm>
@@ -147,10 +148,6 @@ struct supervisor_fixture : test::deterministic_fixture {
       caf::after(0s) >> [] { BOOST_FAIL("the run has not finished"); });
     BOOST_CHECK(got);
     return out;
-  }
-
-  uint64_t count(const run_summary& s, task_status x) {
-    return s.counts[static_cast<size_t>(x)];
   }
 
   std::pair<uint64_t, uint64_t> executor_stats() {

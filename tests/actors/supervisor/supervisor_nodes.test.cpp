@@ -21,12 +21,11 @@ BOOST_AUTO_TEST_CASE(a_lost_nodes_tasks_run_again_ahead_of_new_ones) {
   s.delay_us = 100'000;
   start_nodes(5, 3, {2}, s);
   advance(50ms);
-  BOOST_CHECK_EQUAL(status().counts[static_cast<size_t>(task_status::running)],
-                    3u);
+  BOOST_CHECK_EQUAL(count_of(status(), task_status::running), 3u);
   lose(0);
   auto st = status();
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 1u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::pending)], 4u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::pending), 4u);
   run_until_idle();
   auto summary = done();
   check_one_line_each(5);
@@ -60,7 +59,7 @@ BOOST_AUTO_TEST_CASE(a_lost_nodes_tasks_run_again_ahead_of_new_ones) {
   // One worker from 50 ms on: 5 tasks end at 500 ms. Lost attempts are no
   // attempts: 5 of them, no retry.
   BOOST_CHECK_EQUAL(summary.wall_us, 500'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 5u);
   BOOST_CHECK_EQUAL(summary.attempts, 5u);
   BOOST_CHECK_EQUAL(summary.retries, 0u);
 }
@@ -117,10 +116,10 @@ BOOST_AUTO_TEST_CASE(late_messages_from_a_lost_nodes_worker_are_dropped) {
   auto st = status();
   BOOST_CHECK_EQUAL(st.backoff, 1u);
   BOOST_CHECK_EQUAL(st.throttled, 0u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::queued)], 1u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 0u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::succeeded)], 1u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::cancelled)], 0u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::queued), 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 0u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::succeeded), 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::cancelled), 0u);
   run_until_idle();
   auto summary = done();
   check_one_line_each(3);
@@ -135,7 +134,7 @@ BOOST_AUTO_TEST_CASE(late_messages_from_a_lost_nodes_worker_are_dropped) {
   BOOST_CHECK_EQUAL(r.attempt_log[2].started_us, 1'600'000);
   BOOST_CHECK_EQUAL(r.attempt_log[3].started_us, 3'700'000);
   BOOST_CHECK_EQUAL(summary.end, run_end::completed);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 3u);
   BOOST_CHECK_EQUAL(summary.attempts, 5u);
   BOOST_CHECK_EQUAL(summary.wall_us, 3'900'000);
 }
@@ -154,8 +153,8 @@ BOOST_AUTO_TEST_CASE(a_late_result_and_throttle_from_a_lost_node_are_dropped) {
   advance(100ms);
   auto st = status();
   BOOST_CHECK_EQUAL(st.throttled, 0u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::failed)], 0u);
-  BOOST_CHECK_EQUAL(st.counts[static_cast<size_t>(task_status::running)], 1u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::failed), 0u);
+  BOOST_CHECK_EQUAL(count_of(st, task_status::running), 1u);
   run_until_idle();
   done();
   check_one_line_each(2);
@@ -220,7 +219,7 @@ BOOST_AUTO_TEST_CASE(a_mute_node_next_to_a_good_one_adds_nothing) {
   auto summary = done();
   check_one_line_each(4);
   BOOST_CHECK_EQUAL(summary.end, run_end::completed);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 4u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 4u);
   BOOST_CHECK_EQUAL(summary.wall_us, 200'000);
   for (auto& r : sink_rec->results)
     BOOST_CHECK(r.node == "local" || r.node == "n1");

@@ -24,15 +24,14 @@ BOOST_AUTO_TEST_CASE(with_no_worker_left_the_tasks_end_cancelled_no_nodes) {
   lose(0);
   advance(1999ms);
   BOOST_CHECK(sink_rec->results.empty());
-  BOOST_CHECK_EQUAL(status().counts[static_cast<size_t>(task_status::pending)],
-                    3u);
+  BOOST_CHECK_EQUAL(count_of(status(), task_status::pending), 3u);
   run_until_idle();
   auto summary = done();
   check_one_line_each(3);
   BOOST_CHECK_EQUAL(summary.end, run_end::no_nodes);
   BOOST_CHECK_EQUAL(summary.reason, "no nodes");
   BOOST_CHECK_EQUAL(summary.wall_us, 2'050'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 3u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::cancelled), 3u);
   for (auto& r : sink_rec->results) {
     BOOST_CHECK_EQUAL(r.status, task_status::cancelled);
     BOOST_CHECK_EQUAL(r.error, "no nodes");
@@ -60,7 +59,7 @@ BOOST_AUTO_TEST_CASE(a_node_back_within_the_grace_takes_the_rest) {
   auto summary = done();
   check_one_line_each(3);
   BOOST_CHECK_EQUAL(summary.end, run_end::completed);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 3u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 3u);
   BOOST_CHECK_EQUAL(summary.wall_us, 1'350'000);
   auto& r = sink_rec->of("d/c0#0");
   BOOST_CHECK_EQUAL(r.node, "n0");
@@ -116,7 +115,7 @@ BOOST_AUTO_TEST_CASE(a_node_that_gives_no_workers_is_lost) {
   check_one_line_each(2);
   BOOST_CHECK_EQUAL(summary.end, run_end::no_nodes);
   BOOST_CHECK_EQUAL(summary.wall_us, 11'000'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::cancelled), 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_replaced_worker_ends_the_grace_it_started) {

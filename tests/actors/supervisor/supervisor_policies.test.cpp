@@ -21,7 +21,7 @@ BOOST_AUTO_TEST_CASE(a_rate_limit_bounds_starts_in_every_second_retries_too) {
   start(90, 8, s);
   run_until_idle();
   auto summary = done();
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 90u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 90u);
   BOOST_CHECK_EQUAL(summary.attempts, 120u);
   // At most rate + burst = 15 starts in any one-second window (14 in a
   // half-open one: the burst of 5, then one every 100 ms), and the limit is
@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(a_cached_task_behind_a_used_up_batch_waits_for_it) {
   start(4, 4, s);
   run_until_idle();
   auto summary = done();
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 4u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 4u);
   BOOST_CHECK_EQUAL(summary.cached, 1u);
   // c2 is read when the first batch is over (100 ms), in source order.
   BOOST_REQUIRE_EQUAL(sink_rec->results.size(), 4u);
@@ -87,8 +87,8 @@ BOOST_AUTO_TEST_CASE(
   caf::anon_send(sup, cancel_atom::value, std::string{"user cancel"});
   run_until_idle();
   auto summary = done();
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::cancelled), 2u);
   BOOST_CHECK_EQUAL(summary.cached, 0u);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c2#0").status, task_status::cancelled);
 }
@@ -103,7 +103,7 @@ BOOST_AUTO_TEST_CASE(adaptive_concurrency_converges_under_a_service_cap) {
     f.start(200, 32, stub_settings{});
     f.run_until_idle();
     auto summary = f.done();
-    BOOST_CHECK_EQUAL(f.count(summary, task_status::succeeded), 200u);
+    BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 200u);
     int64_t rejected = 0;
     caf::scoped_actor self{f.sys};
     self->send(capped, status_atom::value);
@@ -140,8 +140,8 @@ BOOST_AUTO_TEST_CASE(the_run_deadline_cancels_like_ctrl_c) {
   BOOST_CHECK_EQUAL(summary.end, run_end::deadline);
   BOOST_CHECK_EQUAL(summary.reason, "run deadline of 3.5 s passed");
   // c6, c7 were in flight at 3.5 s and finish at 4 s; 12 never started.
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 8u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 12u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 8u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::cancelled), 12u);
   BOOST_CHECK_EQUAL(summary.wall_us, 4'000'000);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c19#0").finished_us, 3'500'000);
 }

@@ -30,10 +30,6 @@ struct window_fixture : nodes_fixture {
     start_nodes(tasks, 2, {2}, s);
     run();
   }
-
-  size_t count_of(const run_status& st, task_status x) {
-    return st.counts[static_cast<size_t>(x)];
-  }
 };
 
 // What a fake supervisor heard from a relay, in order: "backoff on",
@@ -105,7 +101,7 @@ BOOST_FIXTURE_TEST_CASE(each_busy_node_worker_has_one_task_queued_ahead,
     BOOST_CHECK_EQUAL(r.attempt_log.size(), 1u);
   }
   BOOST_CHECK_EQUAL(summary.wall_us, 300'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 6u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 6u);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_lost_node_gives_back_its_queued_tasks_too,
@@ -166,8 +162,8 @@ BOOST_FIXTURE_TEST_CASE(a_crashed_workers_queued_task_goes_back_once,
     BOOST_CHECK_EQUAL(sink_rec->of(id).status, task_status::succeeded);
     BOOST_CHECK_EQUAL(sink_rec->of(id).attempt_log.size(), 1u);
   }
-  BOOST_CHECK_EQUAL(count(summary, task_status::error), 1u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::error), 1u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 5u);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_cancel_ends_the_queued_tasks_and_lets_the_running_end,
@@ -192,8 +188,8 @@ BOOST_FIXTURE_TEST_CASE(a_cancel_ends_the_queued_tasks_and_lets_the_running_end,
   }
   BOOST_CHECK_EQUAL(summary.end, run_end::cancelled);
   BOOST_CHECK_EQUAL(summary.wall_us, 100'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 2u);
-  BOOST_CHECK_EQUAL(count(summary, task_status::cancelled), 4u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 2u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::cancelled), 4u);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_worker_gone_into_backoff_gives_back_its_queued_task,
@@ -223,7 +219,7 @@ BOOST_FIXTURE_TEST_CASE(a_worker_gone_into_backoff_gives_back_its_queued_task,
   BOOST_CHECK_EQUAL(c3.started_us, 200'000);
   BOOST_CHECK_EQUAL(sink_rec->of("d/c4#0").started_us, 300'000);
   BOOST_CHECK_EQUAL(summary.wall_us, 1'200'000);
-  BOOST_CHECK_EQUAL(count(summary, task_status::succeeded), 5u);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 5u);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_relay_gives_back_what_waits_for_a_worker_in_backoff,
