@@ -193,7 +193,7 @@ bool valid_utf8(std::string_view s) {
 
 bool parse_plain_case(std::string_view text, case_config& out) {
   cursor c{text.data(), text.data() + text.size()};
-  if (!c.eat('{') || c.next_is('}'))
+  if (!c.eat('{'))
     return false;
   bool id = false;
   bool inputs = false;

@@ -8,26 +8,17 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "tests/support/dirty_case.hpp"
+
 #include <string>
 
 using namespace troupe;
 using namespace troupe::config;
 using namespace std::string_literals;
 
-namespace {
+using troupe::test::dirty_case;
 
-// A case with every field set, so that a reader that forgets to reset one
-// shows.
-case_config dirty_case() {
-  case_config c;
-  c.id = "old";
-  c.inputs_json = R"({"old":1})";
-  c.query = "old query";
-  c.conversation_id = "old conversation";
-  c.expect.contains.push_back("old");
-  c.turns.emplace_back();
-  return c;
-}
+namespace {
 
 // An inputs object with `n` keys, as a line and compact.
 std::string keys(int n) {

@@ -5,24 +5,13 @@
 #include "config/plain_case.hpp"
 
 #include "tests/fuzz/dataset.hpp"
+#include "tests/support/dirty_case.hpp"
 
 #include <string_view>
 
 namespace {
 
-using troupe::config::case_config;
-
-// A case with every field set: a reader that leaves one as it was shows.
-case_config dirty_case() {
-  case_config c;
-  c.id = "old";
-  c.inputs_json = "{\"old\":1}";
-  c.query = "old";
-  c.conversation_id = "old";
-  c.expect.contains.push_back("old");
-  c.turns.emplace_back();
-  return c;
-}
+using troupe::test::dirty_case;
 
 void compare_plain_with_full(std::string_view line) {
   auto plain = dirty_case();
