@@ -150,6 +150,11 @@ execution_policy parse_execution(const checker& chk, const json::value& v) {
         chk.fail(ip, "must be HOST:PORT: " + *err);
       e.nodes.push_back(std::get<node_address>(parsed));
     }
+    if (auto twice = repeated_node(e.nodes))
+      chk.fail(index_path(np, twice->second),
+               "\"" + e.nodes[twice->second].text() + "\" is already "
+                 + index_path(np, twice->first)
+                 + " (a node runs one supervisor's tasks; list it once)");
   }
   if (auto* x = obj.if_contains("local_workers"))
     e.local_workers = static_cast<uint32_t>(

@@ -2,6 +2,8 @@
 
 #include "config/node_address.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 namespace troupe::config {
@@ -33,6 +35,22 @@ parse_node_address(const std::string& text, bool any_port) {
   return out;
 }
 
+std::optional<std::pair<size_t, size_t>>
+repeated_node(const std::vector<node_address>& nodes) {
+  auto same_host = [](const std::string& x, const std::string& y) {
+    return std::equal(x.begin(), x.end(), y.begin(), y.end(),
+                      [](unsigned char a, unsigned char b) {
+                        return std::tolower(a) == std::tolower(b);
+                      });
+  };
+  for (size_t j = 1; j < nodes.size(); ++j)
+    for (size_t i = 0; i < j; ++i)
+      if (nodes[i].port == nodes[j].port
+          && same_host(nodes[i].host, nodes[j].host))
+        return std::make_pair(i, j);
+  return std::nullopt;
+}
+
 std::variant<std::vector<node_address>, std::string>
 parse_node_addresses(const std::string& list) {
   std::vector<node_address> out;
@@ -49,6 +67,10 @@ parse_node_addresses(const std::string& list) {
       break;
     pos = comma + 1;
   }
+  if (auto twice = repeated_node(out))
+    return "\"" + out[twice->second].text()
+           + "\" is given twice (a node runs one supervisor's tasks; list "
+             "it once)";
   return out;
 }
 

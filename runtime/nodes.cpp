@@ -224,6 +224,14 @@ connect_nodes(caf::actor_system& sys, const std::vector<node_address>& nodes,
       return std::move(*err);
     out.push_back(std::move(std::get<node_link>(g)));
   }
+  // Two names of one node (localhost and 127.0.0.1): it would host twice
+  // its --workers, and its loss would count as two.
+  for (size_t j = 1; j < out.size(); ++j)
+    for (size_t i = 0; i < j; ++i)
+      if (out[i].node.node() == out[j].node.node())
+        return fmt::format("nodes {} and {} are the same troupe node (a node "
+                           "runs one supervisor's tasks; list it once)",
+                           out[i].name, out[j].name);
   return out;
 }
 

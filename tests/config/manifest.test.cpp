@@ -3,6 +3,7 @@
 // The target, the stub script and the datasets have files of their own.
 
 #include "config/dataset_reader.hpp"
+#include "config/node_address.hpp"
 
 #include "tests/config/manifest_fixture.hpp"
 
@@ -264,6 +265,25 @@ BOOST_AUTO_TEST_CASE(a_rate_limit_below_one_a_day_is_refused) {
   BOOST_CHECK_CLOSE(m.execution.rate_per_second, 1.0 / 60, 1e-9);
 }
 
+BOOST_AUTO_TEST_CASE(a_nodes_flag_lists_each_node_once) {
+  auto ok_list = parse_node_addresses("a:1,b:1,a:2,[::1]:1");
+  BOOST_REQUIRE(std::holds_alternative<std::vector<node_address>>(ok_list));
+  BOOST_CHECK_EQUAL(std::get<std::vector<node_address>>(ok_list).size(), 4u);
+  auto twice = parse_node_addresses("a:1,b:1,B:1");
+  BOOST_REQUIRE(std::holds_alternative<std::string>(twice));
+  BOOST_CHECK_EQUAL(std::get<std::string>(twice),
+                    "\"B:1\" is given twice (a node runs one supervisor's "
+                    "tasks; list it once)");
+  // The first repeat by its later entry: y (1 and 3) before x (0 and 4).
+  std::vector<node_address> five;
+  for (auto host : {"x", "y", "z", "y", "x"})
+    five.push_back(node_address{host, 1});
+  auto pair = repeated_node(five);
+  BOOST_REQUIRE(pair);
+  BOOST_CHECK_EQUAL(pair->first, 1u);
+  BOOST_CHECK_EQUAL(pair->second, 3u);
+}
+
 BOOST_AUTO_TEST_CASE(nodes_are_host_port_strings_with_their_settings) {
   auto m = ok(with(R"("execution_policy": {"nodes": ["10.0.0.5:7100",
                          "[::1]:7101"], "local_workers": 2,
@@ -281,6 +301,11 @@ BOOST_AUTO_TEST_CASE(nodes_are_host_port_strings_with_their_settings) {
     error(with(R"("execution_policy": {"nodes": ["a:1", "b:0"]})")),
     "DIR/m.json: execution_policy.nodes[1]: must be HOST:PORT: \"b:0\" is "
     "not HOST:PORT (a port from 1 to 65535)");
+  BOOST_CHECK_EQUAL(
+    error(with(R"("execution_policy": {"nodes": ["a:1", "b:2", "A:1"]})")),
+    "DIR/m.json: execution_policy.nodes[2]: \"A:1\" is already "
+    "execution_policy.nodes[0] (a node runs one supervisor's tasks; list it "
+    "once)");
   BOOST_CHECK_EQUAL(
     error(with(R"("execution_policy": {"nodes": "a:1,b:2"})")),
     "DIR/m.json: execution_policy.nodes: must be an array, got \"a:1,b:2\"");

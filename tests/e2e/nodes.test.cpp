@@ -122,6 +122,36 @@ BOOST_AUTO_TEST_CASE(an_unreachable_node_exits_2_naming_it, *utf::timeout(60)) {
   BOOST_CHECK(::stat((dir.path() + "/r.jsonl").c_str(), &st) != 0);
 }
 
+// A node listed twice would host twice its --workers for one supervisor:
+// refused, as written twice (before connecting) and under two names of its
+// host (once connected, by the node's identity), and the node serves the
+// next run.
+BOOST_AUTO_TEST_CASE(a_node_listed_twice_exits_2_naming_it, *utf::timeout(60)) {
+  node_process node{2};
+  auto address = node.address();
+  auto port = address.substr(address.rfind(':') + 1);
+  auto r = troupe({"run", manifest("all-ok.json"), "--nodes",
+                   address + "," + address, "--out", "r.jsonl", "--progress",
+                   "never"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find("run: --nodes: \"" + address
+                            + "\" is given twice (a node runs one "
+                              "supervisor's tasks; list it once)"),
+                 std::string::npos);
+  auto other = "localhost:" + port;
+  r = troupe({"run", manifest("all-ok.json"), "--nodes", address + "," + other,
+              "--out", "r.jsonl", "--progress", "never"});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find("nodes " + address + " and " + other
+                            + " are the same troupe node"),
+                 std::string::npos);
+  struct stat st {};
+  BOOST_CHECK(::stat((dir.path() + "/r.jsonl").c_str(), &st) != 0);
+  r = troupe({"run", manifest("all-ok.json"), "--nodes", other, "--out",
+              "r.jsonl", "--progress", "never"});
+  BOOST_CHECK_EQUAL(r.code, 0);
+}
+
 // A new run with nodes reads its datasets while they connect: a broken
 // line is still refused before the run, ahead of a node's own error; a new
 // results file goes, and one that --force would overwrite stays as it was.
