@@ -17,7 +17,6 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -33,8 +32,9 @@ struct relay_state {
   result_batch_listener supervisor;
   worker_listener listener;
   std::vector<indexed_result> batch;
-  /// The node's workers by index.
+  /// The node's workers by index, and each one's index by its actor id.
   std::unordered_map<uint32_t, worker_actor> workers;
+  std::unordered_map<caf::actor_id, uint32_t> index_of;
   /// The indexes whose workers hold a task, and the task queued ahead of
   /// each (sent once its result is in).
   std::unordered_set<uint32_t> busy;
@@ -79,11 +79,13 @@ void hand_to(relay_pointer self, uint32_t idx, task_spec&& task) {
 void on_backoff(relay_pointer self, const caf::actor_addr& sender,
                 bool entering) {
   auto& st = self->state;
-  auto w = std::find_if(st.workers.begin(), st.workers.end(),
-                        [&](auto& x) { return x.second.address() == sender; });
-  if (w == st.workers.end())
+  auto seat = st.index_of.find(sender.id());
+  if (seat == st.index_of.end())
     return;
-  auto idx = w->first;
+  auto idx = seat->second;
+  if (auto w = st.workers.find(idx);
+      w == st.workers.end() || w->second.address() != sender)
+    return;
   if (!entering) {
     st.backing_off.erase(idx);
     return;
@@ -135,7 +137,11 @@ result_relay_actor::behavior_type relay(relay_pointer self,
       st.busy.erase(idx);
       st.ahead.erase(idx);
       st.backing_off.erase(idx);
-      st.workers[idx] = caf::actor_cast<worker_actor>(std::move(w));
+      auto& seat = st.workers[idx];
+      if (seat)
+        st.index_of.erase(seat.id());
+      seat = caf::actor_cast<worker_actor>(std::move(w));
+      st.index_of[seat.id()] = idx;
     },
     [=](run_atom, std::vector<indexed_task>& tasks) {
       for (auto& x : tasks)
