@@ -23,10 +23,16 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <future>
 #include <random>
 
@@ -91,6 +97,49 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+namespace {
+
+// Why `addr` cannot be listened on, as the system says it (CAF's error
+// says only that the socket could not be made): a plain bind, with the
+// address reuse CAF asks for too. Empty when the bind works now.
+std::string bind_error(const node_address& addr) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  auto port = std::to_string(addr.port);
+  if (int rc = ::getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &found);
+      rc != 0)
+    return ::gai_strerror(rc);
+  std::string why;
+  for (auto* a = found; a != nullptr; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0)
+      continue;
+    int on = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    int rc = ::bind(fd, a->ai_addr, a->ai_addrlen);
+    int err = errno;
+    ::close(fd);
+    if (rc == 0) {
+      why.clear();
+      break;
+    }
+    why = std::strerror(err);
+    if (err == EADDRINUSE)
+      why += ": another process listens there; port 0 lets the system "
+             "choose a free one";
+    else if (err == EACCES)
+      why += ": ports below 1024 need privileges";
+    else if (err == EADDRNOTAVAIL)
+      why += ": no network interface of this machine has that address";
+  }
+  ::freeaddrinfo(found);
+  return why;
+}
+
+} // namespace
+
 int serve_node(const node_options& opts) {
   auto parsed = parse_node_address(opts.listen, true);
   if (auto* err = std::get_if<std::string>(&parsed)) {
@@ -143,8 +192,11 @@ int serve_node(const node_options& opts) {
     = tls ? caf::openssl::publish(handle, addr.port, addr.host.c_str(), true)
           : sys.middleman().publish(handle, addr.port, addr.host.c_str(), true);
   if (!port) {
+    auto why = bind_error(addr);
+    if (why.empty())
+      why = sys.render(port.error());
     std::fprintf(stderr, "troupe: node: cannot listen on %s (%s)\n",
-                 opts.listen.c_str(), sys.render(port.error()).c_str());
+                 opts.listen.c_str(), why.c_str());
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return exit_usage;
   }

@@ -222,6 +222,18 @@ BOOST_AUTO_TEST_CASE(the_stub_scripts_events_apply_on_nodes,
   BOOST_CHECK_EQUAL(f.attempts("d/c39#0"), 1);
 }
 
+// A port another process holds: the system's reason, not CAF's "socket
+// creation failed".
+BOOST_AUTO_TEST_CASE(a_node_on_a_taken_port_says_so, *utf::timeout(60)) {
+  node_process node{1};
+  auto r = troupe({"node", "--listen", node.address()});
+  BOOST_CHECK_EQUAL(r.code, 2);
+  BOOST_CHECK_NE(r.err.find("troupe: node: cannot listen on " + node.address()
+                            + " (Address already in use: another process "
+                              "listens there"),
+                 std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_node_beyond_loopback_needs_insecure, *utf::timeout(30)) {
   auto r = troupe({"node", "--listen", "0.0.0.0:0"});
   BOOST_CHECK_EQUAL(r.code, 2);
