@@ -257,8 +257,12 @@ void on_start(supervisor_pointer self) {
                        deadline_atom::value);
   auto local = st.cfg.nodes.empty() ? st.cfg.concurrency : st.cfg.local_workers;
   auto total = local;
-  for (auto& n : st.cfg.nodes)
+  for (auto& n : st.cfg.nodes) {
+    // No more calls than `concurrency` are ever in flight: a larger node
+    // spawns only that many (--workers is what it offers, at most).
+    n.workers = std::min(n.workers, st.cfg.concurrency);
     total += n.workers;
+  }
   st.workers.resize(total);
   st.slots.resize(total);
   for (uint32_t i = 0; i < local; ++i) {

@@ -382,6 +382,7 @@ void on_node_up(supervisor_pointer self, std::string name, caf::actor node,
   auto& st = self->state;
   if (!node || workers == 0)
     return;
+  workers = std::min(workers, st.cfg.concurrency); // as at start
   st.grace_pending = false;
   ++st.grace_gen;
   auto k = static_cast<uint32_t>(st.cfg.nodes.size());

@@ -11,7 +11,9 @@ void add_node_options(CLI::App& node, runtime::node_options& o) {
             "only, unless TLS or --insecure)",
             [&o](auto& v) { o.listen = v; })
     ->check(non_empty("--listen"));
-  add_value(node, "--workers", "N", "workers per run (1 to 100000, 8)",
+  add_value(node, "--workers", "N",
+            "workers a run may use (1 to 100000, 8); a run asks\n"
+            "for at most its concurrency",
             [&o](auto& v) {
               o.workers
                 = static_cast<uint32_t>(*integer_in(v, 1, max_concurrency));

@@ -142,4 +142,25 @@ BOOST_AUTO_TEST_CASE(a_replaced_worker_ends_the_grace_it_started) {
   BOOST_CHECK_EQUAL(summary.wall_us, 3'050'000);
 }
 
+BOOST_AUTO_TEST_CASE(a_node_gives_no_more_workers_than_the_concurrency) {
+  // Concurrency 2, no local worker: n0 offers 10 workers and n1 5, each is
+  // asked for 2. A node joining at 50 ms (as one back would, node_up) with
+  // 50 is asked for 2 too. 8 tasks of 100 ms, 2 at a time: 400 ms.
+  local_workers = 0;
+  stub_settings s;
+  s.delay_us = 100'000;
+  start_nodes(8, 2, {10, 5}, s);
+  run();
+  BOOST_CHECK_EQUAL(node_workers->size(), 4u);
+  advance(50ms);
+  come_back("n2", 50);
+  BOOST_CHECK_EQUAL(node_workers->size(), 6u);
+  run_until_idle();
+  auto summary = done();
+  check_one_line_each(8);
+  BOOST_CHECK_EQUAL(summary.wall_us, 400'000);
+  BOOST_CHECK_EQUAL(count_of(summary, task_status::succeeded), 8u);
+  BOOST_CHECK_EQUAL(executor_stats().second, 2u); // at most 2 in flight
+}
+
 BOOST_AUTO_TEST_SUITE_END()
