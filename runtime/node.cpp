@@ -25,7 +25,6 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -103,39 +102,27 @@ namespace {
 // says only that the socket could not be made): a plain bind, with the
 // address reuse CAF asks for too. Empty when the bind works now.
 std::string bind_error(const node_address& addr) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  auto port = std::to_string(addr.port);
-  if (int rc = ::getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &found);
-      rc != 0)
-    return ::gai_strerror(rc);
   std::string why;
-  for (auto* a = found; a != nullptr; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-    if (fd < 0)
-      continue;
-    int on = 1;
-    (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    int rc = ::bind(fd, a->ai_addr, a->ai_addrlen);
-    int err = errno;
-    ::close(fd);
-    if (rc == 0) {
-      why.clear();
-      break;
-    }
-    why = std::strerror(err);
-    if (err == EADDRINUSE)
-      why += ": another process listens there; port 0 lets the system "
-             "choose a free one";
-    else if (err == EACCES)
-      why += ": ports below 1024 need privileges";
-    else if (err == EADDRNOTAVAIL)
-      why += ": no network interface of this machine has that address";
-  }
-  ::freeaddrinfo(found);
-  return why;
+  auto unresolved
+    = each_tcp_socket(addr, true, 0, [&](int fd, const addrinfo& a) {
+        int on = 1;
+        (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+        if (::bind(fd, a.ai_addr, a.ai_addrlen) == 0) {
+          why.clear();
+          return true;
+        }
+        int err = errno;
+        why = std::strerror(err);
+        if (err == EADDRINUSE)
+          why += ": another process listens there; port 0 lets the system "
+                 "choose a free one";
+        else if (err == EACCES)
+          why += ": ports below 1024 need privileges";
+        else if (err == EADDRNOTAVAIL)
+          why += ": no network interface of this machine has that address";
+        return false;
+      });
+  return unresolved.empty() ? why : unresolved;
 }
 
 } // namespace

@@ -119,6 +119,31 @@ std::string settle_nodes(const run_options& opts, config::manifest& m) {
   return {};
 }
 
+std::string
+each_tcp_socket(const node_address& addr, bool passive, int socket_flags,
+                const std::function<bool(int, const addrinfo&)>& f) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  addrinfo* found = nullptr;
+  auto port = std::to_string(addr.port);
+  if (int rc = ::getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &found);
+      rc != 0)
+    return ::gai_strerror(rc);
+  for (auto* a = found; a != nullptr; a = a->ai_next) {
+    int fd
+      = ::socket(a->ai_family, a->ai_socktype | socket_flags, a->ai_protocol);
+    if (fd < 0)
+      continue;
+    bool done = f(fd, *a);
+    ::close(fd);
+    if (done)
+      break;
+  }
+  ::freeaddrinfo(found);
+  return {};
+}
+
 namespace {
 
 // Whether a plain TCP connection to the node opens within a second: after a
@@ -126,19 +151,9 @@ namespace {
 // there (CAF reports a handshake that the peer cut early as
 // cannot_connect_to_node too, depending on timing).
 bool tcp_reachable(const node_address& addr) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  auto port = std::to_string(addr.port);
-  if (::getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &found) != 0)
-    return false;
   bool ok = false;
-  for (auto* a = found; a != nullptr && !ok; a = a->ai_next) {
-    int fd
-      = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK, a->ai_protocol);
-    if (fd < 0)
-      continue;
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+  each_tcp_socket(addr, false, SOCK_NONBLOCK, [&](int fd, const addrinfo& a) {
+    if (::connect(fd, a.ai_addr, a.ai_addrlen) == 0) {
       ok = true;
     } else if (errno == EINPROGRESS) {
       pollfd p{fd, POLLOUT, 0};
@@ -148,9 +163,8 @@ bool tcp_reachable(const node_address& addr) {
            && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0
            && err == 0;
     }
-    ::close(fd);
-  }
-  ::freeaddrinfo(found);
+    return ok;
+  });
   return ok;
 }
 

@@ -13,15 +13,26 @@
 #include <caf/fwd.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
+
+struct addrinfo;
 
 namespace troupe::runtime {
 
 using config::node_address;
 using config::parse_node_address;
 using config::parse_node_addresses;
+
+/// Resolves `addr` (`passive`: as an address to listen on) and hands each
+/// address it gives a new TCP socket (with `socket_flags`, such as
+/// SOCK_NONBLOCK) until `f(fd, address)` returns true; each socket is
+/// closed after its try. "" or the resolver's error.
+std::string
+each_tcp_socket(const node_address& addr, bool passive, int socket_flags,
+                const std::function<bool(int, const ::addrinfo&)>& f);
 
 /// "" when a node's `hello` answer matches this troupe, else the refusal
 /// naming both versions.
