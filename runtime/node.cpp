@@ -77,7 +77,12 @@ std::variant<node_run, std::string> prepare_run(caf::actor_system& sys,
                "TLS)";
     api_key = value;
   }
-  auto client = make_http_client(m.target);
+  std::shared_ptr<http_client> client;
+  try {
+    client = make_http_client(m.target);
+  } catch (const std::runtime_error& e) {
+    return std::string{e.what()}; // libcurl cannot be loaded here
+  }
   run.executor = spawn_http_executor(
     sys, http_executor_config{make_http_target(m.target, api_key), client});
   run.worker = make_worker_config(m, run.executor, std::random_device{}());

@@ -226,8 +226,15 @@ void prepare_rest(prepared_run& p, bool custom_executor) {
   if (cache)
     p.source = p.cached
       = std::make_shared<cached_source>(p.source, cache, m.target);
-  if (config::is_http_target(m.target.type) && !custom_executor)
-    p.client = make_http_client(m.target);
+  if (config::is_http_target(m.target.type) && !custom_executor) {
+    try {
+      p.client = make_http_client(m.target);
+    } catch (const std::runtime_error& e) {
+      refuse(m.path + ": target.type \""
+             + config::target_type_name(m.target.type)
+             + "\": " + e.what()); // libcurl cannot be loaded
+    }
+  }
 }
 
 } // namespace

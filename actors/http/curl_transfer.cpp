@@ -2,6 +2,7 @@
 
 #include "actors/http/curl_transfer.hpp"
 
+#include "actors/http/curl_library.hpp"
 #include "actors/http/socket_set.hpp"
 
 #include <strings.h>
@@ -66,7 +67,7 @@ size_t on_body(char* data, size_t size, size_t n, void* ptr) {
     // A stream's events are capped one by one by its reader (dify_stream),
     // not here: a long workflow sends far more than any one event.
     long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    lib().easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status == 200) {
       t->chunks->push_back(http_chunk{
         t->id, 200, std::string{data, len},
@@ -94,15 +95,15 @@ int on_prereq(void* ptr, char*, char*, int, int) {
   // Bytes before this were a CONNECT proxy's answer, not the server's.
   t->last_byte_us = -1;
   long fresh = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &fresh);
+  lib().easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &fresh);
   if (fresh == 0) {
     t->connect_us = 0;
     return CURL_PREREQFUNC_OK;
   }
   curl_off_t lookup = 0, tcp = 0, tls = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
-  curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &tcp);
-  curl_easy_getinfo(t->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+  lib().easy_getinfo(t->easy, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
+  lib().easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &tcp);
+  lib().easy_getinfo(t->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
   auto done = tls > tcp ? tls : tcp;
   t->connect_us = done > lookup ? static_cast<int64_t>(done - lookup) : 0;
   return CURL_PREREQFUNC_OK;
@@ -111,19 +112,19 @@ int on_prereq(void* ptr, char*, char*, int, int) {
 // A multipart/form-data body built with libcurl's MIME API, which writes
 // the boundary and reads a file part's content as it sends it.
 void set_form(transfer& t) {
-  t.mime = curl_mime_init(t.easy);
+  t.mime = lib().mime_init(t.easy);
   for (auto& f : t.call.form) {
-    auto* part = curl_mime_addpart(t.mime);
-    curl_mime_name(part, f.name.c_str());
+    auto* part = lib().mime_addpart(t.mime);
+    lib().mime_name(part, f.name.c_str());
     if (f.file.empty()) {
-      curl_mime_data(part, f.value.data(), f.value.size());
+      lib().mime_data(part, f.value.data(), f.value.size());
       continue;
     }
-    curl_mime_filedata(part, f.file.c_str());
+    lib().mime_filedata(part, f.file.c_str());
     if (!f.content_type.empty())
-      curl_mime_type(part, f.content_type.c_str());
+      lib().mime_type(part, f.content_type.c_str());
   }
-  curl_easy_setopt(t.easy, CURLOPT_MIMEPOST, t.mime);
+  lib().easy_setopt(t.easy, CURLOPT_MIMEPOST, t.mime);
 }
 
 } // namespace
@@ -131,48 +132,48 @@ void set_form(transfer& t) {
 void configure(transfer& t, const http_client_options& opts,
                curl_slist* headers, void* sockets) {
   auto* e = t.easy;
-  curl_easy_setopt(e, CURLOPT_URL, t.call.url.c_str());
-  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &socket_set::on_close);
-  curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, sockets);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &on_prereq);
-  curl_easy_setopt(e, CURLOPT_PREREQDATA, &t);
+  lib().easy_setopt(e, CURLOPT_URL, t.call.url.c_str());
+  lib().easy_setopt(e, CURLOPT_PRIVATE, &t);
+  lib().easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  lib().easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+  lib().easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
+  lib().easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  lib().easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
+  lib().easy_setopt(e, CURLOPT_HEADERDATA, &t);
+  lib().easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  lib().easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &socket_set::on_close);
+  lib().easy_setopt(e, CURLOPT_CLOSESOCKETDATA, sockets);
+  lib().easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  lib().easy_setopt(e, CURLOPT_PREREQFUNCTION, &on_prereq);
+  lib().easy_setopt(e, CURLOPT_PREREQDATA, &t);
   t.wire_start_us = -1;
   t.connect_us = -1;
   t.last_byte_us = -1;
   if (!opts.ca_file.empty())
-    curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_file.c_str());
+    lib().easy_setopt(e, CURLOPT_CAINFO, opts.ca_file.c_str());
   // The transfer as a whole has no libcurl timeout: the worker's deadline
   // aborts it.
   bool https = t.call.url.compare(0, 8, "https://") == 0;
   // An explicit proxy (empty for none) also spares libcurl its own
   // environment lookups on every request.
   auto& proxy = https ? opts.https_proxy : opts.http_proxy;
-  curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
-  curl_easy_setopt(e, CURLOPT_NOPROXY,
-                   opts.no_proxy.empty() ? nullptr : opts.no_proxy.c_str());
+  lib().easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
+  lib().easy_setopt(e, CURLOPT_NOPROXY,
+                    opts.no_proxy.empty() ? nullptr : opts.no_proxy.c_str());
   auto& m = t.call.method;
   if (m == "GET") {
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, nullptr);
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    lib().easy_setopt(e, CURLOPT_CUSTOMREQUEST, nullptr);
+    lib().easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else {
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
-                     m == "POST" ? nullptr : m.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.call.body.data());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(t.call.body.size()));
+    lib().easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+                      m == "POST" ? nullptr : m.c_str());
+    lib().easy_setopt(e, CURLOPT_POSTFIELDS, t.call.body.data());
+    lib().easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                      static_cast<curl_off_t>(t.call.body.size()));
   }
   if (!t.call.form.empty())
     set_form(t);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+  lib().easy_setopt(e, CURLOPT_HTTPHEADER, headers);
 }
 
 void free_form(transfer& t) {
@@ -180,19 +181,20 @@ void free_form(transfer& t) {
     return;
   // The handle lets go of the body first: it may be reused for a call
   // without one.
-  curl_easy_setopt(t.easy, CURLOPT_MIMEPOST, nullptr);
-  curl_mime_free(t.mime);
+  lib().easy_setopt(t.easy, CURLOPT_MIMEPOST, nullptr);
+  lib().mime_free(t.mime);
   t.mime = nullptr;
 }
 
 void complete(transfer& t, CURLcode rc) {
   long status = 0;
-  curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+  lib().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
   auto& o = t.outcome;
   o.status = static_cast<int>(status);
   if (rc != CURLE_OK && !o.too_large) {
     o.transport_error = static_cast<int>(rc);
-    o.transport_message = t.error[0] != '\0' ? t.error : curl_easy_strerror(rc);
+    o.transport_message
+      = t.error[0] != '\0' ? t.error : lib().easy_strerror(rc);
     o.tls_error = is_tls_error(rc);
   }
   o.wire_start_us = t.wire_start_us;
@@ -205,7 +207,7 @@ void complete(transfer& t, CURLcode rc) {
 
 header_lists::~header_lists() {
   for (auto& kv : lists_)
-    curl_slist_free_all(kv.second);
+    lib().slist_free_all(kv.second);
 }
 
 void header_lists::assign(transfer& t) {
@@ -221,9 +223,9 @@ void header_lists::assign(transfer& t) {
   }
   curl_slist* list = nullptr;
   for (auto& h : t.call.headers)
-    list = curl_slist_append(list, h.c_str());
+    list = lib().slist_append(list, h.c_str());
   // No "Expect: 100-continue" round trip for large bodies.
-  list = curl_slist_append(list, "Expect:");
+  list = lib().slist_append(list, "Expect:");
   if (lists_.size() < 64) {
     lists_.emplace(std::move(key), list);
     t.owns_headers = false;

@@ -3,6 +3,7 @@
 
 #include "actors/http/http_client.hpp"
 
+#include "actors/http/curl_library.hpp"
 #include "actors/http/curl_transfer.hpp"
 #include "actors/http/multi_shards.hpp"
 #include "actors/http/socket_set.hpp"
@@ -72,9 +73,8 @@ struct http_client::impl {
         // Keep every idle connection for reuse: the default cache (four
         // per transfer in progress) shrinks as transfers finish and then
         // closes connections a moment later needs again.
-        curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 100000L);
+        curl::lib().multi_setopt(multi, CURLMOPT_MAXCONNECTS, 100000L);
       }) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     sockets.add_reader(wakefd);
   }
@@ -93,7 +93,7 @@ struct http_client::impl {
   ~impl() {
     stop();
     for (auto* t : spare) {
-      curl_easy_cleanup(t->easy);
+      curl::lib().easy_cleanup(t->easy);
       delete t;
     }
     ::close(wakefd);
@@ -209,9 +209,9 @@ struct http_client::impl {
       return t;
     }
     auto* t = new transfer;
-    t->easy = curl_easy_init();
+    t->easy = curl::lib().easy_init();
     // Once per handle: setting it again would detach and attach each time.
-    curl_easy_setopt(t->easy, CURLOPT_SHARE, shards.share());
+    curl::lib().easy_setopt(t->easy, CURLOPT_SHARE, shards.share());
     t->chunks = &chunk_batch;
     return t;
   }
@@ -222,7 +222,7 @@ struct http_client::impl {
     t->active = false;
     curl::free_form(*t);
     if (t->owns_headers)
-      curl_slist_free_all(t->headers);
+      curl::lib().slist_free_all(t->headers);
     t->headers = nullptr;
     t->owns_headers = false;
     t->call = http_call{};
@@ -232,7 +232,7 @@ struct http_client::impl {
     if (spare.size() < 20000) {
       spare.push_back(t);
     } else {
-      curl_easy_cleanup(t->easy);
+      curl::lib().easy_cleanup(t->easy);
       delete t;
     }
   }
@@ -279,7 +279,7 @@ struct http_client::impl {
       if (msg->msg != CURLMSG_DONE)
         return;
       transfer* t = nullptr;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      curl::lib().easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
       curl::complete(*t, msg->data.result);
       auto id = t->id;
       done_batch.push_back(http_result{id, std::move(t->outcome)});

@@ -2,6 +2,8 @@
 
 #include "actors/http/multi_shards.hpp"
 
+#include "actors/http/curl_library.hpp"
+
 #include <chrono>
 
 namespace troupe {
@@ -28,48 +30,48 @@ multi_shards::multi_shards(socket_set& sockets, uint32_t per_shard,
   : sockets_(sockets),
     per_shard_(per_shard > 0 ? per_shard : 1),
     setup_(std::move(setup)),
-    share_(curl_share_init()) {
-  curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    share_(curl::lib().share_init()) {
+  curl::lib().share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
 // The caller removed every transfer; cleanup closes the cached connections
 // (through socket_set::on_close, so the set outlives this).
 multi_shards::~multi_shards() {
   for (auto& s : shards_)
-    curl_multi_cleanup(s->multi);
-  curl_share_cleanup(share_);
+    curl::lib().multi_cleanup(s->multi);
+  curl::lib().share_cleanup(share_);
 }
 
 int64_t multi_shards::add(CURL* easy) {
   auto i = pick_shard(loads_, per_shard_);
   if (i == shards_.size()) {
     auto s = std::make_unique<shard>();
-    s->multi = curl_multi_init();
+    s->multi = curl::lib().multi_init();
     s->owner = socket_owner{&sockets_, static_cast<uint32_t>(i)};
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION,
-                      &socket_set::on_socket);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, &s->owner);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, &on_timer);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s.get());
+    curl::lib().multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION,
+                             &socket_set::on_socket);
+    curl::lib().multi_setopt(s->multi, CURLMOPT_SOCKETDATA, &s->owner);
+    curl::lib().multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, &on_timer);
+    curl::lib().multi_setopt(s->multi, CURLMOPT_TIMERDATA, s.get());
     setup_(s->multi);
     shards_.push_back(std::move(s));
     loads_.push_back(0);
   }
-  if (curl_multi_add_handle(shards_[i]->multi, easy) != CURLM_OK)
+  if (curl::lib().multi_add_handle(shards_[i]->multi, easy) != CURLM_OK)
     return -1;
   ++loads_[i];
   return static_cast<int64_t>(i);
 }
 
 void multi_shards::remove(uint32_t index, CURL* easy) {
-  curl_multi_remove_handle(shards_[index]->multi, easy);
+  curl::lib().multi_remove_handle(shards_[index]->multi, easy);
   --loads_[index];
 }
 
 void multi_shards::on_socket_event(curl_socket_t fd, int flags) {
   int running = 0;
-  curl_multi_socket_action(shards_[sockets_.owner(fd)]->multi, fd, flags,
-                           &running);
+  curl::lib().multi_socket_action(shards_[sockets_.owner(fd)]->multi, fd, flags,
+                                  &running);
 }
 
 int multi_shards::timeout_ms(int64_t now_us) const {
@@ -89,14 +91,14 @@ void multi_shards::run_timers(int64_t now_us) {
       continue;
     s->deadline_us = -1;
     int running = 0;
-    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    curl::lib().multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
   }
 }
 
 void multi_shards::collect(const std::function<void(CURLMsg*)>& fn) {
   for (auto& s : shards_) {
     int left = 0;
-    while (auto* msg = curl_multi_info_read(s->multi, &left))
+    while (auto* msg = curl::lib().multi_info_read(s->multi, &left))
       fn(msg);
   }
 }

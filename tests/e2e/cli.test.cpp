@@ -101,6 +101,25 @@ BOOST_AUTO_TEST_CASE(validate_prints_the_task_count, *utf::timeout(30)) {
   BOOST_CHECK(!std::filesystem::exists(dir.file("x.jsonl")));
 }
 
+// libcurl is loaded when an HTTP client first starts, not with the process
+// (actors/http/curl_library.hpp). The dynamic loader's log (LD_DEBUG=files)
+// names every library a process maps, those loaded with dlopen included.
+BOOST_AUTO_TEST_CASE(libcurl_is_loaded_only_where_it_is_used,
+                     *utf::timeout(60)) {
+  auto maps_libcurl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), troupe_binary());
+    child_process p{std::move(args), dir.path(), {"LD_DEBUG=files"}};
+    auto r = p.wait(50s);
+    BOOST_CHECK_EQUAL(r.code, 0);
+    return r.err.find("file=libcurl.so.4 ") != std::string::npos;
+  };
+  BOOST_CHECK(
+    !maps_libcurl({"run", manifest("all-ok.json"), "--out", "ok.jsonl"}));
+  BOOST_CHECK(!maps_libcurl({"validate", example("dify-workflow.json")}));
+  // Its version line names the library as loaded.
+  BOOST_CHECK(maps_libcurl({"--version"}));
+}
+
 BOOST_AUTO_TEST_CASE(the_example_gives_the_statuses_its_script_implies,
                      *utf::timeout(60)) {
   auto summary_json = dir.file("summary.json");

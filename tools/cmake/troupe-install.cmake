@@ -48,7 +48,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/config/manifest.schema.json
 # ("messages/task.hpp"), so every header of the four layers is installed,
 # mirrored under include/troupe/; <troupe/troupe.hpp> forwards to
 # runtime/troupe.hpp. The libraries are static: a program that uses troupe
-# links CAF, Boost.JSON, libcurl, OpenSSL and fmt itself, which
+# links CAF, Boost.JSON, OpenSSL and fmt itself (libcurl is loaded when an
+# HTTP client starts: actors/http/curl_library.hpp), which
 # troupe-config.cmake finds (with the FindCAF module installed beside it,
 # since Debian's CAF 0.17 ships no CMake package).
 set(troupe_front_door ${CMAKE_BINARY_DIR}/include/troupe/troupe.hpp)
@@ -89,8 +90,10 @@ install(FILES ${CMAKE_BINARY_DIR}/troupe-config.cmake
         DESTINATION ${troupe_cmake_dir})
 
 # The .deb. Its Depends come from dpkg-shlibdeps on the binary (CAF's
-# core, io and openssl, Boost.JSON 1.81, libcurl, jemalloc, fmt, OpenSSL,
-# libc and libstdc++), so they follow what is actually linked.
+# core, io and openssl, Boost.JSON 1.81, jemalloc, fmt, OpenSSL, libc and
+# libstdc++), so they follow what is actually linked, plus libcurl, which
+# the binary loads with dlopen (actors/http/curl_library.hpp) and
+# dpkg-shlibdeps cannot see.
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME troupe)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
@@ -111,4 +114,5 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.80.0)")
 include(CPack)
