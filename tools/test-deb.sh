@@ -91,6 +91,23 @@ summary=$(tail -n 1 "$root/tmp/r.jsonl")
   || fail "unexpected summary: $summary"
 in_root troupe validate /usr/share/troupe/examples/dify-workflow.json
 
+# An HTTP run: the binary loads libcurl only now (dlopen, not linked), so
+# this checks that the Depends bring a libcurl it can load and call. The
+# Dify example against troupe's own fake server, no faults: 300 tasks.
+in_root sh -c 'cd /tmp && { troupe fake-dify --listen 127.0.0.1:5001 --api-key app-demo >fake.log 2>&1 & echo $! >fake.pid; }'
+for _ in $(seq 100); do
+  grep -q "listening on" "$root/tmp/fake.log" 2>/dev/null && break
+  sleep 0.05
+done
+set +e
+in_root sh -c 'cd /tmp && DIFY_API_KEY=app-demo troupe run /usr/share/troupe/examples/dify-workflow.json --out d.jsonl --progress never'
+code=$?
+set -e
+kill "$(cat "$root/tmp/fake.pid")" 2>/dev/null || true
+[ $code -eq 0 ] || fail "troupe run dify-workflow.json against fake-dify exited $code, not 0"
+summary=$(tail -n 1 "$root/tmp/d.jsonl")
+[[ $summary == *'"SUCCEEDED":300,'* ]] || fail "unexpected summary: $summary"
+
 for f in /usr/share/man/man1/troupe.1 /usr/share/bash-completion/completions/troupe; do
   [ -s "$root$f" ] || fail "$f is missing"
 done
