@@ -18,7 +18,6 @@ namespace troupe::curl {
   X(easy_cleanup)                                                              \
   X(easy_getinfo)                                                              \
   X(easy_init)                                                                 \
-  X(easy_reset)                                                                \
   X(easy_setopt)                                                               \
   X(easy_strerror)                                                             \
   X(global_init)                                                               \
